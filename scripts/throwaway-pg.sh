@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL 15 cluster in a directory of its own, reachable only
+# through a Unix socket in that directory (nothing listens on TCP).
+#
+#   throwaway-pg.sh start DIR [PORT]   initdb (first time) and start; prints the URL
+#   throwaway-pg.sh stop DIR           stop and delete DIR
+#
+# initdb refuses to run as root, so as root the cluster belongs to `postgres`.
+# Settings favour speed over durability (fsync off): test and benchmark data only.
+set -euo pipefail
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+cmd=${1:?usage: throwaway-pg.sh start|stop DIR [PORT]}
+dir=${2:?usage: throwaway-pg.sh start|stop DIR [PORT]}
+port=${3:-5432}
+
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "$cmd" in
+  start)
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+      as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
+        --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+    fi
+    as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start -o \
+      "-k $dir -p $port -c listen_addresses='' -c max_connections=${PG_MAX_CONNECTIONS:-400} \
+       -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+       -c shared_buffers=256MB" >/dev/null || { tail -20 "$dir/postgres.log" >&2; exit 1; }
+    echo "postgresql:///postgres?host=$dir&port=$port&user=postgres"
+    ;;
+  stop)
+    if [ -f "$dir/data/postmaster.pid" ]; then
+      as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+    ;;
+  *)
+    echo "usage: throwaway-pg.sh start|stop DIR [PORT]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,150 @@
+#include "app/card_server.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "app/health_monitor.h"
+#include "common/executor.h"
+#include "common/log.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "rpc/card_service_impl.h"
+#include "service/card_service.h"
+#include "storage/card_store.h"
+#include "storage/connection_pool.h"
+#include "storage/migrations.h"
+
+namespace card::app {
+
+// Declared in the order they are built; destroyed in reverse.
+struct CardServer::Parts {
+  std::unique_ptr<storage::ConnectionPool> pool;
+  std::unique_ptr<storage::CardStore> store;
+  std::unique_ptr<service::CardService> service;
+  std::unique_ptr<Executor> executor;
+  std::unique_ptr<rpc::CardServiceImpl> rpc;
+  // The health probe's own connection: never queued behind RPC traffic.
+  std::unique_ptr<storage::ConnectionPool> probe_pool;
+  std::unique_ptr<storage::CardStore> probe_store;
+  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<HealthMonitor> health;
+  int port = 0;
+  bool shut_down = false;
+};
+
+namespace {
+
+absl::Status MigrateWhenReachable(const ServerOptions& options) {
+  absl::Time give_up = absl::Now() + options.startup_timeout;
+  bool waiting_logged = false;
+  for (;;) {
+    int applied = 0;
+    absl::Status status = storage::ApplyMigrations(options.database_url, &applied);
+    if (status.ok()) {
+      log::Info(absl::StrCat("schema up to date (", applied, " migration(s) applied now)"));
+      return status;
+    }
+    if (!absl::IsUnavailable(status) || absl::Now() >= give_up) return status;
+    if (!waiting_logged) log::Warning("database not reachable yet; retrying");
+    waiting_logged = true;
+    absl::SleepFor(absl::Seconds(1));
+  }
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+  }
+  absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOptions& options) {
+  if (options.database_url.empty()) {
+    return absl::InvalidArgumentError("no database URL (--database_url or DATABASE_URL)");
+  }
+  if (options.db_pool_size < 1) return absl::InvalidArgumentError("--db_pool_size must be >= 1");
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
+  if (!credentials.ok()) return credentials.status();
+  if (options.migrate) {
+    absl::Status migrated = MigrateWhenReachable(options);
+    if (!migrated.ok()) return migrated;
+  }
+
+  auto parts = std::make_unique<Parts>();
+  storage::PoolOptions pool_options;
+  pool_options.database_url = options.database_url;
+  pool_options.size = options.db_pool_size;
+  pool_options.statement_timeout = options.statement_timeout;
+  parts->pool = std::make_unique<storage::ConnectionPool>(pool_options,
+                                                          storage::CardStore::Statements());
+  parts->store = std::make_unique<storage::CardStore>(parts->pool.get());
+  parts->service = std::make_unique<service::CardService>(
+      parts->store.get(), service::ServiceOptions{options.max_request_time});
+  parts->executor = std::make_unique<Executor>(options.db_pool_size, options.max_queued_requests);
+  parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
+                                                      parts->executor.get());
+  pool_options.size = 1;
+  pool_options.application_name = "card-server-health";
+  parts->probe_pool = std::make_unique<storage::ConnectionPool>(
+      pool_options, storage::CardStore::Statements());
+  parts->probe_store = std::make_unique<storage::CardStore>(parts->probe_pool.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, *credentials, &parts->port);
+  builder.RegisterService(parts->rpc.get());
+  parts->server = builder.BuildAndStart();
+  if (parts->server == nullptr || parts->port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  storage::CardStore* probe = parts->probe_store.get();
+  parts->health = std::make_unique<HealthMonitor>(
+      parts->server->GetHealthCheckService(),
+      [probe] { return probe->Ping(absl::Now() + absl::Seconds(2)); },
+      options.health_check_interval);
+  return std::unique_ptr<CardServer>(new CardServer(std::move(parts)));
+}
+
+CardServer::CardServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+CardServer::~CardServer() { Shutdown(absl::ZeroDuration()); }
+
+int CardServer::port() const { return parts_->port; }
+
+void CardServer::Shutdown(absl::Duration grace) {
+  if (parts_->shut_down) return;
+  parts_->shut_down = true;
+  parts_->health->Stop();
+  // Load balancers and probes see NOT_SERVING from here on.
+  parts_->server->GetHealthCheckService()->Shutdown();
+  parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  parts_->executor->Stop();
+  parts_->server->Wait();
+}
+
+}  // namespace card::app

@@ -1,0 +1,48 @@
+// CardServer wires the layers together (storage -> service -> rpc) behind one
+// gRPC server with health checking and reflection. main() and the integration
+// tests both start the service through this class.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace card::app {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";  // Port 0 picks a free one.
+  std::string database_url;                // Never logged.
+  int db_pool_size = 16;
+  size_t max_queued_requests = 50000;
+  absl::Duration statement_timeout = absl::Seconds(10);
+  absl::Duration max_request_time = absl::Seconds(10);
+  absl::Duration health_check_interval = absl::Seconds(1);
+  absl::Duration startup_timeout = absl::Seconds(30);  // Waiting for the database.
+  bool migrate = true;
+  std::string tls_cert_file;  // Both set: TLS; neither: plaintext.
+  std::string tls_key_file;
+};
+
+class CardServer {
+ public:
+  // Applies migrations (unless disabled), then listens. Fails if the database
+  // stays unreachable for `startup_timeout` or the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<CardServer>> Start(const ServerOptions& options);
+
+  ~CardServer();  // Shuts down with no grace if Shutdown was not called.
+
+  int port() const;
+
+  // Health NOT_SERVING, stop accepting, let in-flight RPCs finish for up to
+  // `grace` (then cancel them), release the database. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  struct Parts;
+  explicit CardServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace card::app

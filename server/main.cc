@@ -1,0 +1,112 @@
+// card-server: the CardService gRPC server.
+#include <csignal>
+#include <cstdlib>
+#include <pthread.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "app/card_server.h"
+#include "common/log.h"
+#include "storage/migrations.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to serve gRPC on. Loopback by default; 0.0.0.0:PORT to accept "
+          "connections from other hosts.");
+ABSL_FLAG(std::string, database_url, "",
+          "PostgreSQL connection string or URL. Defaults to $DATABASE_URL. Never logged.");
+ABSL_FLAG(int, db_pool_size, 16,
+          "Database connections (and worker threads). Keep replicas x this below "
+          "PostgreSQL's max_connections.");
+ABSL_FLAG(int, max_queued_requests, 50000,
+          "Requests waiting for a database connection beyond this are refused with "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, statement_timeout, absl::Seconds(10),
+          "PostgreSQL statement_timeout on every pooled connection.");
+ABSL_FLAG(absl::Duration, max_request_time, absl::Seconds(10),
+          "Longest time one request may take (waiting for the user's lock included), "
+          "whatever deadline the caller sent.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
+          "On SIGTERM/SIGINT, how long in-flight RPCs may finish before they are cancelled.");
+ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(30),
+          "How long to wait at start-up for the database to become reachable.");
+ABSL_FLAG(bool, migrate, true, "Apply pending schema migrations at start-up.");
+ABSL_FLAG(bool, migrate_only, false, "Apply pending schema migrations and exit.");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain; serve TLS with --tls_key_file.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file.");
+
+namespace {
+
+std::string DatabaseUrl() {
+  std::string url = absl::GetFlag(FLAGS_database_url);
+  if (url.empty()) {
+    if (const char* env = std::getenv("DATABASE_URL")) url = env;
+  }
+  return url;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "CardService gRPC server.\n  card-server --database_url=postgresql://... "
+      "[--listen=127.0.0.1:50051]");
+  absl::ParseCommandLine(argc, argv);
+  // Fail fast on an unreachable host instead of waiting for TCP's timeout.
+  setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
+
+  // Handle SIGTERM/SIGINT on this thread only: block them before any other
+  // thread exists, so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    if (DatabaseUrl().empty()) {
+      card::log::Error("no database URL (--database_url or DATABASE_URL)");
+      return 1;
+    }
+    int applied = 0;
+    absl::Status status = card::storage::ApplyMigrations(DatabaseUrl(), &applied);
+    if (!status.ok()) {
+      card::log::Error(absl::StrCat("migration failed: ", status.ToString()));
+      return 1;
+    }
+    card::log::Info(absl::StrCat("migrations done: ", applied, " applied"));
+    return 0;
+  }
+
+  card::app::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.database_url = DatabaseUrl();
+  options.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
+  options.max_queued_requests = absl::GetFlag(FLAGS_max_queued_requests);
+  options.statement_timeout = absl::GetFlag(FLAGS_statement_timeout);
+  options.max_request_time = absl::GetFlag(FLAGS_max_request_time);
+  options.startup_timeout = absl::GetFlag(FLAGS_startup_timeout);
+  options.migrate = absl::GetFlag(FLAGS_migrate);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+
+  absl::StatusOr<std::unique_ptr<card::app::CardServer>> server =
+      card::app::CardServer::Start(options);
+  if (!server.ok()) {
+    card::log::Error(absl::StrCat("start-up failed: ", server.status().ToString()));
+    return 1;
+  }
+  card::log::Info(absl::StrCat("card-server listening on ", options.listen, " (port ",
+                               (*server)->port(), ", db_pool_size ", options.db_pool_size,
+                               ")"));
+
+  int received = 0;
+  sigwait(&signals, &received);
+  card::log::Info(absl::StrCat("received ", received == SIGTERM ? "SIGTERM" : "SIGINT",
+                               "; draining for up to ",
+                               absl::FormatDuration(absl::GetFlag(FLAGS_shutdown_grace))));
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  card::log::Info("card-server stopped");
+  return 0;
+}

@@ -1,0 +1,64 @@
+// Plain data types shared by the service and storage layers. No gRPC, no libpqxx.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace card::model {
+
+// Values match devcard.card.v1.Visibility; kUnspecified never reaches storage.
+enum class Visibility : int16_t { kUnspecified = 0, kPublic = 1, kUnlisted = 2, kPrivate = 3 };
+
+struct PlatformLink {
+  std::string id;
+  std::string user_id;
+  std::string platform;
+  std::string username;
+  std::string url;
+  int32_t display_order = 0;  // On a card: the position on that card.
+  absl::Time create_time;
+};
+
+struct Card {
+  std::string id;
+  std::string user_id;
+  std::string title;
+  std::string description;
+  std::string slug;
+  Visibility visibility = Visibility::kPublic;
+  bool qr_enabled = false;
+  bool is_default = false;
+  std::vector<PlatformLink> links;
+  absl::Time create_time;
+  absl::Time update_time;
+  int64_t version = 0;  // Bumped by every change; the etag is derived from it.
+};
+
+// What CreateCard writes; validated by the service layer before storage sees it.
+struct NewCard {
+  std::string user_id;
+  std::string title;
+  std::string description;
+  Visibility visibility = Visibility::kPublic;
+  bool qr_enabled = false;
+  std::vector<std::string> link_ids;
+  std::string request_id;  // Empty: not idempotent.
+  std::string slug_base;   // Set by the service; storage appends a random suffix.
+};
+
+// Keyset position in a user's cards, ordered by (create_time, id).
+struct CardCursor {
+  absl::Time create_time;
+  std::string id;
+};
+
+struct CardPage {
+  std::vector<Card> cards;
+  std::string next_page_token;  // Empty on the last page.
+};
+
+}  // namespace card::model

@@ -1,0 +1,57 @@
+#include "rpc/proto_convert.h"
+
+#include "google/protobuf/timestamp.pb.h"
+#include "service/etag.h"
+
+namespace card::rpc {
+namespace {
+
+void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
+  int64_t micros = absl::ToUnixMicros(time);
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) rest += 1000000, --seconds;
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
+}  // namespace
+
+void ToProto(const model::PlatformLink& link, devcard::card::v1::PlatformLink* out) {
+  out->set_id(link.id);
+  out->set_user_id(link.user_id);
+  out->set_platform(link.platform);
+  out->set_username(link.username);
+  out->set_url(link.url);
+  out->set_display_order(link.display_order);
+  ToProto(link.create_time, out->mutable_create_time());
+}
+
+void ToProto(const model::Card& card, devcard::card::v1::Card* out) {
+  out->set_id(card.id);
+  out->set_user_id(card.user_id);
+  out->set_title(card.title);
+  out->set_description(card.description);
+  out->set_slug(card.slug);
+  out->set_visibility(static_cast<devcard::card::v1::Visibility>(card.visibility));
+  out->set_qr_enabled(card.qr_enabled);
+  out->set_is_default(card.is_default);
+  for (const model::PlatformLink& link : card.links) ToProto(link, out->add_links());
+  ToProto(card.create_time, out->mutable_create_time());
+  ToProto(card.update_time, out->mutable_update_time());
+  out->set_etag(service::EtagForVersion(card.version));
+}
+
+model::NewCard FromProto(const devcard::card::v1::CreateCardRequest& request) {
+  model::NewCard card;
+  card.user_id = request.user_id();
+  card.title = request.card().title();
+  card.description = request.card().description();
+  card.visibility = static_cast<model::Visibility>(request.card().visibility());
+  card.qr_enabled = request.card().qr_enabled();
+  card.link_ids.assign(request.link_ids().begin(), request.link_ids().end());
+  card.request_id = request.request_id();
+  return card;
+}
+
+}  // namespace card::rpc

@@ -1,0 +1,14 @@
+// Conversions between devcard.card.v1 messages and the model types.
+#pragma once
+
+#include "devcard/card/v1/card_service.pb.h"
+#include "model/card.h"
+
+namespace card::rpc {
+
+void ToProto(const model::Card& card, devcard::card::v1::Card* out);
+void ToProto(const model::PlatformLink& link, devcard::card::v1::PlatformLink* out);
+
+model::NewCard FromProto(const devcard::card::v1::CreateCardRequest& request);
+
+}  // namespace card::rpc

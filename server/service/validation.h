@@ -1,0 +1,45 @@
+// Pure checks of request fields. Each returns OK or an INVALID_ARGUMENT status
+// naming the field (see common/status.h); none touches the database.
+#pragma once
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace card::service {
+
+inline constexpr size_t kMaxUserIdBytes = 128;
+inline constexpr size_t kMaxTitleChars = 100;
+inline constexpr size_t kMaxDescriptionChars = 100;
+inline constexpr size_t kMaxRequestIdBytes = 128;
+inline constexpr size_t kMaxLinksPerCard = 50;
+
+// 1-128 bytes of printable ASCII (0x21-0x7e: no spaces, no control characters).
+absl::Status ValidateUserId(absl::string_view user_id, absl::string_view field = "user_id");
+
+// A canonical textual UUID (8-4-4-4-12 hex digits).
+bool IsUuid(absl::string_view text);
+absl::Status ValidateUuid(absl::string_view value, absl::string_view field);
+
+// Length in Unicode code points; -1 if `text` is not valid UTF-8.
+int Utf8Length(absl::string_view text);
+
+// Valid UTF-8 of `min`..`max` code points, without control characters.
+absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min,
+                          size_t max);
+
+// Card link ids: UUIDs, no repeats, at most kMaxLinksPerCard.
+absl::Status ValidateLinkIds(const std::vector<std::string>& link_ids,
+                             absl::string_view field = "link_ids");
+
+// Optional idempotency key: at most 128 bytes of printable ASCII.
+absl::Status ValidateRequestId(absl::string_view request_id);
+
+// The readable part of a card's slug: the title lowercased, ASCII letters and
+// digits kept, everything else collapsed into single hyphens, at most 40
+// characters; "card" if nothing is left. Storage appends a random suffix.
+std::string SlugBase(absl::string_view title);
+
+}  // namespace card::service

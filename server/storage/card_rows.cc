@@ -1,0 +1,44 @@
+#include "storage/card_rows.h"
+
+#include <pqxx/pqxx>
+
+namespace card::storage {
+namespace {
+
+absl::Time FromMicros(const pqxx::field& field) {
+  return absl::FromUnixMicros(field.as<int64_t>());
+}
+
+}  // namespace
+
+std::vector<model::Card> CardsFromRows(const pqxx::result& rows) {
+  std::vector<model::Card> cards;
+  for (const pqxx::row& row : rows) {
+    if (cards.empty() || cards.back().id != row["id"].c_str()) {
+      model::Card& card = cards.emplace_back();
+      card.id = row["id"].c_str();
+      card.user_id = row["user_id"].c_str();
+      card.title = row["title"].c_str();
+      card.description = row["description"].c_str();
+      card.slug = row["slug"].c_str();
+      card.visibility = static_cast<model::Visibility>(row["visibility"].as<int>());
+      card.qr_enabled = row["qr_enabled"].as<bool>();
+      card.is_default = row["is_default"].as<bool>();
+      card.create_time = FromMicros(row["create_us"]);
+      card.update_time = FromMicros(row["update_us"]);
+      card.version = row["version"].as<int64_t>();
+    }
+    if (row["link_id"].is_null()) continue;
+    model::PlatformLink& link = cards.back().links.emplace_back();
+    link.id = row["link_id"].c_str();
+    link.user_id = cards.back().user_id;
+    link.platform = row["link_platform"].c_str();
+    link.username = row["link_username"].c_str();
+    link.url = row["link_url"].c_str();
+    link.display_order = row["link_position"].as<int32_t>();
+    link.create_time = FromMicros(row["link_create_us"]);
+  }
+  return cards;
+}
+
+}  // namespace card::storage

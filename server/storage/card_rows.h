@@ -1,0 +1,14 @@
+// Reading the card_rows shape (see migrations/0001_cards.sql): one row per link
+// of each card, consecutive rows per card, links in position order.
+#pragma once
+
+#include <pqxx/result>
+#include <vector>
+
+#include "model/card.h"
+
+namespace card::storage {
+
+std::vector<model::Card> CardsFromRows(const pqxx::result& rows);
+
+}  // namespace card::storage

@@ -1,0 +1,64 @@
+// A fixed-size pool of libpqxx connections.
+//
+// Connections are opened lazily and replaced after they break, so the server
+// keeps serving once PostgreSQL is back. Each new connection gets the server's
+// statement_timeout (a cap on any one statement) and prepares every statement
+// the store registered, once.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <pqxx/connection>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+
+namespace card::storage {
+
+struct PreparedStatement {
+  const char* name;
+  const char* sql;
+};
+
+struct PoolOptions {
+  std::string database_url;  // Never logged: it may carry a password.
+  int size = 16;
+  absl::Duration statement_timeout = absl::Seconds(10);
+  std::string application_name = "card-server";
+};
+
+class ConnectionPool {
+ public:
+  ConnectionPool(PoolOptions options, std::vector<PreparedStatement> statements);
+  ~ConnectionPool();
+
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Runs `work` on a pooled connection. Waits for a free connection until
+  // `deadline` (DEADLINE_EXCEEDED), opens one if needed (UNAVAILABLE if that
+  // fails), translates any exception `work` throws, and replaces the connection
+  // if it was lost. `operation` names the work in log lines.
+  absl::Status Run(absl::string_view operation, absl::Time deadline,
+                   const std::function<void(pqxx::connection&)>& work);
+
+  int size() const { return options_.size; }
+
+ private:
+  std::unique_ptr<pqxx::connection> Connect() const;
+
+  const PoolOptions options_;
+  const std::vector<PreparedStatement> statements_;
+  std::mutex mu_;
+  std::condition_variable released_;
+  // Free slots; a null slot has no open connection yet.
+  std::vector<std::unique_ptr<pqxx::connection>> free_;
+};
+
+}  // namespace card::storage

@@ -1,0 +1,107 @@
+#include "storage/pg_errors.h"
+
+#include <atomic>
+#include <cstdint>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/status.h"
+
+namespace card::storage {
+namespace {
+
+// Payload marking a status whose connection must be replaced.
+constexpr char kConnectionLostPayload[] = "type.devcard.dev/card.connection_lost";
+
+// The primary message of a PostgreSQL error: first line, without "ERROR:  ".
+std::string PrimaryMessage(const std::exception& error) {
+  absl::string_view text = error.what();
+  text = text.substr(0, text.find('\n'));
+  absl::ConsumePrefix(&text, "ERROR:");
+  return std::string(absl::StripAsciiWhitespace(text));
+}
+
+// Our functions raise '<field>: <description>'.
+absl::Status FromFieldMessage(absl::StatusCode code, const std::string& message) {
+  size_t colon = message.find(": ");
+  if (colon == std::string::npos) return absl::Status(code, message);
+  return FieldError(code, message.substr(0, colon), message.substr(colon + 2));
+}
+
+absl::Status ConnectionLost(absl::string_view operation, const std::exception& error) {
+  // While the database is down every request fails this way: log once a while.
+  static std::atomic<int64_t> last_logged_ms{0};
+  int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  int64_t last_ms = last_logged_ms.load();
+  if (now_ms - last_ms >= 5000 && last_logged_ms.compare_exchange_strong(last_ms, now_ms)) {
+    log::Warning(absl::StrCat("database connection lost or refused during ", operation,
+                              ": ", PrimaryMessage(error)));
+  }
+  absl::Status status = absl::UnavailableError("database unavailable; retry");
+  status.SetPayload(kConnectionLostPayload, absl::Cord("1"));
+  return status;
+}
+
+absl::Status FromSqlState(const std::string& state, const std::exception& error,
+                          absl::string_view operation) {
+  if (state == "CS400") return FromFieldMessage(absl::StatusCode::kInvalidArgument, PrimaryMessage(error));
+  if (state == "CS403") return FromFieldMessage(absl::StatusCode::kPermissionDenied, PrimaryMessage(error));
+  if (state == "CS404") return FromFieldMessage(absl::StatusCode::kNotFound, PrimaryMessage(error));
+  if (state == "CS409") return FromFieldMessage(absl::StatusCode::kFailedPrecondition, PrimaryMessage(error));
+  if (state == "CS410") return FromFieldMessage(absl::StatusCode::kAborted, PrimaryMessage(error));
+  if (state == "57014") return absl::DeadlineExceededError("database statement timed out");
+  if (state == "55P03") {
+    return absl::DeadlineExceededError("timed out waiting for the user's other requests");
+  }
+  if (state == "23505") {
+    // Every writer holds the user's lock, so the backstop index must never fire.
+    log::Error(absl::StrCat("BUG: unique violation in ", operation,
+                            " despite the per-user lock: ", PrimaryMessage(error)));
+    return absl::AbortedError("conflicting concurrent change; retry");
+  }
+  if (state == "40001" || state == "40P01") {
+    return absl::AbortedError("concurrent change conflict; retry");
+  }
+  // Class 08: connection exception; 57P0x: server shutting down or starting up.
+  if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {
+    return ConnectionLost(operation, error);
+  }
+  if (state == "53300") return absl::UnavailableError("database has too many connections");
+  log::Error(absl::StrCat("database error ", state, " in ", operation, ": ",
+                          PrimaryMessage(error)));
+  return absl::InternalError("internal database error");
+}
+
+}  // namespace
+
+absl::Status TranslateDatabaseError(const std::exception& error, absl::string_view operation) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr) {
+    return ConnectionLost(operation, error);
+  }
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error)) {
+    // libpq reports a connection dropped mid-statement without a SQLSTATE.
+    if (sql->sqlstate().empty()) return ConnectionLost(operation, error);
+    return FromSqlState(sql->sqlstate(), error, operation);
+  }
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&error) != nullptr) {
+    return absl::AbortedError("concurrent change conflict; retry");
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+    // The commit may or may not have happened; only an idempotent retry is safe.
+    log::Error(absl::StrCat("commit outcome unknown in ", operation));
+    return absl::UnavailableError("database connection lost at commit; outcome unknown");
+  }
+  log::Error(absl::StrCat("unexpected error in ", operation, ": ", error.what()));
+  return absl::InternalError("internal error");
+}
+
+bool IsConnectionLoss(const absl::Status& status) {
+  return status.GetPayload(kConnectionLostPayload).has_value();
+}
+
+}  // namespace card::storage

@@ -1,0 +1,27 @@
+// The one place where libpqxx exceptions become absl::Status values.
+#pragma once
+
+#include <exception>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+
+namespace card::storage {
+
+// Maps an exception thrown by libpqxx (or by our SQL functions, whose SQLSTATEs
+// are listed in migrations/0001_cards.sql) to a status for the caller:
+//   connection trouble, server shutting down   -> UNAVAILABLE
+//   statement_timeout (57014)                  -> DEADLINE_EXCEEDED
+//   lock_timeout (55P03)                       -> DEADLINE_EXCEEDED
+//   unique violation (23505)                   -> ABORTED, logged as a locking bug
+//   serialization failure, deadlock            -> ABORTED
+//   CS400/CS403/CS404/CS409/CS410              -> INVALID_ARGUMENT/PERMISSION_DENIED/
+//                                                 NOT_FOUND/FAILED_PRECONDITION/ABORTED
+//   anything else                              -> INTERNAL, logged
+// `operation` names what was being done, for the log line.
+absl::Status TranslateDatabaseError(const std::exception& error, absl::string_view operation);
+
+// True if the status means the connection it came from should be replaced.
+bool IsConnectionLoss(const absl::Status& status);
+
+}  // namespace card::storage
