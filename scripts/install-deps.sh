@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libabsl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   postgresql-15 postgresql-client-15 postgresql-contrib
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then

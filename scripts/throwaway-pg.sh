@@ -4,14 +4,17 @@
 #
 #   throwaway-pg.sh start DIR [PORT]   initdb (first time) and start; prints the URL
 #   throwaway-pg.sh stop DIR           stop and delete DIR
+#   throwaway-pg.sh crash DIR          stop abruptly, keep DIR (start brings it back)
 #
 # initdb refuses to run as root, so as root the cluster belongs to `postgres`.
-# Settings favour speed over durability (fsync off): test and benchmark data only.
+# fsync is off (data survives a killed PostgreSQL, not a killed machine): test
+# and benchmark data only. Commits stay synchronous: an acknowledged write is in
+# the WAL, so "nothing acknowledged is lost" holds across a PostgreSQL crash.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-cmd=${1:?usage: throwaway-pg.sh start|stop DIR [PORT]}
-dir=${2:?usage: throwaway-pg.sh start|stop DIR [PORT]}
+cmd=${1:?usage: throwaway-pg.sh start|stop|crash DIR [PORT]}
+dir=${2:?usage: throwaway-pg.sh start|stop|crash DIR [PORT]}
 port=${3:-5432}
 
 as_owner() {
@@ -29,7 +32,7 @@ case "$cmd" in
     fi
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start -o \
       "-k $dir -p $port -c listen_addresses='' -c max_connections=${PG_MAX_CONNECTIONS:-400} \
-       -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+       -c fsync=off -c full_page_writes=off \
        -c shared_buffers=256MB" >/dev/null || { tail -20 "$dir/postgres.log" >&2; exit 1; }
     echo "postgresql:///postgres?host=$dir&port=$port&user=postgres"
     ;;
@@ -39,8 +42,11 @@ case "$cmd" in
     fi
     rm -rf "$dir"
     ;;
+  crash)
+    as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
   *)
-    echo "usage: throwaway-pg.sh start|stop DIR [PORT]" >&2
+    echo "usage: throwaway-pg.sh start|stop|crash DIR [PORT]" >&2
     exit 2
     ;;
 esac

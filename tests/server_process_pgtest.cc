@@ -1,0 +1,132 @@
+// The card-server binary as operators run it: flags, --migrate_only from
+// several replicas at once, SIGTERM draining and exit code 0.
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "support/pg_environment.h"
+#include "support/server_fixture.h"
+
+extern char** environ;
+
+namespace card::testing {
+namespace {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+pid_t Spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
+  return pid;
+}
+
+// Exit code, or -1 if the process did not exit within `timeout`.
+int WaitExit(pid_t pid, absl::Duration timeout) {
+  absl::Time give_up = absl::Now() + timeout;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (absl::Now() > give_up) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(ServerProcess, MigrateOnlyFromSeveralReplicasAtOnceAppliesEachMigrationOnce) {
+  std::string url = PostgresEnvironment::Get().CreateDatabase();
+  std::vector<pid_t> replicas;
+  for (int i = 0; i < 4; ++i) {
+    replicas.push_back(Spawn({CARD_SERVER_BINARY, "--migrate_only", "--database_url=" + url}));
+  }
+  for (pid_t pid : replicas) EXPECT_EQ(WaitExit(pid, absl::Seconds(30)), 0);
+  pqxx::connection conn(url);
+  pqxx::nontransaction txn(conn);
+  EXPECT_EQ(txn.exec1("SELECT count(*) FROM card_schema_migrations")[0].as<int>(),
+            txn.exec1("SELECT max(version) FROM card_schema_migrations")[0].as<int>());
+  EXPECT_EQ(txn.exec1("SELECT count(*) FROM pg_proc WHERE proname = 'card_create'")[0].as<int>(),
+            1);
+}
+
+TEST(ServerProcess, MigrateOnlyWithoutDatabaseFails) {
+  pid_t pid = Spawn({CARD_SERVER_BINARY, "--migrate_only", "--database_url="});
+  EXPECT_EQ(WaitExit(pid, absl::Seconds(10)), 1);
+}
+
+TEST(ServerProcess, SigtermDrainsAndExitsZero) {
+  std::string url = PostgresEnvironment::Get().CreateDatabase();
+  std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  pid_t pid = Spawn({CARD_SERVER_BINARY, "--listen=" + address, "--database_url=" + url,
+                     "--db_pool_size=2", "--shutdown_grace=5s"});
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::health::v1::HealthCheckResponse response;
+  absl::Time give_up = absl::Now() + absl::Seconds(20);
+  for (;;) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    if (health->Check(&context, {}, &response).ok() &&
+        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      break;
+    }
+    ASSERT_LT(absl::Now(), give_up) << "server never became SERVING";
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+
+  // A create in flight when SIGTERM arrives still completes.
+  pqxx::connection blocker(url);
+  pqxx::work lock(blocker);
+  lock.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "draining");
+  auto stub = v1::CardService::NewStub(channel);
+  v1::CreateCardRequest request;
+  request.set_user_id("draining");
+  request.mutable_card()->set_title("In flight");
+  v1::Card card;
+  grpc::Status in_flight;
+  std::thread caller([&] {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    in_flight = stub->CreateCard(&context, request, &card);
+  });
+  absl::SleepFor(absl::Milliseconds(300));  // the call is waiting on the lock
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  absl::SleepFor(absl::Milliseconds(300));
+  lock.commit();
+  caller.join();
+  EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
+  EXPECT_EQ(WaitExit(pid, absl::Seconds(10)), 0);
+}
+
+TEST(ServerProcess, HelpListsTheOperatorFlags) {
+  std::string help = RunCommand(absl::StrCat(CARD_SERVER_BINARY, " --helpfull 2>&1; true"));
+  for (const char* flag : {"--listen", "--database_url", "--db_pool_size", "--migrate_only",
+                           "--shutdown_grace", "--statement_timeout", "--max_request_time"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace card::testing

@@ -1,0 +1,84 @@
+#include "support/server_fixture.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "support/pg_environment.h"
+
+namespace card::testing {
+
+bool CardServerTest::Sabotaged() {
+  const char* sabotage = std::getenv("CARD_TEST_SABOTAGE");
+  return sabotage != nullptr && std::string(sabotage) == "no-lock";
+}
+
+void CardServerTest::SetUp() {
+  database_url_ = PostgresEnvironment::Get().CreateDatabase();
+  app::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.database_url = database_url_;
+  options.db_pool_size = 8;
+  options.health_check_interval = absl::Milliseconds(200);
+  Configure(options);
+  absl::StatusOr<std::unique_ptr<app::CardServer>> server = app::CardServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = *std::move(server);
+  stub_ = v1::CardService::NewStub(NewChannel(0));
+  sql_ = std::make_unique<pqxx::connection>(database_url_);
+  if (Sabotaged()) {
+    Query(R"sql(
+      CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
+      RETURNS void LANGUAGE plpgsql AS $$ BEGIN END $$)sql");
+    Query("DROP INDEX cards_one_default_per_user");
+  }
+}
+
+void CardServerTest::TearDown() {
+  stub_.reset();
+  if (server_) server_->Shutdown(absl::Seconds(5));
+  server_.reset();
+  sql_.reset();
+}
+
+std::string CardServerTest::target() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+
+std::shared_ptr<grpc::Channel> CardServerTest::NewChannel(int index) const {
+  grpc::ChannelArguments args;
+  // Distinct arguments give each channel its own subchannel and TCP connection.
+  args.SetInt("card.test.channel", index);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target(), grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<grpc::ClientContext> CardServerTest::Context(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+grpc::Status CardServerTest::Create(const std::string& user_id, const std::string& title,
+                                    v1::Card* out, const std::string& request_id) {
+  v1::CreateCardRequest request;
+  request.set_user_id(user_id);
+  request.mutable_card()->set_title(title);
+  request.set_request_id(request_id);
+  return stub_->CreateCard(Context().get(), request, out);
+}
+
+pqxx::result CardServerTest::Query(const std::string& sql) {
+  pqxx::nontransaction txn(*sql_);
+  return txn.exec(sql);
+}
+
+std::vector<CardServerTest::UserCounts> CardServerTest::CountsByUser() {
+  std::vector<UserCounts> counts;
+  for (const pqxx::row& row :
+       Query("SELECT user_id, count(*), count(*) FILTER (WHERE is_default) "
+             "FROM cards GROUP BY user_id ORDER BY user_id")) {
+    counts.push_back({row[0].c_str(), row[1].as<int>(), row[2].as<int>()});
+  }
+  return counts;
+}
+
+}  // namespace card::testing

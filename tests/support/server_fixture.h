@@ -1,0 +1,61 @@
+// Test fixture: a fresh database, a real card-server (CardServer) on a loopback
+// port in front of it, gRPC stubs, and a direct SQL connection for asserting on
+// what the database holds.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "app/card_server.h"
+#include "devcard/card/v1/card_service.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include <pqxx/pqxx>
+
+namespace card::testing {
+
+namespace v1 = devcard::card::v1;
+
+class CardServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Override to change the server's options before it starts.
+  virtual void Configure(app::ServerOptions& options) { (void)options; }
+
+  std::string target() const;
+  // A channel on a connection of its own (`index` keeps channels apart).
+  std::shared_ptr<grpc::Channel> NewChannel(int index) const;
+
+  // A context with a deadline (default 10 s).
+  static std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(10));
+
+  // Convenience wrappers through the stub.
+  grpc::Status Create(const std::string& user_id, const std::string& title, v1::Card* out,
+                      const std::string& request_id = "");
+
+  // Rows of `sql` as strings (for assertions straight on the database).
+  pqxx::result Query(const std::string& sql);
+
+  // Per user: number of cards and number of defaults, straight from SQL.
+  struct UserCounts {
+    std::string user_id;
+    int cards;
+    int defaults;
+  };
+  std::vector<UserCounts> CountsByUser();
+
+  // CARD_TEST_SABOTAGE=no-lock turns off the per-user lock and drops the
+  // partial unique index, to show that the concurrency tests catch it.
+  static bool Sabotaged();
+
+  std::string database_url_;
+  std::unique_ptr<app::CardServer> server_;
+  std::unique_ptr<v1::CardService::Stub> stub_;
+  std::unique_ptr<pqxx::connection> sql_;
+};
+
+}  // namespace card::testing

@@ -1,0 +1,41 @@
+#include "service/page_token.h"
+
+#include "absl/strings/escaping.h"
+#include "common/status.h"
+#include "gtest/gtest.h"
+
+namespace card::service {
+namespace {
+
+const model::CardCursor kCursor{absl::FromUnixMicros(1700000000123456),
+                                "123e4567-e89b-12d3-a456-426614174000"};
+
+TEST(PageToken, RoundTrips) {
+  std::string token = EncodePageToken("cards", "alice", kCursor);
+  absl::StatusOr<model::CardCursor> decoded = DecodePageToken("cards", "alice", token);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->create_time, kCursor.create_time);
+  EXPECT_EQ(decoded->id, kCursor.id);
+}
+
+TEST(PageToken, RejectsAnotherUsersOrKindsToken) {
+  std::string token = EncodePageToken("cards", "alice", kCursor);
+  EXPECT_EQ(DecodePageToken("cards", "bob", token).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodePageToken("links", "alice", token).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PageToken, RejectsGarbageNamingTheField) {
+  for (const std::string& bad :
+       {std::string("!!!"), absl::WebSafeBase64Escape("cards:1:2"),
+        absl::WebSafeBase64Escape("cards:x:1:123e4567-e89b-12d3-a456-426614174000"),
+        absl::WebSafeBase64Escape("cards:1:1:not-a-uuid")}) {
+    absl::Status status = DecodePageToken("cards", "alice", bad).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(ErrorField(status).value_or(""), "page_token");
+  }
+}
+
+}  // namespace
+}  // namespace card::service
