@@ -31,6 +31,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "On SIGTERM/SIGINT, how long in-flight RPCs may finish before they are cancelled.");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(30),
           "How long to wait at start-up for the database to become reachable.");
+ABSL_FLAG(absl::Duration, request_id_retention, absl::Hours(48),
+          "How long CreateCard request ids are remembered for idempotent retries "
+          "(the API promises at least 24h).");
 ABSL_FLAG(bool, migrate, true, "Apply pending schema migrations at start-up.");
 ABSL_FLAG(bool, migrate_only, false, "Apply pending schema migrations and exit.");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain; serve TLS with --tls_key_file.");
@@ -88,6 +91,11 @@ int main(int argc, char** argv) {
   options.max_request_time = absl::GetFlag(FLAGS_max_request_time);
   options.startup_timeout = absl::GetFlag(FLAGS_startup_timeout);
   options.migrate = absl::GetFlag(FLAGS_migrate);
+  options.request_id_retention = absl::GetFlag(FLAGS_request_id_retention);
+  if (options.request_id_retention < absl::Hours(24)) {
+    card::log::Error("--request_id_retention must be at least 24h (the API's promise)");
+    return 1;
+  }
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
 

@@ -9,6 +9,7 @@
 #include "app/health_monitor.h"
 #include "common/executor.h"
 #include "common/log.h"
+#include "common/periodic_task.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -16,6 +17,7 @@
 #include "service/card_service.h"
 #include "storage/card_store.h"
 #include "storage/connection_pool.h"
+#include "storage/link_store.h"
 #include "storage/migrations.h"
 
 namespace card::app {
@@ -23,7 +25,8 @@ namespace card::app {
 // Declared in the order they are built; destroyed in reverse.
 struct CardServer::Parts {
   std::unique_ptr<storage::ConnectionPool> pool;
-  std::unique_ptr<storage::CardStore> store;
+  std::unique_ptr<storage::CardStore> cards;
+  std::unique_ptr<storage::LinkStore> links;
   std::unique_ptr<service::CardService> service;
   std::unique_ptr<Executor> executor;
   std::unique_ptr<rpc::CardServiceImpl> rpc;
@@ -32,6 +35,7 @@ struct CardServer::Parts {
   std::unique_ptr<storage::CardStore> probe_store;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<HealthMonitor> health;
+  std::unique_ptr<PeriodicTask> request_id_sweeper;
   int port = 0;
   bool shut_down = false;
 };
@@ -80,6 +84,31 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// Deletes idempotency keys past their retention, in batches so that no
+// statement runs long.
+void ExpireRequestIds(service::CardService* service) {
+  constexpr int kBatch = 1000;
+  int total = 0;
+  for (;;) {
+    absl::StatusOr<int> expired = service->ExpireRequestIds(kBatch, absl::Now() + absl::Seconds(5));
+    if (!expired.ok()) {
+      log::Warning(absl::StrCat("expiring request ids: ", expired.status().ToString()));
+      return;
+    }
+    total += *expired;
+    if (*expired < kBatch) break;
+  }
+  if (total > 0) log::Info(absl::StrCat("expired ", total, " request id(s)"));
+}
+
+std::vector<storage::PreparedStatement> AllStatements() {
+  std::vector<storage::PreparedStatement> statements = storage::CardStore::Statements();
+  for (const storage::PreparedStatement& statement : storage::LinkStore::Statements()) {
+    statements.push_back(statement);
+  }
+  return statements;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOptions& options) {
@@ -99,11 +128,14 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOption
   pool_options.database_url = options.database_url;
   pool_options.size = options.db_pool_size;
   pool_options.statement_timeout = options.statement_timeout;
-  parts->pool = std::make_unique<storage::ConnectionPool>(pool_options,
-                                                          storage::CardStore::Statements());
-  parts->store = std::make_unique<storage::CardStore>(parts->pool.get());
+  parts->pool = std::make_unique<storage::ConnectionPool>(pool_options, AllStatements());
+  parts->cards = std::make_unique<storage::CardStore>(parts->pool.get());
+  parts->links = std::make_unique<storage::LinkStore>(parts->pool.get());
+  service::ServiceOptions service_options;
+  service_options.max_request_time = options.max_request_time;
+  service_options.request_id_retention = options.request_id_retention;
   parts->service = std::make_unique<service::CardService>(
-      parts->store.get(), service::ServiceOptions{options.max_request_time});
+      parts->cards.get(), parts->links.get(), service_options);
   parts->executor = std::make_unique<Executor>(options.db_pool_size, options.max_queued_requests);
   parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
                                                       parts->executor.get());
@@ -127,6 +159,9 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOption
       parts->server->GetHealthCheckService(),
       [probe] { return probe->Ping(absl::Now() + absl::Seconds(2)); },
       options.health_check_interval);
+  service::CardService* service = parts->service.get();
+  parts->request_id_sweeper = std::make_unique<PeriodicTask>(
+      options.request_id_sweep_interval, [service] { ExpireRequestIds(service); });
   return std::unique_ptr<CardServer>(new CardServer(std::move(parts)));
 }
 
@@ -139,6 +174,7 @@ int CardServer::port() const { return parts_->port; }
 void CardServer::Shutdown(absl::Duration grace) {
   if (parts_->shut_down) return;
   parts_->shut_down = true;
+  parts_->request_id_sweeper->Stop();
   parts_->health->Stop();
   // Load balancers and probes see NOT_SERVING from here on.
   parts_->server->GetHealthCheckService()->Shutdown();

@@ -20,6 +20,8 @@ struct ServerOptions {
   absl::Duration max_request_time = absl::Seconds(10);
   absl::Duration health_check_interval = absl::Seconds(1);
   absl::Duration startup_timeout = absl::Seconds(30);  // Waiting for the database.
+  absl::Duration request_id_retention = absl::Hours(48);
+  absl::Duration request_id_sweep_interval = absl::Minutes(10);
   bool migrate = true;
   std::string tls_cert_file;  // Both set: TLS; neither: plaintext.
   std::string tls_key_file;

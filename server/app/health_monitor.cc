@@ -1,6 +1,5 @@
 #include "app/health_monitor.h"
 
-#include <string>
 #include <utility>
 
 #include "common/log.h"
@@ -12,23 +11,13 @@ constexpr char kCardServiceName[] = "devcard.card.v1.CardService";
 
 HealthMonitor::HealthMonitor(grpc::HealthCheckServiceInterface* health,
                              std::function<absl::Status()> probe, absl::Duration interval)
-    : health_(health), probe_(std::move(probe)), interval_(interval) {
-  Publish(probe_().ok());
-  thread_ = std::thread([this] { Run(); });
+    : health_(health), probe_(std::move(probe)) {
+  ProbeAndPublish();  // Before the task exists: the two never overlap.
+  task_ = std::make_unique<PeriodicTask>(interval, [this] { ProbeAndPublish(); });
 }
 
-HealthMonitor::~HealthMonitor() { Stop(); }
-
-void HealthMonitor::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void HealthMonitor::Publish(bool serving) {
+void HealthMonitor::ProbeAndPublish() {
+  bool serving = probe_().ok();
   health_->SetServingStatus(serving);  // The overall ("") status.
   health_->SetServingStatus(kCardServiceName, serving);
   if (serving != serving_) {
@@ -36,17 +25,6 @@ void HealthMonitor::Publish(bool serving) {
                       : "database not answering: health NOT_SERVING");
   }
   serving_ = serving;
-}
-
-void HealthMonitor::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!wake_.wait_for(lock, absl::ToChronoNanoseconds(interval_),
-                         [this] { return stopping_; })) {
-    lock.unlock();
-    bool serving = probe_().ok();
-    lock.lock();
-    if (!stopping_) Publish(serving);
-  }
 }
 
 }  // namespace card::app

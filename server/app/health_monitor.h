@@ -3,38 +3,31 @@
 // of its own, so a busy pool cannot make a healthy server look unhealthy.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/periodic_task.h"
 #include "grpcpp/health_check_service_interface.h"
 
 namespace card::app {
 
 class HealthMonitor {
  public:
-  // `probe` returns OK while the database answers.
+  // `probe` returns OK while the database answers. Probes once before returning.
   HealthMonitor(grpc::HealthCheckServiceInterface* health,
                 std::function<absl::Status()> probe, absl::Duration interval);
-  ~HealthMonitor();
 
-  void Stop();  // Idempotent.
+  void Stop() { task_->Stop(); }  // No status change after this returns.
 
  private:
-  void Run();
-  void Publish(bool serving);
+  void ProbeAndPublish();
 
   grpc::HealthCheckServiceInterface* health_;
   std::function<absl::Status()> probe_;
-  const absl::Duration interval_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
   bool serving_ = false;
-  std::thread thread_;
+  std::unique_ptr<PeriodicTask> task_;
 };
 
 }  // namespace card::app

@@ -50,7 +50,27 @@ struct NewCard {
   std::string slug_base;   // Set by the service; storage appends a random suffix.
 };
 
-// Keyset position in a user's cards, ordered by (create_time, id).
+// A partial update: each set optional is a field to change.
+struct CardUpdate {
+  std::string user_id;
+  std::string card_id;
+  int64_t expected_version = 0;  // 0: no etag sent, any version.
+  std::optional<std::string> title;
+  std::optional<std::string> description;
+  std::optional<Visibility> visibility;
+  std::optional<bool> qr_enabled;
+  std::optional<std::vector<std::string>> link_ids;  // Replaces the card's links.
+};
+
+struct NewPlatformLink {
+  std::string user_id;
+  std::string platform;
+  std::string username;
+  std::string url;
+  int32_t display_order = 0;
+};
+
+// Keyset position in a user's cards or links, ordered by (create_time, id).
 struct CardCursor {
   absl::Time create_time;
   std::string id;
@@ -58,6 +78,11 @@ struct CardCursor {
 
 struct CardPage {
   std::vector<Card> cards;
+  std::string next_page_token;  // Empty on the last page.
+};
+
+struct LinkPage {
+  std::vector<PlatformLink> links;
   std::string next_page_token;  // Empty on the last page.
 };
 

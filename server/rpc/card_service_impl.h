@@ -25,8 +25,42 @@ class CardServiceImpl final : public devcard::card::v1::CardService::CallbackSer
   grpc::ServerUnaryReactor* ListCards(grpc::CallbackServerContext* context,
                                       const devcard::card::v1::ListCardsRequest* request,
                                       devcard::card::v1::ListCardsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateCard(grpc::CallbackServerContext* context,
+                                       const devcard::card::v1::UpdateCardRequest* request,
+                                       devcard::card::v1::Card* response) override;
+  grpc::ServerUnaryReactor* DeleteCard(grpc::CallbackServerContext* context,
+                                       const devcard::card::v1::DeleteCardRequest* request,
+                                       google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* SetDefaultCard(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::SetDefaultCardRequest* request,
+      devcard::card::v1::Card* response) override;
+  grpc::ServerUnaryReactor* GetDefaultCard(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::GetDefaultCardRequest* request,
+      devcard::card::v1::Card* response) override;
+  grpc::ServerUnaryReactor* GetSharedCard(grpc::CallbackServerContext* context,
+                                          const devcard::card::v1::GetSharedCardRequest* request,
+                                          devcard::card::v1::Card* response) override;
+  grpc::ServerUnaryReactor* CreatePlatformLink(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::CreatePlatformLinkRequest* request,
+      devcard::card::v1::PlatformLink* response) override;
+  grpc::ServerUnaryReactor* ListPlatformLinks(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::ListPlatformLinksRequest* request,
+      devcard::card::v1::ListPlatformLinksResponse* response) override;
+  grpc::ServerUnaryReactor* DeletePlatformLink(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::DeletePlatformLinkRequest* request,
+      google::protobuf::Empty* response) override;
 
  private:
+  // Dispatches a call whose result is one card.
+  grpc::ServerUnaryReactor* CardCall(
+      grpc::CallbackServerContext* context, devcard::card::v1::Card* response,
+      std::function<absl::StatusOr<model::Card>(absl::Time deadline)> work);
+
   // Runs `work` on the executor with the call's deadline and finishes the call
   // with its status. RESOURCE_EXHAUSTED if the executor's queue is full.
   grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* context,

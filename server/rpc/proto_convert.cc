@@ -54,4 +54,29 @@ model::NewCard FromProto(const devcard::card::v1::CreateCardRequest& request) {
   return card;
 }
 
+service::CardPatch FromProto(const devcard::card::v1::UpdateCardRequest& request) {
+  service::CardPatch patch;
+  patch.user_id = request.user_id();
+  patch.card_id = request.card().id();
+  patch.etag = request.card().etag();
+  patch.update_paths.assign(request.update_mask().paths().begin(),
+                            request.update_mask().paths().end());
+  patch.title = request.card().title();
+  patch.description = request.card().description();
+  patch.visibility = static_cast<model::Visibility>(request.card().visibility());
+  patch.qr_enabled = request.card().qr_enabled();
+  patch.link_ids.assign(request.link_ids().begin(), request.link_ids().end());
+  return patch;
+}
+
+model::NewPlatformLink FromProto(const devcard::card::v1::CreatePlatformLinkRequest& request) {
+  model::NewPlatformLink link;
+  link.user_id = request.user_id();
+  link.platform = request.link().platform();
+  link.username = request.link().username();
+  link.url = request.link().url();
+  link.display_order = request.link().display_order();
+  return link;
+}
+
 }  // namespace card::rpc

@@ -1,9 +1,13 @@
 #include "service/card_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "service/etag.h"
 #include "service/page_token.h"
 #include "service/validation.h"
 
@@ -11,6 +15,7 @@ namespace card::service {
 namespace {
 
 constexpr char kCardsPageKind[] = "cards";
+constexpr char kLinksPageKind[] = "links";
 
 absl::Status ValidateNewCard(const model::NewCard& card) {
   CARD_RETURN_IF_ERROR(ValidateUserId(card.user_id));
@@ -25,6 +30,83 @@ absl::Status ValidateNewCard(const model::NewCard& card) {
   return ValidateRequestId(card.request_id);
 }
 
+// The validated update a patch asks for.
+absl::StatusOr<model::CardUpdate> UpdateFromPatch(const CardPatch& patch) {
+  CARD_RETURN_IF_ERROR(ValidateUserId(patch.user_id));
+  CARD_RETURN_IF_ERROR(ValidateUuid(patch.card_id, "card.id"));
+  absl::StatusOr<int64_t> version = VersionFromEtag(patch.etag, "card.etag");
+  if (!version.ok()) return version.status();
+  if (patch.update_paths.empty()) {
+    return InvalidField("update_mask", "name at least one of title, description, visibility, "
+                                       "qr_enabled, links");
+  }
+  model::CardUpdate update;
+  update.user_id = patch.user_id;
+  update.card_id = patch.card_id;
+  update.expected_version = *version;
+  absl::flat_hash_set<std::string> seen;
+  for (const std::string& path : patch.update_paths) {
+    if (!seen.insert(path).second) {
+      return InvalidField("update_mask", absl::StrCat("path \"", path, "\" repeated"));
+    }
+    if (path == "title") {
+      CARD_RETURN_IF_ERROR(ValidateText(patch.title, "card.title", 1, kMaxTitleChars));
+      update.title = patch.title;
+    } else if (path == "description") {
+      CARD_RETURN_IF_ERROR(
+          ValidateText(patch.description, "card.description", 0, kMaxDescriptionChars));
+      update.description = patch.description;
+    } else if (path == "visibility") {
+      if (patch.visibility <= model::Visibility::kUnspecified ||
+          patch.visibility > model::Visibility::kPrivate) {
+        return InvalidField("card.visibility", "must be PUBLIC, UNLISTED or PRIVATE");
+      }
+      update.visibility = patch.visibility;
+    } else if (path == "qr_enabled") {
+      update.qr_enabled = patch.qr_enabled;
+    } else if (path == "links") {
+      CARD_RETURN_IF_ERROR(ValidateLinkIds(patch.link_ids));
+      update.link_ids = patch.link_ids;
+    } else if (path == "is_default") {
+      return InvalidField("update_mask", "is_default is changed with SetDefaultCard");
+    } else {
+      return InvalidField("update_mask", absl::StrCat("unknown path \"", path, "\""));
+    }
+  }
+  if (!update.link_ids && !patch.link_ids.empty()) {
+    return InvalidField("link_ids", "only read with the update_mask path \"links\"");
+  }
+  return update;
+}
+
+int PageLimit(int page_size) {
+  return page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+}
+
+// Validates a list request and decodes its page token.
+absl::StatusOr<std::optional<model::CardCursor>> PageStart(absl::string_view kind,
+                                                           const std::string& user_id,
+                                                           int page_size,
+                                                           const std::string& page_token) {
+  CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
+  if (page_size < 0) return InvalidField("page_size", "must not be negative");
+  if (page_token.empty()) return std::optional<model::CardCursor>();
+  absl::StatusOr<model::CardCursor> cursor = DecodePageToken(kind, user_id, page_token);
+  if (!cursor.ok()) return cursor.status();
+  return std::optional<model::CardCursor>(*std::move(cursor));
+}
+
+// Trims a page fetched with one extra item and returns the next page's token
+// ("" when that extra item was not there).
+template <typename Item>
+std::string TrimPage(absl::string_view kind, const std::string& user_id, int limit,
+                     std::vector<Item>& items) {
+  if (items.size() <= static_cast<size_t>(limit)) return "";
+  items.resize(limit);
+  return EncodePageToken(kind, user_id,
+                         model::CardCursor{items.back().create_time, items.back().id});
+}
+
 }  // namespace
 
 absl::Time CardService::EffectiveDeadline(absl::Time deadline) const {
@@ -37,7 +119,31 @@ absl::StatusOr<model::Card> CardService::CreateCard(model::NewCard card, absl::T
     card.visibility = model::Visibility::kPublic;
   }
   card.slug_base = SlugBase(card.title);
-  return store_->CreateCard(card, EffectiveDeadline(deadline));
+  return cards_->CreateCard(card, EffectiveDeadline(deadline));
+}
+
+absl::StatusOr<model::Card> CardService::UpdateCard(const CardPatch& patch,
+                                                    absl::Time deadline) {
+  absl::StatusOr<model::CardUpdate> update = UpdateFromPatch(patch);
+  if (!update.ok()) return update.status();
+  return cards_->UpdateCard(*update, EffectiveDeadline(deadline));
+}
+
+absl::Status CardService::DeleteCard(const std::string& user_id, const std::string& card_id,
+                                     const std::string& etag, absl::Time deadline) {
+  CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
+  CARD_RETURN_IF_ERROR(ValidateUuid(card_id, "card_id"));
+  absl::StatusOr<int64_t> version = VersionFromEtag(etag, "etag");
+  if (!version.ok()) return version.status();
+  return cards_->DeleteCard(user_id, card_id, *version, EffectiveDeadline(deadline));
+}
+
+absl::StatusOr<model::Card> CardService::SetDefaultCard(const std::string& user_id,
+                                                        const std::string& card_id,
+                                                        absl::Time deadline) {
+  CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
+  CARD_RETURN_IF_ERROR(ValidateUuid(card_id, "card_id"));
+  return cards_->SetDefaultCard(user_id, card_id, EffectiveDeadline(deadline));
 }
 
 absl::StatusOr<model::Card> CardService::GetCard(const std::string& user_id,
@@ -45,40 +151,79 @@ absl::StatusOr<model::Card> CardService::GetCard(const std::string& user_id,
                                                  absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
   CARD_RETURN_IF_ERROR(ValidateUuid(card_id, "card_id"));
-  return store_->GetCard(user_id, card_id, EffectiveDeadline(deadline));
+  return cards_->GetCard(user_id, card_id, EffectiveDeadline(deadline));
+}
+
+absl::StatusOr<model::Card> CardService::GetDefaultCard(const std::string& user_id,
+                                                        absl::Time deadline) {
+  CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
+  return cards_->GetDefaultCard(user_id, EffectiveDeadline(deadline));
+}
+
+absl::StatusOr<model::Card> CardService::GetSharedCard(const std::string& slug,
+                                                       absl::Time deadline) {
+  if (slug.empty()) return InvalidField("slug", "required");
+  if (slug.size() > 64) return absl::NotFoundError("slug: no shared card with this slug");
+  return cards_->GetSharedCard(slug, EffectiveDeadline(deadline));
 }
 
 absl::StatusOr<model::CardPage> CardService::ListCards(const std::string& user_id,
                                                        int page_size,
                                                        const std::string& page_token,
                                                        absl::Time deadline) {
-  CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
-  if (page_size < 0) return InvalidField("page_size", "must not be negative");
-  int limit = page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
-  std::optional<model::CardCursor> after;
-  if (!page_token.empty()) {
-    absl::StatusOr<model::CardCursor> cursor =
-        DecodePageToken(kCardsPageKind, user_id, page_token);
-    if (!cursor.ok()) return cursor.status();
-    after = *std::move(cursor);
-  }
-  // One extra row tells whether another page follows.
+  absl::StatusOr<std::optional<model::CardCursor>> after =
+      PageStart(kCardsPageKind, user_id, page_size, page_token);
+  if (!after.ok()) return after.status();
+  int limit = PageLimit(page_size);
+  // One extra card tells whether another page follows.
   absl::StatusOr<std::vector<model::Card>> cards =
-      store_->ListCards(user_id, after, limit + 1, EffectiveDeadline(deadline));
+      cards_->ListCards(user_id, *after, limit + 1, EffectiveDeadline(deadline));
   if (!cards.ok()) return cards.status();
   model::CardPage page;
   page.cards = *std::move(cards);
-  if (page.cards.size() > static_cast<size_t>(limit)) {
-    page.cards.resize(limit);
-    page.next_page_token = EncodePageToken(
-        kCardsPageKind, user_id,
-        model::CardCursor{page.cards.back().create_time, page.cards.back().id});
-  }
+  page.next_page_token = TrimPage(kCardsPageKind, user_id, limit, page.cards);
   return page;
 }
 
+absl::StatusOr<model::PlatformLink> CardService::CreatePlatformLink(
+    const model::NewPlatformLink& link, absl::Time deadline) {
+  CARD_RETURN_IF_ERROR(ValidateUserId(link.user_id));
+  CARD_RETURN_IF_ERROR(
+      ValidatePlatformLink(link.platform, link.username, link.url, link.display_order, "link."));
+  return links_->CreateLink(link, EffectiveDeadline(deadline));
+}
+
+absl::StatusOr<model::LinkPage> CardService::ListPlatformLinks(const std::string& user_id,
+                                                               int page_size,
+                                                               const std::string& page_token,
+                                                               absl::Time deadline) {
+  absl::StatusOr<std::optional<model::CardCursor>> after =
+      PageStart(kLinksPageKind, user_id, page_size, page_token);
+  if (!after.ok()) return after.status();
+  int limit = PageLimit(page_size);
+  absl::StatusOr<std::vector<model::PlatformLink>> links =
+      links_->ListLinks(user_id, *after, limit + 1, EffectiveDeadline(deadline));
+  if (!links.ok()) return links.status();
+  model::LinkPage page;
+  page.links = *std::move(links);
+  page.next_page_token = TrimPage(kLinksPageKind, user_id, limit, page.links);
+  return page;
+}
+
+absl::Status CardService::DeletePlatformLink(const std::string& user_id,
+                                             const std::string& link_id, absl::Time deadline) {
+  CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
+  CARD_RETURN_IF_ERROR(ValidateUuid(link_id, "link_id"));
+  return links_->DeleteLink(user_id, link_id, EffectiveDeadline(deadline));
+}
+
+absl::StatusOr<int> CardService::ExpireRequestIds(int batch, absl::Time deadline) {
+  return cards_->ExpireCreateRequests(options_.request_id_retention, batch,
+                                      EffectiveDeadline(deadline));
+}
+
 absl::Status CardService::CheckDatabase(absl::Time deadline) {
-  return store_->Ping(EffectiveDeadline(deadline));
+  return cards_->Ping(EffectiveDeadline(deadline));
 }
 
 }  // namespace card::service

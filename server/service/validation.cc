@@ -4,7 +4,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status.h"
 
 namespace card::service {
@@ -108,6 +110,31 @@ absl::Status ValidateLinkIds(const std::vector<std::string>& link_ids, absl::str
     if (!seen.insert(absl::AsciiStrToLower(link_ids[i])).second) {
       return InvalidField(element, "repeats an earlier link id");
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePlatformLink(absl::string_view platform, absl::string_view username,
+                                  absl::string_view url, int display_order,
+                                  absl::string_view prefix) {
+  CARD_RETURN_IF_ERROR(
+      ValidateText(platform, absl::StrCat(prefix, "platform"), 1, kMaxPlatformChars));
+  CARD_RETURN_IF_ERROR(
+      ValidateText(username, absl::StrCat(prefix, "username"), 1, kMaxUsernameChars));
+  std::string url_field = absl::StrCat(prefix, "url");
+  if (url.empty()) return InvalidField(url_field, "required");
+  if (url.size() > kMaxUrlBytes) {
+    return InvalidField(url_field, absl::StrCat("at most ", kMaxUrlBytes, " bytes"));
+  }
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "https://") && !absl::ConsumePrefix(&rest, "http://")) {
+    return InvalidField(url_field, "must start with http:// or https://");
+  }
+  if (rest.empty() || rest.front() == '/' || !IsPrintableAscii(rest)) {
+    return InvalidField(url_field, "must name a host and contain no spaces or control characters");
+  }
+  if (display_order < 0) {
+    return InvalidField(absl::StrCat(prefix, "display_order"), "must not be negative");
   }
   return absl::OkStatus();
 }

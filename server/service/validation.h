@@ -15,6 +15,9 @@ inline constexpr size_t kMaxTitleChars = 100;
 inline constexpr size_t kMaxDescriptionChars = 100;
 inline constexpr size_t kMaxRequestIdBytes = 128;
 inline constexpr size_t kMaxLinksPerCard = 50;
+inline constexpr size_t kMaxPlatformChars = 50;
+inline constexpr size_t kMaxUsernameChars = 100;
+inline constexpr size_t kMaxUrlBytes = 2048;
 
 // 1-128 bytes of printable ASCII (0x21-0x7e: no spaces, no control characters).
 absl::Status ValidateUserId(absl::string_view user_id, absl::string_view field = "user_id");
@@ -33,6 +36,13 @@ absl::Status ValidateText(absl::string_view text, absl::string_view field, size_
 // Card link ids: UUIDs, no repeats, at most kMaxLinksPerCard.
 absl::Status ValidateLinkIds(const std::vector<std::string>& link_ids,
                              absl::string_view field = "link_ids");
+
+// A platform link's fields: platform 1-50 characters, username 1-100, url an
+// absolute http(s) URL of at most 2048 bytes, display_order >= 0. Field names
+// are prefixed with `prefix` (e.g. "link.").
+absl::Status ValidatePlatformLink(absl::string_view platform, absl::string_view username,
+                                  absl::string_view url, int display_order,
+                                  absl::string_view prefix);
 
 // Optional idempotency key: at most 128 bytes of printable ASCII.
 absl::Status ValidateRequestId(absl::string_view request_id);

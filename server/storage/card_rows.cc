@@ -35,10 +35,27 @@ std::vector<model::Card> CardsFromRows(const pqxx::result& rows) {
     link.platform = row["link_platform"].c_str();
     link.username = row["link_username"].c_str();
     link.url = row["link_url"].c_str();
-    link.display_order = row["link_position"].as<int32_t>();
+    // Positions may have gaps where a link was deleted; the order is what counts.
+    link.display_order = static_cast<int32_t>(cards.back().links.size() - 1);
     link.create_time = FromMicros(row["link_create_us"]);
   }
   return cards;
+}
+
+std::vector<model::PlatformLink> LinksFromRows(const pqxx::result& rows) {
+  std::vector<model::PlatformLink> links;
+  links.reserve(rows.size());
+  for (const pqxx::row& row : rows) {
+    model::PlatformLink& link = links.emplace_back();
+    link.id = row["id"].c_str();
+    link.user_id = row["user_id"].c_str();
+    link.platform = row["platform"].c_str();
+    link.username = row["username"].c_str();
+    link.url = row["url"].c_str();
+    link.display_order = row["display_order"].as<int32_t>();
+    link.create_time = FromMicros(row["create_us"]);
+  }
+  return links;
 }
 
 }  // namespace card::storage

@@ -11,4 +11,7 @@ namespace card::storage {
 
 std::vector<model::Card> CardsFromRows(const pqxx::result& rows);
 
+// Reading the platform_link_rows shape (see migrations/0002_card_lifecycle.sql).
+std::vector<model::PlatformLink> LinksFromRows(const pqxx::result& rows);
+
 }  // namespace card::storage

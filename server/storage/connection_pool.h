@@ -11,11 +11,14 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 
@@ -47,6 +50,21 @@ class ConnectionPool {
   // if it was lost. `operation` names the work in log lines.
   absl::Status Run(absl::string_view operation, absl::Time deadline,
                    const std::function<void(pqxx::connection&)>& work);
+
+  // Runs one prepared statement in autocommit mode (one round trip; for our
+  // PL/pgSQL functions, one whole transaction) and returns its rows.
+  template <typename... Args>
+  absl::StatusOr<pqxx::result> Execute(absl::string_view operation, absl::Time deadline,
+                                       const PreparedStatement& statement,
+                                       const Args&... args) {
+    pqxx::result rows;
+    absl::Status status = Run(operation, deadline, [&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      rows = txn.exec_prepared(statement.name, args...);
+    });
+    if (!status.ok()) return status;
+    return rows;
+  }
 
   int size() const { return options_.size; }
 
