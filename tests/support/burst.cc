@@ -1,8 +1,6 @@
 #include "support/burst.h"
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
+#include "support/in_flight.h"
 
 namespace card::testing {
 
@@ -15,22 +13,16 @@ std::vector<CreateOutcome> CreateAllAtOnce(
     stubs.push_back(devcard::card::v1::CardService::NewStub(channel));
   }
   std::vector<CreateOutcome> outcomes(requests.size());
-  std::vector<grpc::ClientContext> contexts(requests.size());
-  std::mutex mu;
-  std::condition_variable all_done;
-  size_t pending = requests.size();
-  auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(60);
+  InFlight calls;
   for (size_t i = 0; i < requests.size(); ++i) {
-    contexts[i].set_deadline(deadline);
-    stubs[i % stubs.size()]->async()->CreateCard(
-        &contexts[i], &requests[i], &outcomes[i].card, [&, i](grpc::Status status) {
-          std::lock_guard<std::mutex> lock(mu);
-          outcomes[i].status = std::move(status);
-          if (--pending == 0) all_done.notify_one();
+    auto* stub = stubs[i % stubs.size()].get();
+    calls.Start<devcard::card::v1::CreateCardRequest, devcard::card::v1::Card>(
+        [stub](auto... args) { stub->async()->CreateCard(args...); }, requests[i],
+        [&outcomes, i](const grpc::Status& status, const devcard::card::v1::Card& card) {
+          outcomes[i] = {status, card};
         });
   }
-  std::unique_lock<std::mutex> lock(mu);
-  all_done.wait(lock, [&] { return pending == 0; });
+  calls.Wait();
   return outcomes;
 }
 
