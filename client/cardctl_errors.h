@@ -1,0 +1,33 @@
+// cardctl's exit codes and how it reports a failed call.
+#pragma once
+
+#include <ostream>
+
+#include "grpcpp/grpcpp.h"
+
+namespace card::cardctl {
+
+// Exit codes, one per class of outcome (also in --help and client/README.md).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitOther = 1,        // any other error (INTERNAL, UNKNOWN, UNIMPLEMENTED, ...)
+  kExitUsage = 2,        // bad command line; nothing was sent
+  kExitInvalid = 3,      // INVALID_ARGUMENT, OUT_OF_RANGE
+  kExitNotFound = 4,     // NOT_FOUND
+  kExitConflict = 5,     // ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED
+  kExitPermission = 6,   // PERMISSION_DENIED, UNAUTHENTICATED
+  kExitUnavailable = 7,  // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+                         // CANCELLED; health other than SERVING
+};
+
+ExitCode ExitCodeFor(grpc::StatusCode code);
+
+// "INVALID_ARGUMENT", "NOT_FOUND", ...
+const char* StatusCodeName(grpc::StatusCode code);
+
+// Writes "CODE_NAME: message", then one line per detail the server attached
+// (google.rpc.Status in the binary error details): "  field: description" for
+// each google.rpc.BadRequest field violation, the type name for other details.
+void PrintError(std::ostream& out, const grpc::Status& status);
+
+}  // namespace card::cardctl

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The CI load test: card-stress against a real card-server on a throwaway
+# PostgreSQL, verification on (through the API and by SQL). Fails on any
+# invariant violation or failed request.
+#   1. first-card: 500 new users x 20 parallel creates, all 10,000 in flight at once
+#   2. hot-user:   10,000 creates for one user, 1,000 in flight
+#   3. mixed:      create/set-default/delete/update-links/get/list over 20 users
+#   4. negative control: the same first-card run against the schema with the
+#      per-user lock and the partial index removed must exit 1 (violation).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+reports=${LOAD_REPORTS:-$build/load-reports}
+mkdir -p "$reports"
+
+work=$(mktemp -d /tmp/card-load.XXXXXX)
+chmod 755 "$work"  # PostgreSQL runs as postgres and must reach its directory
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  bash scripts/throwaway-pg.sh stop "$work/pg" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+url=$(bash scripts/throwaway-pg.sh start "$work/pg" 5498)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$build/server/card-server" --listen=127.0.0.1:$port --database_url="$url" --db_pool_size=16 \
+  >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/server.log" && break; sleep 0.1; done
+
+stress() {
+  local name=$1; shift
+  "$build/stress/card-stress" --target=127.0.0.1:$port --database_url="$url" \
+    --output="$reports/$name.txt" "$@"
+}
+
+status=0
+stress first-card --scenario=first-card --users=500 --burst=20 --concurrency=10000 || status=1
+stress hot-user --scenario=hot-user --requests=10000 --concurrency=1000 || status=1
+stress mixed --scenario=mixed --users=20 --requests=20000 --concurrency=500 || status=1
+for name in first-card hot-user mixed; do
+  sed -n '/^Summary:/,/^  Error rate/p;/^Verification:/,$p' "$reports/$name.txt"
+done
+
+# Negative control: take the lock away; card-stress must see the damage.
+psql -q "$url" -c "CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
+  RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN END \$\$; DROP INDEX cards_one_default_per_user;"
+set +e
+stress without-lock --scenario=first-card --users=500 --burst=20 --concurrency=10000
+code=$?
+set -e
+if [ "$code" -eq 1 ]; then
+  echo "negative control: without the lock card-stress exits 1, as it must:"
+  grep -A3 'exactly_one_default' "$reports/without-lock.txt" | head -4
+else
+  echo "negative control FAILED: without the lock card-stress exited $code, not 1" >&2
+  status=1
+fi
+
+if grep -q "BUG: unique violation" "$work/server.log"; then
+  echo "(server log: unique violations during the negative control, as expected without the lock)"
+fi
+[ "$status" -eq 0 ] && echo "load test: 3 passed, 0 failed" || echo "load test: FAILED" >&2
+exit "$status"

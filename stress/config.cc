@@ -1,0 +1,169 @@
+#include "stress/config.h"
+
+#include <unistd.h>
+
+#include <random>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051",
+          "Server address(es), comma-separated; calls go round robin over them.");
+ABSL_FLAG(int, connections, 8, "gRPC channels (TCP connections) per target.");
+ABSL_FLAG(int, concurrency, 64, "Requests in flight at once (up to 10000s).");
+ABSL_FLAG(int64_t, requests, 0, "Stop after this many operations (0: no limit).");
+ABSL_FLAG(absl::Duration, duration, absl::ZeroDuration(),
+          "Stop starting operations after this long (0: no limit).");
+ABSL_FLAG(double, rps, 0,
+          "Open-loop rate limit in operations per second (0: none). Latency is "
+          "measured from each operation's intended start, so a stalled server "
+          "cannot hide its stall.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "Deadline of each RPC attempt.");
+ABSL_FLAG(int, max_retries, 5,
+          "Retries of a create (same request_id) or set-default after UNAVAILABLE, "
+          "DEADLINE_EXCEEDED or a dropped connection, with exponential backoff.");
+ABSL_FLAG(std::string, scenario, "spread",
+          "first-card: --users new users, --burst creates each, all released at once; "
+          "hot-user: every create for one user; spread: creates over --users users; "
+          "mixed: create/set-default/delete/update-links/get/list by --mix; "
+          "health: grpc.health.v1.Health/Check (client-overhead yardstick).");
+ABSL_FLAG(int, users, 100, "Users for first-card, spread and mixed.");
+ABSL_FLAG(int, burst, 20, "Parallel creates per user in first-card.");
+ABSL_FLAG(std::string, mix, "create:40,set-default:20,delete:10,update-links:10,get:10,list:10",
+          "Weights of the mixed scenario's operations.");
+ABSL_FLAG(std::string, user_prefix, "",
+          "Prefix of this run's user ids (default: a random one, so runs don't mix).");
+ABSL_FLAG(uint64_t, seed, 0, "Random seed (0: random); echoed in the report.");
+ABSL_FLAG(bool, verify, true, "Check the promise after the load (exit 1 on a violation).");
+ABSL_FLAG(std::string, database_url, "",
+          "Also verify by SQL straight from PostgreSQL (read-only queries).");
+ABSL_FLAG(double, max_error_rate, 0,
+          "Highest tolerated fraction of failed operations (exit 2 above it).");
+ABSL_FLAG(absl::Duration, max_p99, absl::ZeroDuration(),
+          "Fail (exit 3) if p99 latency is above this (0: no threshold).");
+ABSL_FLAG(double, min_rps, 0, "Fail (exit 3) if throughput is below this (0: none).");
+ABSL_FLAG(bool, tls, false, "Connect with TLS.");
+ABSL_FLAG(std::string, tls_ca_file, "", "PEM roots for --tls (default: system roots).");
+ABSL_FLAG(std::string, tls_server_name, "", "Override the TLS server name to verify.");
+ABSL_FLAG(std::string, output, "", "Write the report to this file (default: stdout).");
+ABSL_FLAG(std::string, format, "text", "Report format: text or json.");
+ABSL_FLAG(bool, progress, true, "Progress line on stderr (only when it is a terminal).");
+
+namespace card::stress {
+namespace {
+
+absl::StatusOr<Scenario> ParseScenario(const std::string& name) {
+  if (name == "first-card") return Scenario::kFirstCard;
+  if (name == "hot-user") return Scenario::kHotUser;
+  if (name == "spread") return Scenario::kSpread;
+  if (name == "mixed") return Scenario::kMixed;
+  if (name == "health") return Scenario::kHealth;
+  return absl::InvalidArgumentError(absl::StrCat("--scenario: unknown \"", name, "\""));
+}
+
+absl::StatusOr<Mix> ParseMix(const std::string& text) {
+  Mix mix{0, 0, 0, 0, 0, 0};
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::vector<std::string> parts = absl::StrSplit(item, ':');
+    int weight = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &weight) || weight < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--mix: bad item \"", item, "\""));
+    }
+    const std::string& name = parts[0];
+    if (name == "create") mix.create = weight;
+    else if (name == "set-default") mix.set_default = weight;
+    else if (name == "delete") mix.del = weight;
+    else if (name == "update-links") mix.update_links = weight;
+    else if (name == "get") mix.get = weight;
+    else if (name == "list") mix.list = weight;
+    else return absl::InvalidArgumentError(absl::StrCat("--mix: unknown operation \"", name, "\""));
+  }
+  if (mix.create + mix.set_default + mix.del + mix.update_links + mix.get + mix.list == 0) {
+    return absl::InvalidArgumentError("--mix: all weights are zero");
+  }
+  return mix;
+}
+
+}  // namespace
+
+const char* OpName(OpKind kind) {
+  switch (kind) {
+    case OpKind::kCreate: return "create";
+    case OpKind::kSetDefault: return "set-default";
+    case OpKind::kDelete: return "delete";
+    case OpKind::kUpdateLinks: return "update-links";
+    case OpKind::kGet: return "get";
+    case OpKind::kList: return "list";
+    case OpKind::kCreateLink: return "create-link";
+    case OpKind::kHealth: return "health";
+  }
+  return "?";
+}
+
+const char* ScenarioName(Scenario scenario) {
+  switch (scenario) {
+    case Scenario::kFirstCard: return "first-card";
+    case Scenario::kHotUser: return "hot-user";
+    case Scenario::kSpread: return "spread";
+    case Scenario::kMixed: return "mixed";
+    case Scenario::kHealth: return "health";
+  }
+  return "?";
+}
+
+absl::StatusOr<Config> ConfigFromFlags() {
+  Config config;
+  config.targets = absl::StrSplit(absl::GetFlag(FLAGS_target), ',', absl::SkipEmpty());
+  if (config.targets.empty()) return absl::InvalidArgumentError("--target: required");
+  config.connections = absl::GetFlag(FLAGS_connections);
+  config.concurrency = absl::GetFlag(FLAGS_concurrency);
+  config.requests = absl::GetFlag(FLAGS_requests);
+  config.duration = absl::GetFlag(FLAGS_duration);
+  config.rps = absl::GetFlag(FLAGS_rps);
+  config.timeout = absl::GetFlag(FLAGS_timeout);
+  config.max_retries = absl::GetFlag(FLAGS_max_retries);
+  absl::StatusOr<Scenario> scenario = ParseScenario(absl::GetFlag(FLAGS_scenario));
+  if (!scenario.ok()) return scenario.status();
+  config.scenario = *scenario;
+  config.users = absl::GetFlag(FLAGS_users);
+  config.burst = absl::GetFlag(FLAGS_burst);
+  absl::StatusOr<Mix> mix = ParseMix(absl::GetFlag(FLAGS_mix));
+  if (!mix.ok()) return mix.status();
+  config.mix = *mix;
+  config.seed = absl::GetFlag(FLAGS_seed);
+  if (config.seed == 0) config.seed = std::random_device{}() | 1;
+  config.user_prefix = absl::GetFlag(FLAGS_user_prefix);
+  if (config.user_prefix.empty()) {
+    config.user_prefix = absl::StrFormat("stress-%08x", std::random_device{}());
+  }
+  config.verify = absl::GetFlag(FLAGS_verify);
+  config.database_url = absl::GetFlag(FLAGS_database_url);
+  config.max_error_rate = absl::GetFlag(FLAGS_max_error_rate);
+  config.max_p99 = absl::GetFlag(FLAGS_max_p99);
+  config.min_rps = absl::GetFlag(FLAGS_min_rps);
+  config.tls = absl::GetFlag(FLAGS_tls);
+  config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  config.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  config.output = absl::GetFlag(FLAGS_output);
+  config.format = absl::GetFlag(FLAGS_format);
+  config.progress = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
+
+  if (config.connections < 1) return absl::InvalidArgumentError("--connections: at least 1");
+  if (config.concurrency < 1) return absl::InvalidArgumentError("--concurrency: at least 1");
+  if (config.users < 1) return absl::InvalidArgumentError("--users: at least 1");
+  if (config.burst < 1) return absl::InvalidArgumentError("--burst: at least 1");
+  if (config.format != "text" && config.format != "json") {
+    return absl::InvalidArgumentError("--format: text or json");
+  }
+  if (config.scenario != Scenario::kFirstCard && config.requests == 0 &&
+      config.duration == absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("give --requests or --duration (first-card needs neither)");
+  }
+  if (config.user_prefix.size() > 60) return absl::InvalidArgumentError("--user_prefix: too long");
+  return config;
+}
+
+}  // namespace card::stress

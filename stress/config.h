@@ -1,0 +1,60 @@
+// card-stress's configuration: what load to send, how to verify, when to fail.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace card::stress {
+
+enum class Scenario { kFirstCard, kHotUser, kSpread, kMixed, kHealth };
+
+enum class OpKind { kCreate, kSetDefault, kDelete, kUpdateLinks, kGet, kList, kCreateLink, kHealth };
+inline constexpr int kOpKinds = 8;
+const char* OpName(OpKind kind);
+const char* ScenarioName(Scenario scenario);
+
+// Relative weights of the mixed scenario's operations.
+struct Mix {
+  int create = 40, set_default = 20, del = 10, update_links = 10, get = 10, list = 10;
+};
+
+struct Config {
+  std::vector<std::string> targets;
+  int connections = 8;
+  int concurrency = 64;
+  int64_t requests = 0;                          // 0: no count limit
+  absl::Duration duration = absl::ZeroDuration();  // zero: no time limit
+  double rps = 0;                                // 0: as fast as the window allows
+  absl::Duration timeout = absl::Seconds(20);    // per-RPC deadline
+  int max_retries = 5;
+
+  Scenario scenario = Scenario::kSpread;
+  int users = 100;
+  int burst = 20;
+  Mix mix;
+  std::string user_prefix;  // distinguishes this run's users from earlier runs'
+  uint64_t seed = 1;
+
+  bool verify = true;
+  std::string database_url;
+  double max_error_rate = 0;
+  absl::Duration max_p99 = absl::ZeroDuration();  // zero: no threshold
+  double min_rps = 0;
+
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_server_name;
+
+  std::string output;
+  std::string format = "text";
+  bool progress = false;
+};
+
+// Reads the command-line flags (defined in config.cc) into a Config.
+absl::StatusOr<Config> ConfigFromFlags();
+
+}  // namespace card::stress

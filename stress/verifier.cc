@@ -1,0 +1,275 @@
+#include "stress/verifier.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "devcard/card/v1/card_service.grpc.pb.h"
+
+namespace card::stress {
+namespace {
+
+namespace v1 = devcard::card::v1;
+
+constexpr int kMaxExamples = 20;
+
+// One user's cards as read back.
+struct Observed {
+  bool ok = false;         // could we read them?
+  std::string error;
+  std::vector<v1::Card> cards;
+  bool has_default_card = false;  // GetDefaultCard answered with a card
+  v1::Card default_card;
+  std::string default_error;      // GetDefaultCard failed other than NOT_FOUND
+};
+
+Observed ReadBack(v1::CardService::Stub* stub, const std::string& user_id) {
+  Observed observed;
+  std::string token;
+  do {
+    v1::ListCardsRequest request;
+    request.set_user_id(user_id);
+    request.set_page_size(1000);
+    request.set_page_token(token);
+    v1::ListCardsResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    grpc::Status status = stub->ListCards(&context, request, &response);
+    if (!status.ok()) {
+      observed.error = absl::StrCat("ListCards: ", status.error_code(), " ", status.error_message());
+      return observed;
+    }
+    for (v1::Card& card : *response.mutable_cards()) observed.cards.push_back(std::move(card));
+    token = response.next_page_token();
+  } while (!token.empty());
+
+  v1::GetDefaultCardRequest request;
+  request.set_user_id(user_id);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  grpc::Status status = stub->GetDefaultCard(&context, request, &observed.default_card);
+  if (status.ok()) {
+    observed.has_default_card = true;
+  } else if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
+    observed.default_error = absl::StrCat("GetDefaultCard: ", status.error_code(), " ",
+                                          status.error_message());
+  }
+  observed.ok = true;
+  return observed;
+}
+
+class CheckBuilder {
+ public:
+  CheckBuilder(std::string name, std::string description) {
+    check_.name = std::move(name);
+    check_.description = std::move(description);
+  }
+  void Pass() { ++check_.users; }
+  void Fail(const std::string& user, const std::string& what) {
+    ++check_.users;
+    ++check_.violation_count;
+    check_.verdict = Verdict::kFalse;
+    if (check_.violations.size() < kMaxExamples) check_.violations.push_back(user + ": " + what);
+  }
+  void Unknown(const std::string& user, const std::string& why) {
+    if (check_.verdict == Verdict::kTrue) check_.verdict = Verdict::kUnknown;
+    if (check_.violations.size() < kMaxExamples) {
+      check_.violations.push_back(user + ": unknown (" + why + ")");
+    }
+  }
+  Check Take() { return std::move(check_); }
+
+ private:
+  Check check_;
+};
+
+void CheckUser(const std::string& user_id, const UserHistory& history, const Observed& seen,
+               std::vector<CheckBuilder>& checks) {
+  CheckBuilder& one_default = checks[0];
+  CheckBuilder& acked_found = checks[1];
+  CheckBuilder& count = checks[2];
+  CheckBuilder& no_duplicates = checks[3];
+  CheckBuilder& only_attempted = checks[4];
+  CheckBuilder& default_exists = checks[5];
+  if (!seen.ok) {
+    for (CheckBuilder& check : checks) check.Unknown(user_id, seen.error);
+    return;
+  }
+  std::set<std::string> ids;
+  std::map<std::string, int> per_request;
+  int defaults = 0;
+  for (const v1::Card& card : seen.cards) {
+    ids.insert(card.id());
+    ++per_request[card.description()];
+    defaults += card.is_default();
+  }
+  int found = static_cast<int>(seen.cards.size());
+
+  if (found > 0 ? defaults == 1 : defaults == 0) {
+    one_default.Pass();
+  } else {
+    one_default.Fail(user_id, absl::StrCat(defaults, " defaults among ", found, " cards"));
+  }
+
+  std::set<std::string> acked;
+  int missing = 0;
+  bool split_ack = false;
+  for (const auto& [request_id, card_ids] : history.acked_cards_by_request) {
+    split_ack |= card_ids.size() > 1;
+    for (const std::string& id : card_ids) {
+      acked.insert(id);
+      if (!history.acked_deleted.count(id) && !ids.count(id)) ++missing;
+    }
+  }
+  if (missing == 0) {
+    acked_found.Pass();
+  } else {
+    acked_found.Fail(user_id, absl::StrCat(missing, " acknowledged card(s) missing"));
+  }
+
+  int expected = static_cast<int>(acked.size() - history.acked_deleted.size());
+  int low = expected - history.indeterminate_deletes;
+  int high = expected + static_cast<int>(history.indeterminate_requests.size());
+  if (found >= low && found <= high) {
+    count.Pass();
+  } else {
+    count.Fail(user_id, absl::StrCat(found, " cards, expected ",
+                                     low == high ? absl::StrCat(expected)
+                                                 : absl::StrCat(low, "..", high),
+                                     " (acknowledged creates ", acked.size(), " - deletes ",
+                                     history.acked_deleted.size(), ")"));
+  }
+
+  int duplicated = 0;
+  for (const auto& [request_id, n] : per_request) duplicated += n > 1;
+  if (duplicated == 0 && !split_ack) {
+    no_duplicates.Pass();
+  } else {
+    no_duplicates.Fail(user_id, absl::StrCat(duplicated, " request_id(s) made several cards",
+                                             split_ack ? "; a retry was acknowledged with another card" : ""));
+  }
+
+  int unattempted = 0;
+  for (const auto& [request_id, n] : per_request) {
+    unattempted += history.attempted_requests.count(request_id) ? 0 : n;
+  }
+  if (unattempted == 0) {
+    only_attempted.Pass();
+  } else {
+    only_attempted.Fail(user_id, absl::StrCat(unattempted, " card(s) nobody asked for"));
+  }
+
+  if (!seen.default_error.empty()) {
+    default_exists.Unknown(user_id, seen.default_error);
+    return;
+  }
+  bool default_ok = found == 0 ? !seen.has_default_card
+                               : seen.has_default_card && seen.default_card.is_default() &&
+                                     ids.count(seen.default_card.id()) > 0;
+  if (default_ok) {
+    default_exists.Pass();
+  } else {
+    default_exists.Fail(user_id, seen.has_default_card
+                                     ? absl::StrCat("GetDefaultCard returned ",
+                                                    seen.default_card.id(), ", not a listed default")
+                                     : "GetDefaultCard found no default");
+  }
+}
+
+// By SQL: defaults and counts per user straight from the tables, compared with
+// what the API listed.
+Check CheckBySql(const Config& config, const std::map<std::string, Observed>& observed) {
+  CheckBuilder check("sql_exactly_one_default",
+                     "by SQL: each user with cards has exactly one default, and the API "
+                     "listed exactly the cards the table holds");
+  try {
+    pqxx::connection conn(config.database_url);
+    pqxx::read_transaction txn(conn);
+    std::map<std::string, std::pair<int, int>> rows;  // user -> (cards, defaults)
+    for (const pqxx::row& row : txn.exec_params(
+             "SELECT user_id, count(*), count(*) FILTER (WHERE is_default) FROM cards "
+             "WHERE starts_with(user_id, $1) GROUP BY user_id",
+             config.user_prefix + "-")) {
+      rows[row[0].c_str()] = {row[1].as<int>(), row[2].as<int>()};
+    }
+    for (const auto& [user_id, seen] : observed) {
+      auto [cards, defaults] = rows.count(user_id) ? rows[user_id] : std::make_pair(0, 0);
+      if (cards > 0 ? defaults != 1 : defaults != 0) {
+        check.Fail(user_id, absl::StrCat("table holds ", defaults, " defaults among ", cards,
+                                         " cards"));
+      } else if (seen.ok && static_cast<int>(seen.cards.size()) != cards) {
+        check.Fail(user_id, absl::StrCat("API listed ", seen.cards.size(), " cards, table holds ",
+                                         cards));
+      } else {
+        check.Pass();
+      }
+    }
+  } catch (const std::exception& e) {
+    check.Unknown("(database)", e.what());
+  }
+  return check.Take();
+}
+
+}  // namespace
+
+const char* VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kTrue: return "pass";
+    case Verdict::kUnknown: return "unknown";
+    case Verdict::kFalse: return "FAIL";
+  }
+  return "?";
+}
+
+Verification Verify(const Config& config,
+                    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                    const std::map<std::string, UserHistory>& history) {
+  Verification verification;
+  verification.ran = true;
+  std::vector<std::string> users;
+  for (const auto& [user_id, unused] : history) users.push_back(user_id);
+
+  // Read every user back, a few at a time.
+  std::map<std::string, Observed> observed;
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> readers;
+  for (size_t t = 0; t < std::min<size_t>(8, channels.size()); ++t) {
+    readers.emplace_back([&, t] {
+      auto stub = v1::CardService::NewStub(channels[t]);
+      for (size_t i; (i = next++) < users.size();) {
+        Observed seen = ReadBack(stub.get(), users[i]);
+        std::lock_guard<std::mutex> lock(mu);
+        observed[users[i]] = std::move(seen);
+      }
+    });
+  }
+  for (std::thread& reader : readers) reader.join();
+
+  std::vector<CheckBuilder> checks = {
+      {"exactly_one_default", "each user with cards has exactly one default (none without)"},
+      {"acknowledged_creates_found", "every acknowledged create is listed unless acknowledged deleted"},
+      {"card_count", "cards listed = acknowledged creates - acknowledged deletes "
+                     "(a range when some outcomes are indeterminate)"},
+      {"no_duplicate_request", "no request_id made two cards; retries got the first card"},
+      {"nothing_unattempted", "every listed card comes from a create this run attempted"},
+      {"default_exists", "GetDefaultCard returns a listed card marked default"},
+  };
+  for (const std::string& user_id : users) {
+    CheckUser(user_id, history.at(user_id), observed[user_id], checks);
+  }
+  for (CheckBuilder& check : checks) verification.checks.push_back(check.Take());
+  if (!config.database_url.empty()) verification.checks.push_back(CheckBySql(config, observed));
+
+  for (const Check& check : verification.checks) {
+    verification.verdict = std::max(verification.verdict, check.verdict);
+  }
+  return verification;
+}
+
+}  // namespace card::stress
