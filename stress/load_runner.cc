@@ -135,6 +135,9 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
       args.SetInt("card.stress.channel", static_cast<int>(channels.size()));
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       args.SetMaxReceiveMessageSize(64 << 20);
+      // card-stress retries itself (same request_id, counted in the report);
+      // gRPC's own retry machinery would only add per-call buffering.
+      args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
       if (!config.tls_server_name.empty()) args.SetSslTargetNameOverride(config.tls_server_name);
       channels.push_back(grpc::CreateCustomChannel(target, *credentials, args));
     }
@@ -243,7 +246,7 @@ void LoadRunner::Issue(Call* call) {
   call->context = std::make_unique<grpc::ClientContext>();
   call->context->set_deadline(absl::ToChronoTime(absl::Now() + config_.timeout));
   call->response = ResponseFor(call->op.kind);
-  size_t index = next_stub_.fetch_add(1, std::memory_order_relaxed) % card_stubs_.size();
+  size_t index = PickChannel();
   auto* async = card_stubs_[index]->async();
   auto done = [this, call](grpc::Status status) { OnDone(call, status); };
   grpc::ClientContext* context = call->context.get();
@@ -284,6 +287,19 @@ void LoadRunner::Issue(Call* call) {
           static_cast<health::HealthCheckResponse*>(response), done);
       break;
   }
+}
+
+// Round robin over the channels, passing over any whose connection is down
+// (a killed replica), so retries land on a live one.
+size_t LoadRunner::PickChannel() {
+  size_t count = channels_.size();
+  size_t start = next_stub_.fetch_add(1, std::memory_order_relaxed);
+  for (size_t i = 0; i < count; ++i) {
+    size_t index = (start + i) % count;
+    grpc_connectivity_state state = channels_[index]->GetState(/*try_to_connect=*/true);
+    if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN) return index;
+  }
+  return start % count;
 }
 
 void LoadRunner::OnDone(Call* call, const grpc::Status& status) {

@@ -43,6 +43,7 @@ class LoadRunner {
   void Fill();
   void Start(Op op);
   void Issue(Call* call);
+  size_t PickChannel();
   void OnDone(Call* call, const grpc::Status& status);
   void Release();
   void PaceLoop();

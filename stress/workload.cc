@@ -157,7 +157,8 @@ Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
     switch (op.kind) {
       case OpKind::kCreate:
         user.acked_cards_by_request[op.request_id].insert(result_id);
-        user.live_cards.push_back(result_id);
+        // Only the mixed scenario aims operations at existing cards.
+        if (config_.scenario == Scenario::kMixed) user.live_cards.push_back(result_id);
         break;
       case OpKind::kDelete:
         user.acked_deleted.insert(op.card_id);
