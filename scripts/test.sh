@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: installs missing Debian packages, builds, runs
 # the unit and integration tests (each integration binary starts its own
-# throwaway PostgreSQL), then whatever load tests exist.
+# throwaway PostgreSQL), then the load tests: card-stress against one server,
+# then against three replicas with one killed mid-run, and the deploy checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j2
 (cd build && ctest -j2 --output-on-failure --timeout 900)
-if [ -x scripts/load-test.sh ]; then
-  bash scripts/load-test.sh
+bash scripts/load-test.sh
+bash deploy/local-cluster
+if [ -x scripts/check-deploy.sh ]; then
+  bash scripts/check-deploy.sh build/server/card-server build/stress/card-stress
 fi

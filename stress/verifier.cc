@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "devcard/card/v1/card_service.grpc.pb.h"
@@ -28,7 +29,7 @@ struct Observed {
   std::string default_error;      // GetDefaultCard failed other than NOT_FOUND
 };
 
-Observed ReadBack(v1::CardService::Stub* stub, const std::string& user_id) {
+Observed ReadBackOnce(v1::CardService::Stub* stub, const std::string& user_id) {
   Observed observed;
   std::string token;
   do {
@@ -60,6 +61,20 @@ Observed ReadBack(v1::CardService::Stub* stub, const std::string& user_id) {
                                           status.error_message());
   }
   observed.ok = true;
+  return observed;
+}
+
+// Reads through the first channel that answers: a replica may be down (the
+// replica-kill run), and any replica serves the same data.
+Observed ReadBack(const std::vector<std::unique_ptr<v1::CardService::Stub>>& stubs,
+                  size_t first, const std::string& user_id) {
+  Observed observed;
+  for (size_t i = 0; i < stubs.size(); ++i) {
+    observed = ReadBackOnce(stubs[(first + i) % stubs.size()].get(), user_id);
+    bool unavailable = absl::StrContains(observed.error, "ListCards: 14 ") ||
+                       absl::StrContains(observed.default_error, "GetDefaultCard: 14 ");
+    if (!unavailable) break;
+  }
   return observed;
 }
 
@@ -241,9 +256,10 @@ Verification Verify(const Config& config,
   std::vector<std::thread> readers;
   for (size_t t = 0; t < std::min<size_t>(8, channels.size()); ++t) {
     readers.emplace_back([&, t] {
-      auto stub = v1::CardService::NewStub(channels[t]);
+      std::vector<std::unique_ptr<v1::CardService::Stub>> stubs;
+      for (const auto& channel : channels) stubs.push_back(v1::CardService::NewStub(channel));
       for (size_t i; (i = next++) < users.size();) {
-        Observed seen = ReadBack(stub.get(), users[i]);
+        Observed seen = ReadBack(stubs, t, users[i]);
         std::lock_guard<std::mutex> lock(mu);
         observed[users[i]] = std::move(seen);
       }
