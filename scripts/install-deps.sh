@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
+  python3-grpcio python3-protobuf python3-yaml
   postgresql-15 postgresql-client-15 postgresql-contrib
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then
