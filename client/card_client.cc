@@ -38,14 +38,14 @@ namespace {
 // grpc.health.v1.Health/Check is not listed either: a probe should report what
 // it sees now.
 constexpr const char* kRetriedMethods[] = {
-    "CreateCard",     "GetCard",       "ListCards",        "GetDefaultCard",
-    "GetSharedCard",  "SetDefaultCard", "ListPlatformLinks"};
+    "CreateCard",    "GetCard",        "ListCards",        "GetDefaultCard",
+    "GetSharedCard", "SetDefaultCard", "ListPlatformLinks"};
 
 std::string BuildServiceConfig() {
   std::vector<std::string> names;
   for (const char* method : kRetriedMethods) {
-    names.push_back(
-        absl::StrCat(R"({"service":"devcard.card.v1.CardService","method":")", method, R"("})"));
+    names.push_back(absl::StrCat(R"({"service":"devcard.card.v1.CardService","method":")",
+                                 method, R"("})"));
   }
   // Backoff between attempts: random in [0, min(0.1s * 2^(n-1), 2s)].
   return absl::StrCat(R"({"methodConfig":[{"name":[)", absl::StrJoin(names, ","),
@@ -69,8 +69,8 @@ const std::string& ServiceConfigJson() {
   return *kConfig;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ClientOptions& options,
-                                                             grpc::ChannelArguments args) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
+    const ClientOptions& options, grpc::ChannelArguments args) {
   args.SetServiceConfigJSON(ServiceConfigJson());
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls) {
@@ -95,7 +95,8 @@ CardClient::CardClient(std::shared_ptr<grpc::Channel> channel, absl::Duration ti
       stub_(v1::CardService::NewStub(channel)),
       health_(grpc::health::v1::Health::NewStub(channel)) {}
 
-absl::StatusOr<std::unique_ptr<CardClient>> CardClient::Connect(const ClientOptions& options) {
+absl::StatusOr<std::unique_ptr<CardClient>> CardClient::Connect(
+    const ClientOptions& options) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = CreateChannel(options);
   if (!channel.ok()) return channel.status();
   return std::make_unique<CardClient>(*std::move(channel), options.timeout);
@@ -107,7 +108,8 @@ std::unique_ptr<grpc::ClientContext> CardClient::NewContext() const {
   return context;
 }
 
-grpc::Status CardClient::CreateCard(const v1::CreateCardRequest& request, v1::Card* card) {
+grpc::Status CardClient::CreateCard(const v1::CreateCardRequest& request,
+                                    v1::Card* card) {
   return stub_->CreateCard(NewContext().get(), request, card);
 }
 
@@ -120,7 +122,8 @@ grpc::Status CardClient::ListCards(const v1::ListCardsRequest& request,
   return stub_->ListCards(NewContext().get(), request, response);
 }
 
-grpc::Status CardClient::UpdateCard(const v1::UpdateCardRequest& request, v1::Card* card) {
+grpc::Status CardClient::UpdateCard(const v1::UpdateCardRequest& request,
+                                    v1::Card* card) {
   return stub_->UpdateCard(NewContext().get(), request, card);
 }
 
@@ -154,7 +157,8 @@ grpc::Status CardClient::ListPlatformLinks(const v1::ListPlatformLinksRequest& r
   return stub_->ListPlatformLinks(NewContext().get(), request, response);
 }
 
-grpc::Status CardClient::DeletePlatformLink(const v1::DeletePlatformLinkRequest& request) {
+grpc::Status CardClient::DeletePlatformLink(
+    const v1::DeletePlatformLinkRequest& request) {
   google::protobuf::Empty empty;
   return stub_->DeletePlatformLink(NewContext().get(), request, &empty);
 }
@@ -187,7 +191,8 @@ grpc::Status CardClient::ListAllPlatformLinks(const std::string& user_id, int pa
     v1::ListPlatformLinksResponse response;
     grpc::Status status = ListPlatformLinks(request, &response);
     if (!status.ok()) return status;
-    for (v1::PlatformLink& link : *response.mutable_links()) links->push_back(std::move(link));
+    for (v1::PlatformLink& link : *response.mutable_links())
+      links->push_back(std::move(link));
     if (response.next_page_token() == request.page_token() &&
         !response.next_page_token().empty()) {
       return grpc::Status(grpc::StatusCode::INTERNAL, "server repeated a page token");

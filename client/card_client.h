@@ -21,7 +21,7 @@ namespace card::client {
 namespace v1 = devcard::card::v1;
 
 struct ClientOptions {
-  std::string target = "127.0.0.1:50051";  // host:port or any gRPC target URI.
+  std::string target = "127.0.0.1:50051";      // host:port or any gRPC target URI.
   absl::Duration timeout = absl::Seconds(10);  // Deadline of each call.
   bool tls = false;
   std::string tls_ca_file;      // PEM roots; empty: the system's roots.
@@ -46,11 +46,13 @@ class CardClient {
   CardClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
 
   // CreateChannel + CardClient.
-  static absl::StatusOr<std::unique_ptr<CardClient>> Connect(const ClientOptions& options);
+  static absl::StatusOr<std::unique_ptr<CardClient>> Connect(
+      const ClientOptions& options);
 
   grpc::Status CreateCard(const v1::CreateCardRequest& request, v1::Card* card);
   grpc::Status GetCard(const v1::GetCardRequest& request, v1::Card* card);
-  grpc::Status ListCards(const v1::ListCardsRequest& request, v1::ListCardsResponse* response);
+  grpc::Status ListCards(const v1::ListCardsRequest& request,
+                         v1::ListCardsResponse* response);
   grpc::Status UpdateCard(const v1::UpdateCardRequest& request, v1::Card* card);
   grpc::Status DeleteCard(const v1::DeleteCardRequest& request);
   grpc::Status SetDefaultCard(const v1::SetDefaultCardRequest& request, v1::Card* card);

@@ -60,10 +60,14 @@ bool AbslParseFlag(absl::string_view text, VisibilityFlag* flag, std::string* er
 
 std::string AbslUnparseFlag(const VisibilityFlag& flag) {
   switch (flag.value) {
-    case v1::PUBLIC: return "public";
-    case v1::UNLISTED: return "unlisted";
-    case v1::PRIVATE: return "private";
-    default: return "";
+    case v1::PUBLIC:
+      return "public";
+    case v1::UNLISTED:
+      return "unlisted";
+    case v1::PRIVATE:
+      return "private";
+    default:
+      return "";
   }
 }
 
@@ -79,22 +83,26 @@ bool AbslParseFlag(absl::string_view text, Format* format, std::string* error) {
   return true;
 }
 
-std::string AbslUnparseFlag(Format format) { return format == Format::kJson ? "json" : "table"; }
+std::string AbslUnparseFlag(Format format) {
+  return format == Format::kJson ? "json" : "table";
+}
 
 }  // namespace card::cardctl
 
 // Global flags.
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Server address, host:port.");
 ABSL_FLAG(bool, tls, false, "Use TLS (default: plaintext).");
-ABSL_FLAG(std::string, tls_ca_file, "",
-          "With --tls: PEM file of the CA certificates to trust (default: the system's).");
+ABSL_FLAG(
+    std::string, tls_ca_file, "",
+    "With --tls: PEM file of the CA certificates to trust (default: the system's).");
 ABSL_FLAG(std::string, tls_server_name, "",
           "With --tls: the name to check the server's certificate against, if not the "
           "host in --target.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
           "Deadline of each call (e.g. 500ms, 10s); retries happen within it.");
-ABSL_FLAG(card::cardctl::Format, output, card::cardctl::Format::kTable,
-          "table (aligned columns, for people) or json (proto JSON, one object per line).");
+ABSL_FLAG(
+    card::cardctl::Format, output, card::cardctl::Format::kTable,
+    "table (aligned columns, for people) or json (proto JSON, one object per line).");
 
 // Command flags; each command takes only some of them (see --help).
 ABSL_FLAG(std::string, user_id, "", "The user (owner of the cards and links).");
@@ -120,7 +128,8 @@ ABSL_FLAG(int32_t, display_order, 0, "Link's preferred position.");
 ABSL_FLAG(std::string, link_id, "", "A platform link's id.");
 ABSL_FLAG(int32_t, page_size, 0,
           "Page size of each list call (default: the server's); every page is fetched.");
-ABSL_FLAG(std::string, service, "", "Health: service name to check (default: the whole server).");
+ABSL_FLAG(std::string, service, "",
+          "Health: service name to check (default: the whole server).");
 
 namespace card::cardctl {
 namespace {
@@ -168,8 +177,8 @@ Exit codes:
      CANCELLED; health not SERVING
 )";
 
-const std::vector<std::string> kGlobalFlags = {"target",  "tls",     "tls_ca_file",
-                                               "tls_server_name", "timeout", "output"};
+const std::vector<std::string> kGlobalFlags = {
+    "target", "tls", "tls_ca_file", "tls_server_name", "timeout", "output"};
 
 // The command line after the scan and Abseil's parse.
 struct Invocation {
@@ -178,16 +187,16 @@ struct Invocation {
   bool help = false;
 };
 
-// Abseil's own flags, left to absl::ParseCommandLine.
-bool IsAbseilBuiltin(absl::string_view name) {
-  static const std::set<std::string, std::less<>> kBuiltins = {
-      "helpfull", "helpshort", "helppackage", "helpon",  "helpmatch", "version",
-      "only_check_args", "flagfile", "fromenv", "tryfromenv", "undefok"};
-  return kBuiltins.count(name) > 0;
+// Abseil's help flags, left to absl::ParseCommandLine (which prints and exits).
+bool IsAbseilHelpFlag(absl::string_view name) {
+  return name == "helpfull" || name == "helpshort" || name == "helppackage" ||
+         name == "helpon" || name == "helpmatch" || name == "version" ||
+         name == "only_check_args";
 }
 
 // Scans argv as absl::ParseCommandLine will (--name=value, --name value,
-// --bool, --nobool, "--" ends the flags), checking each flag and value.
+// --bool, --nobool, "--" ends the flags), checking each flag and value;
+// sets `error` on the first mistake.
 Invocation Scan(int argc, char** argv, std::string* error) {
   Invocation invocation;
   for (int i = 1; i < argc; ++i) {
@@ -209,11 +218,16 @@ Invocation Scan(int argc, char** argv, std::string* error) {
       invocation.help = true;
       continue;
     }
-    if (IsAbseilBuiltin(name)) {
-      if (!has_value && name != "helpfull" && name != "helpshort" && name != "helppackage" &&
-          name != "version" && name != "only_check_args")
-        ++i;
+    if (IsAbseilHelpFlag(name)) {
+      if (!has_value && (name == "helpon" || name == "helpmatch")) ++i;
       continue;
+    }
+    if (name == "flagfile" || name == "fromenv" || name == "tryfromenv" ||
+        name == "undefok") {
+      // Flags set that way would not count as given (see the top of the file).
+      *error = absl::StrCat("--", name,
+                            " is not supported; give the flags on the command line");
+      return invocation;
     }
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr && absl::StartsWith(name, "no")) {
@@ -285,8 +299,8 @@ std::string NewUuid() {
   absl::BitGen gen;
   uint64_t high = absl::Uniform<uint64_t>(gen);
   uint64_t low = absl::Uniform<uint64_t>(gen);
-  high = (high & ~uint64_t{0xF000}) | uint64_t{0x4000};                // version 4
-  low = (low & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);        // RFC 4122 variant
+  high = (high & ~uint64_t{0xF000}) | uint64_t{0x4000};          // version 4
+  low = (low & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);  // RFC 4122 variant
   return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", high >> 32, (high >> 16) & 0xFFFF,
                          high & 0xFFFF, low >> 48, low & 0xFFFFFFFFFFFFULL);
 }
@@ -300,8 +314,8 @@ int Create(Context& context) {
   request.mutable_card()->set_qr_enabled(absl::GetFlag(FLAGS_qr));
   for (const std::string& id : absl::GetFlag(FLAGS_link_ids)) request.add_link_ids(id);
   // Always a request_id: it is what makes the automatic retry of CreateCard safe.
-  request.set_request_id(context.given.count("request_id") ? absl::GetFlag(FLAGS_request_id)
-                                                           : NewUuid());
+  request.set_request_id(
+      context.given.count("request_id") ? absl::GetFlag(FLAGS_request_id) : NewUuid());
   v1::Card card;
   grpc::Status status = context.client.CreateCard(request, &card);
   if (!status.ok()) {
@@ -329,8 +343,8 @@ int Get(Context& context) {
 
 int List(Context& context) {
   std::vector<v1::Card> cards;
-  grpc::Status status = context.client.ListAllCards(absl::GetFlag(FLAGS_user_id),
-                                                    absl::GetFlag(FLAGS_page_size), &cards);
+  grpc::Status status = context.client.ListAllCards(
+      absl::GetFlag(FLAGS_user_id), absl::GetFlag(FLAGS_page_size), &cards);
   if (!status.ok()) return Fail(status);
   PrintCards(std::cout, cards, context.format);
   return kExitOk;
@@ -455,12 +469,14 @@ int LinksDelete(Context& context) {
 
 int Health(Context& context) {
   grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = context.client.CheckHealth(absl::GetFlag(FLAGS_service), &response);
+  grpc::Status status =
+      context.client.CheckHealth(absl::GetFlag(FLAGS_service), &response);
   if (!status.ok()) return Fail(status);
   if (context.format == Format::kJson) {
     std::cout << ToJson(response) << "\n";
   } else {
-    std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
+    std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                     response.status())
               << "\n";
   }
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING
@@ -484,7 +500,10 @@ const std::vector<Command>& Commands() {
       {"set-default", {"user_id", "card_id"}, {}, SetDefault},
       {"get-default", {"user_id"}, {}, GetDefault},
       {"shared", {"slug"}, {}, Shared},
-      {"links create", {"user_id", "platform", "username", "url"}, {"display_order"}, LinksCreate},
+      {"links create",
+       {"user_id", "platform", "username", "url"},
+       {"display_order"},
+       LinksCreate},
       {"links list", {"user_id"}, {"page_size"}, LinksList},
       {"links delete", {"user_id", "link_id"}, {}, LinksDelete},
       {"health", {}, {"service"}, Health},
@@ -493,7 +512,8 @@ const std::vector<Command>& Commands() {
 }
 
 void PrintHelp() {
-  std::cout << kUsage << "\nGlobal flags:\n" << FlagHelp(kGlobalFlags) << "\nCommand flags:\n";
+  std::cout << kUsage << "\nGlobal flags:\n"
+            << FlagHelp(kGlobalFlags) << "\nCommand flags:\n";
   std::set<std::string> names;
   for (const Command& command : Commands()) {
     names.insert(command.required.begin(), command.required.end());
@@ -523,7 +543,8 @@ std::string CheckFlags(const Command& command, const std::set<std::string>& give
              "--link_ids";
     }
   }
-  if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) return "--timeout must be positive";
+  if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration())
+    return "--timeout must be positive";
   return "";
 }
 
@@ -543,7 +564,8 @@ int Main(int argc, char** argv) {
   Invocation invocation = Scan(argc, argv, &error);
   if (!error.empty()) return UsageFailure(error);
   // Before Abseil's parse, which would exit 1 after printing its own help.
-  if (invocation.help || (invocation.words.size() == 1 && invocation.words[0] == "help")) {
+  if (invocation.help ||
+      (invocation.words.size() == 1 && invocation.words[0] == "help")) {
     PrintHelp();
     return kExitOk;
   }
@@ -566,11 +588,12 @@ int Main(int argc, char** argv) {
     return UsageFailure("links needs a subcommand: create, list or delete");
   }
   if (command == nullptr) {
-    return UsageFailure(absl::StrCat("unknown command \"", absl::StrJoin(invocation.words, " "),
-                                     "\""));
+    return UsageFailure(
+        absl::StrCat("unknown command \"", absl::StrJoin(invocation.words, " "), "\""));
   }
   if (used < invocation.words.size()) {
-    return UsageFailure(absl::StrCat("unexpected argument \"", invocation.words[used], "\""));
+    return UsageFailure(
+        absl::StrCat("unexpected argument \"", invocation.words[used], "\""));
   }
   std::string mismatch = CheckFlags(*command, invocation.given);
   if (!mismatch.empty()) return UsageFailure(mismatch);

@@ -23,8 +23,9 @@ std::string Printable(const std::string& text) {
 
 // Display width, counting UTF-8 code points (good enough for a terminal).
 size_t Width(const std::string& text) {
-  return std::count_if(text.begin(), text.end(),
-                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+  return std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
 }
 
 // Rows of cells, printed with every column as wide as its widest cell.
@@ -38,7 +39,8 @@ class Table {
   void Print(std::ostream& out, const std::string& indent = "") const {
     std::vector<size_t> widths(rows_[0].size(), 0);
     for (const auto& row : rows_) {
-      for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], Width(row[i]));
+      for (size_t i = 0; i < row.size(); ++i)
+        widths[i] = std::max(widths[i], Width(row[i]));
     }
     for (const auto& row : rows_) {
       std::string line = indent;
@@ -56,25 +58,31 @@ class Table {
 
 std::string Time(const google::protobuf::Timestamp& timestamp) {
   if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return "-";
-  absl::Time time = absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+  absl::Time time =
+      absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
 std::string VisibilityName(v1::Visibility visibility) {
   switch (visibility) {
-    case v1::PUBLIC: return "public";
-    case v1::UNLISTED: return "unlisted";
-    case v1::PRIVATE: return "private";
-    default: return "unspecified";
+    case v1::PUBLIC:
+      return "public";
+    case v1::UNLISTED:
+      return "unlisted";
+    case v1::PRIVATE:
+      return "private";
+    default:
+      return "unspecified";
   }
 }
 
-void PrintLinkRows(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::PlatformLink>& links,
+void PrintLinkRows(std::ostream& out,
+                   const google::protobuf::RepeatedPtrField<v1::PlatformLink>& links,
                    const std::string& indent) {
   Table table({"#", "PLATFORM", "USERNAME", "URL", "ID"});
   for (const v1::PlatformLink& link : links) {
-    table.Add({absl::StrCat(link.display_order()), link.platform(), link.username(), link.url(),
-               link.id()});
+    table.Add({absl::StrCat(link.display_order()), link.platform(), link.username(),
+               link.url(), link.id()});
   }
   table.Print(out, indent);
 }
@@ -126,8 +134,8 @@ void PrintCards(std::ostream& out, const std::vector<v1::Card>& cards, Format fo
   Table table({"ID", "TITLE", "DEFAULT", "VISIBILITY", "LINKS", "SLUG", "UPDATED"});
   for (const v1::Card& card : cards) {
     table.Add({card.id(), card.title(), card.is_default() ? "*" : "",
-               VisibilityName(card.visibility()), absl::StrCat(card.links_size()), card.slug(),
-               Time(card.update_time())});
+               VisibilityName(card.visibility()), absl::StrCat(card.links_size()),
+               card.slug(), Time(card.update_time())});
   }
   table.Print(out);
 }
@@ -140,7 +148,8 @@ void PrintLink(std::ostream& out, const v1::PlatformLink& link, Format format) {
   PrintLinks(out, {link}, format);
 }
 
-void PrintLinks(std::ostream& out, const std::vector<v1::PlatformLink>& links, Format format) {
+void PrintLinks(std::ostream& out, const std::vector<v1::PlatformLink>& links,
+                Format format) {
   if (format == Format::kJson) {
     v1::ListPlatformLinksResponse response;
     for (const v1::PlatformLink& link : links) *response.add_links() = link;
@@ -153,8 +162,8 @@ void PrintLinks(std::ostream& out, const std::vector<v1::PlatformLink>& links, F
   }
   Table table({"ID", "PLATFORM", "USERNAME", "ORDER", "URL", "CREATED"});
   for (const v1::PlatformLink& link : links) {
-    table.Add({link.id(), link.platform(), link.username(), absl::StrCat(link.display_order()),
-               link.url(), Time(link.create_time())});
+    table.Add({link.id(), link.platform(), link.username(),
+               absl::StrCat(link.display_order()), link.url(), Time(link.create_time())});
   }
   table.Print(out);
 }

@@ -31,6 +31,7 @@ void PrintCards(std::ostream& out, const std::vector<v1::Card>& cards, Format fo
 // Links. Table: ID, PLATFORM, USERNAME, ORDER, URL, CREATED.
 // JSON: a PlatformLink (PrintLink) or a ListPlatformLinksResponse (PrintLinks).
 void PrintLink(std::ostream& out, const v1::PlatformLink& link, Format format);
-void PrintLinks(std::ostream& out, const std::vector<v1::PlatformLink>& links, Format format);
+void PrintLinks(std::ostream& out, const std::vector<v1::PlatformLink>& links,
+                Format format);
 
 }  // namespace card::cardctl

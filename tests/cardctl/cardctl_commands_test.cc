@@ -1,6 +1,7 @@
 // Every cardctl command, run as a subprocess against a real card-server:
 // table output, JSON output parsed back into the proto, and what the database
 // holds afterwards.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cardctl/cardctl_fixture.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace card::testing {
 namespace {
@@ -33,16 +35,16 @@ Field FieldOf(const std::string& out, const std::string& key) {
 // Checks that every value of a single-card table starts in the same column.
 void ExpectAligned(const std::string& out) {
   size_t column = FieldOf(out, "id").column;
-  for (const char* key : {"user_id", "title", "slug", "visibility", "qr_enabled", "default",
-                          "created", "updated", "etag", "links"}) {
+  for (const char* key : {"user_id", "title", "slug", "visibility", "qr_enabled",
+                          "default", "created", "updated", "etag", "links"}) {
     EXPECT_EQ(FieldOf(out, key).column, column) << key << " in\n" << out;
   }
 }
 
 // Rows of a list table keyed by the text under each header, checking that every
 // cell starts at its header's column.
-std::vector<std::map<std::string, std::string>> TableRows(const std::string& out,
-                                                          const std::vector<std::string>& header) {
+std::vector<std::map<std::string, std::string>> TableRows(
+    const std::string& out, const std::vector<std::string>& header) {
   std::vector<std::string> lines = Lines(out);
   std::vector<std::map<std::string, std::string>> rows;
   if (lines.empty()) {
@@ -59,9 +61,12 @@ std::vector<std::map<std::string, std::string>> TableRows(const std::string& out
     std::map<std::string, std::string> row;
     for (size_t c = 0; c < columns.size(); ++c) {
       size_t end = c + 1 < columns.size() ? columns[c + 1] : std::string::npos;
-      std::string cell = lines[i].substr(std::min(columns[c], lines[i].size()),
-                                         end == std::string::npos ? end : end - columns[c]);
-      if (c > 0) EXPECT_EQ(lines[i][columns[c] - 1], ' ') << "misaligned: " << lines[i];
+      std::string cell =
+          lines[i].substr(std::min(columns[c], lines[i].size()),
+                          end == std::string::npos ? end : end - columns[c]);
+      if (c > 0) {
+        EXPECT_EQ(lines[i][columns[c] - 1], ' ') << "misaligned: " << lines[i];
+      }
       row[header[c]] = std::string(absl::StripAsciiWhitespace(cell));
     }
     rows.push_back(row);
@@ -85,16 +90,18 @@ TEST_F(CardctlCommandsTest, CreatePrintsTheCardAsTableAndAsJson) {
   EXPECT_EQ(FieldOf(run.out, "default").value, "yes");
   EXPECT_EQ(FieldOf(run.out, "links").value, "0");
   std::string id = FieldOf(run.out, "id").value;
-  pqxx::result rows = Query("SELECT title, description, visibility, qr_enabled, is_default "
-                            "FROM cards WHERE id = " + sql_->quote(id));
+  pqxx::result rows = Query(
+      "SELECT title, description, visibility, qr_enabled, is_default "
+      "FROM cards WHERE id = " +
+      sql_->quote(id));
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0].as<std::string>(), "Alice Doe");
   EXPECT_EQ(rows[0][2].as<int>(), 2);  // UNLISTED
   EXPECT_TRUE(rows[0][3].as<bool>());
   EXPECT_TRUE(rows[0][4].as<bool>());
   // cardctl always sends a request_id: a fresh UUID when none is given.
-  pqxx::result request = Query("SELECT request_id FROM create_requests WHERE card_id = " +
-                               sql_->quote(id));
+  pqxx::result request =
+      Query("SELECT request_id FROM create_requests WHERE card_id = " + sql_->quote(id));
   ASSERT_EQ(request.size(), 1u);
   EXPECT_EQ(request[0][0].as<std::string>().size(), 36u);
 
@@ -144,20 +151,24 @@ TEST_F(CardctlCommandsTest, GetPrintsOneCard) {
   run = Cardctl({"get", "--output=json", "--user_id=alice", "--card_id=" + card.id()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   v1::Card fetched = ParseJson<v1::Card>(run.out);
-  EXPECT_EQ(fetched.SerializeAsString(), card.SerializeAsString());  // a lossless round trip
+  EXPECT_EQ(fetched.SerializeAsString(),
+            card.SerializeAsString());  // a lossless round trip
 }
 
 TEST_F(CardctlCommandsTest, ListFollowsEveryPage) {
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(CreateCard("alice", absl::StrCat("Card ", i)).id());
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(CreateCard("alice", absl::StrCat("Card ", i)).id());
   CreateCard("bob", "Not alice's");
   ASSERT_EQ(Cardctl({"update", "--user_id=alice", "--card_id=" + ids[3],
-                     "--visibility=private"}).exit_code, 0);
+                     "--visibility=private"})
+                .exit_code,
+            0);
 
   CardctlRun run = Cardctl({"list", "--user_id=alice", "--page_size=2"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  auto rows = TableRows(run.out,
-                        {"ID", "TITLE", "DEFAULT", "VISIBILITY", "LINKS", "SLUG", "UPDATED"});
+  auto rows = TableRows(
+      run.out, {"ID", "TITLE", "DEFAULT", "VISIBILITY", "LINKS", "SLUG", "UPDATED"});
   ASSERT_EQ(rows.size(), 5u) << run.out;
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i]["ID"], ids[i]);
@@ -165,7 +176,8 @@ TEST_F(CardctlCommandsTest, ListFollowsEveryPage) {
     EXPECT_EQ(rows[i]["DEFAULT"], i == 0 ? "*" : "");
     EXPECT_EQ(rows[i]["VISIBILITY"], i == 3 ? "private" : "public");
     EXPECT_EQ(rows[i]["LINKS"], "0");
-    EXPECT_EQ(rows[i]["UPDATED"].size(), 20u) << rows[i]["UPDATED"];  // 2024-01-02T03:04:05Z
+    EXPECT_EQ(rows[i]["UPDATED"].size(), 20u)
+        << rows[i]["UPDATED"];  // 2024-01-02T03:04:05Z
   }
 
   run = Cardctl({"--output=json", "list", "--user_id=alice", "--page_size=2"});
@@ -185,9 +197,10 @@ TEST_F(CardctlCommandsTest, ListFollowsEveryPage) {
 
 TEST_F(CardctlCommandsTest, UpdateChangesOnlyTheFieldsGiven) {
   v1::PlatformLink link = CreateLink("alice", "octo");
-  v1::Card card = CreateCard("alice", "Old", {"--description=Kept", "--qr",
-                                              "--link_ids=" + link.id()});
-  CardctlRun run = Cardctl({"update", "--user_id=alice", "--card_id=" + card.id(), "--title=New"});
+  v1::Card card = CreateCard("alice", "Old",
+                             {"--description=Kept", "--qr", "--link_ids=" + link.id()});
+  CardctlRun run =
+      Cardctl({"update", "--user_id=alice", "--card_id=" + card.id(), "--title=New"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(FieldOf(run.out, "title").value, "New");
   EXPECT_EQ(FieldOf(run.out, "description").value, "Kept");
@@ -207,7 +220,8 @@ TEST_F(CardctlCommandsTest, UpdateChangesOnlyTheFieldsGiven) {
   EXPECT_FALSE(updated.qr_enabled());
   EXPECT_EQ(updated.links_size(), 0);
   EXPECT_EQ(updated.visibility(), v1::PRIVATE);
-  pqxx::result row = Query("SELECT title, description, qr_enabled, visibility FROM cards");
+  pqxx::result row =
+      Query("SELECT title, description, qr_enabled, visibility FROM cards");
   EXPECT_EQ(row[0][0].as<std::string>(), "New");
   EXPECT_EQ(row[0][1].as<std::string>(), "");
   EXPECT_FALSE(row[0][2].as<bool>());
@@ -229,11 +243,12 @@ TEST_F(CardctlCommandsTest, DeleteRemovesTheCard) {
   v1::Card keep = CreateCard("alice", "Keep");
   v1::Card gone = CreateCard("alice", "Gone");
   v1::Card also_gone = CreateCard("alice", "Also gone");
-  CardctlRun run = Cardctl({"delete", "--user_id=alice", "--card_id=" + gone.id(),
-                            "--etag=" + gone.etag()});
+  CardctlRun run = Cardctl(
+      {"delete", "--user_id=alice", "--card_id=" + gone.id(), "--etag=" + gone.etag()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "deleted card " + gone.id() + "\n");
-  run = Cardctl({"delete", "--output=json", "--user_id=alice", "--card_id=" + also_gone.id()});
+  run = Cardctl(
+      {"delete", "--output=json", "--user_id=alice", "--card_id=" + also_gone.id()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "{}\n");
   ParseJson<google::protobuf::Empty>(run.out);
@@ -254,14 +269,16 @@ TEST_F(CardctlCommandsTest, SetDefaultAndGetDefault) {
   EXPECT_EQ(FieldOf(run.out, "id").value, second.id());
   EXPECT_EQ(FieldOf(run.out, "default").value, "yes");
   // Idempotent, and in JSON.
-  run = Cardctl({"set-default", "--output=json", "--user_id=alice", "--card_id=" + second.id()});
+  run = Cardctl(
+      {"set-default", "--output=json", "--user_id=alice", "--card_id=" + second.id()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(ParseJson<v1::Card>(run.out).is_default());
 
   run = Cardctl({"get-default", "--output=json", "--user_id=alice"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(ParseJson<v1::Card>(run.out).id(), second.id());
-  EXPECT_EQ(Query("SELECT id FROM cards WHERE is_default")[0][0].as<std::string>(), second.id());
+  EXPECT_EQ(Query("SELECT id FROM cards WHERE is_default")[0][0].as<std::string>(),
+            second.id());
 }
 
 TEST_F(CardctlCommandsTest, SharedShowsPublicAndUnlistedCardsBySlug) {
@@ -276,21 +293,25 @@ TEST_F(CardctlCommandsTest, SharedShowsPublicAndUnlistedCardsBySlug) {
 }
 
 TEST_F(CardctlCommandsTest, LinksCreateListAndDelete) {
-  CardctlRun run = Cardctl({"links", "create", "--user_id=alice", "--platform=github",
-                            "--username=octo", "--url=https://github.com/octo",
-                            "--display_order=3"});
+  CardctlRun run =
+      Cardctl({"links", "create", "--user_id=alice", "--platform=github",
+               "--username=octo", "--url=https://github.com/octo", "--display_order=3"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  auto rows = TableRows(run.out, {"ID", "PLATFORM", "USERNAME", "ORDER", "URL", "CREATED"});
+  auto rows =
+      TableRows(run.out, {"ID", "PLATFORM", "USERNAME", "ORDER", "URL", "CREATED"});
   ASSERT_EQ(rows.size(), 1u) << run.out;
   EXPECT_EQ(rows[0]["PLATFORM"], "github");
   EXPECT_EQ(rows[0]["USERNAME"], "octo");
   EXPECT_EQ(rows[0]["ORDER"], "3");
   EXPECT_EQ(rows[0]["URL"], "https://github.com/octo");
   std::vector<std::string> ids = {rows[0]["ID"]};
-  for (int i = 0; i < 4; ++i) ids.push_back(CreateLink("alice", absl::StrCat("u", i)).id());
+  for (int i = 0; i < 4; ++i)
+    ids.push_back(CreateLink("alice", absl::StrCat("u", i)).id());
   CreateLink("bob", "not-alice");
-  EXPECT_EQ(Query("SELECT display_order FROM platform_links WHERE id = " + sql_->quote(ids[0]))
-                [0][0].as<int>(), 3);
+  EXPECT_EQ(Query("SELECT display_order FROM platform_links WHERE id = " +
+                  sql_->quote(ids[0]))[0][0]
+                .as<int>(),
+            3);
 
   run = Cardctl({"links", "list", "--user_id=alice", "--page_size=2"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -300,17 +321,20 @@ TEST_F(CardctlCommandsTest, LinksCreateListAndDelete) {
 
   run = Cardctl({"--output=json", "links", "list", "--user_id=alice", "--page_size=2"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  v1::ListPlatformLinksResponse response = ParseJson<v1::ListPlatformLinksResponse>(run.out);
+  v1::ListPlatformLinksResponse response =
+      ParseJson<v1::ListPlatformLinksResponse>(run.out);
   ASSERT_EQ(response.links_size(), 5);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(response.links(i).id(), ids[i]);
 
   run = Cardctl({"links", "delete", "--user_id=alice", "--link_id=" + ids[0]});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "deleted link " + ids[0] + "\n");
-  run = Cardctl({"links", "delete", "--output=json", "--user_id=alice", "--link_id=" + ids[1]});
+  run = Cardctl(
+      {"links", "delete", "--output=json", "--user_id=alice", "--link_id=" + ids[1]});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "{}\n");
-  EXPECT_EQ(Query("SELECT count(*) FROM platform_links WHERE user_id = 'alice'")[0][0].as<int>(),
+  EXPECT_EQ(Query("SELECT count(*) FROM platform_links WHERE user_id = 'alice'")[0][0]
+                .as<int>(),
             3);
 
   run = Cardctl({"links", "list", "--user_id=nobody"});

@@ -57,11 +57,13 @@ TEST_F(CardctlErrorsTest, InvalidInputExits3AndNamesTheField) {
   v1::Card card = CreateCard("alice", "Card");
   const std::vector<Case> cases = {
       {{"create", "--user_id=alice", "--title=" + std::string(101, 't')}, "card.title"},
-      {{"create", "--user_id=alice", "--title=T", "--description=" + std::string(101, 'd')},
+      {{"create", "--user_id=alice", "--title=T",
+        "--description=" + std::string(101, 'd')},
        "card.description"},
       {{"get", "--user_id=alice", "--card_id=not-a-uuid"}, "card_id"},
       {{"update", "--user_id=alice", "--card_id=" + card.id(), "--title="}, "card.title"},
-      {{"update", "--user_id=alice", "--card_id=" + card.id(), "--visibility="}, "card.visibility"},
+      {{"update", "--user_id=alice", "--card_id=" + card.id(), "--visibility="},
+       "card.visibility"},
       {{"delete", "--user_id=alice", "--card_id=" + card.id(), "--etag=garbage"}, "etag"},
       {{"shared", "--slug="}, "slug"},
       {{"list", "--user_id="}, "user_id"},
@@ -106,14 +108,16 @@ TEST_F(CardctlErrorsTest, ConflictsAndPreconditionsExit5) {
   CardctlRun run = Cardctl({"delete", "--user_id=alice", "--card_id=" + only.id()});
   ExpectFailure(run, 5, "FAILED_PRECONDITION");  // the last card
   // The same request_id with other content.
-  ExpectFailure(Cardctl({"create", "--user_id=alice", "--title=Other", "--request_id=req-1"}), 5,
-                "FAILED_PRECONDITION");
+  ExpectFailure(
+      Cardctl({"create", "--user_id=alice", "--title=Other", "--request_id=req-1"}), 5,
+      "FAILED_PRECONDITION");
   // A stale etag.
-  ASSERT_EQ(Cardctl({"update", "--user_id=alice", "--card_id=" + only.id(), "--title=New"})
-                .exit_code,
-            0);
-  ExpectFailure(Cardctl({"update", "--user_id=alice", "--card_id=" + only.id(), "--title=Newer",
-                         "--etag=" + only.etag()}),
+  ASSERT_EQ(
+      Cardctl({"update", "--user_id=alice", "--card_id=" + only.id(), "--title=New"})
+          .exit_code,
+      0);
+  ExpectFailure(Cardctl({"update", "--user_id=alice", "--card_id=" + only.id(),
+                         "--title=Newer", "--etag=" + only.etag()}),
                 5, "ABORTED");
   EXPECT_EQ(Query("SELECT title FROM cards")[0][0].as<std::string>(), "New");
 }
@@ -133,10 +137,10 @@ TEST_F(CardctlErrorsTest, AnotherUsersLinkExits6) {
 
 TEST_F(CardctlErrorsTest, UnreachableServerExits7WithinTheTimeout) {
   const std::string target = absl::StrCat("--target=127.0.0.1:", ClosedPort());
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"get", "--user_id=a", "--card_id=b"},
-                                             {"update", "--user_id=a", "--card_id=b", "--qr"},
-                                             {"health"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"get", "--user_id=a", "--card_id=b"},
+           {"update", "--user_id=a", "--card_id=b", "--qr"},
+           {"health"}}) {
     absl::Time start = absl::Now();
     std::vector<std::string> argv = {target, "--timeout=700ms"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -148,14 +152,15 @@ TEST_F(CardctlErrorsTest, UnreachableServerExits7WithinTheTimeout) {
     EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << args[0];
   }
   // A create that may have happened says how to retry it safely.
-  CardctlRun run = RunCardctl({target, "--timeout=300ms", "create", "--user_id=a", "--title=T",
-                               "--request_id=r-7"});
+  CardctlRun run = RunCardctl({target, "--timeout=300ms", "create", "--user_id=a",
+                               "--title=T", "--request_id=r-7"});
   EXPECT_EQ(run.exit_code, 7) << run.err;
   EXPECT_TRUE(absl::StrContains(run.err, "--request_id=r-7")) << run.err;
 }
 
 TEST_F(CardctlErrorsTest, DatabaseDownIsNotServingAndUnavailable) {
-  if (!PostgresEnvironment::Get().owns_cluster()) GTEST_SKIP() << "needs the throwaway cluster";
+  if (!PostgresEnvironment::Get().owns_cluster())
+    GTEST_SKIP() << "needs the throwaway cluster";
   v1::Card card = CreateCard("alice", "Card");
   sql_.reset();
   PostgresEnvironment::Get().StopServer();
@@ -187,18 +192,19 @@ TEST_F(CardctlErrorsTest, UsageErrorsExit2AndSendNothing) {
       {"links", "rename", "--user_id=a"},
       {"get", "--user_id=alice", "--card_id=x", "extra"},
       {"--bogus", "health"},
-      {"create", "--user_id=alice"},                                   // no --title
-      {"create", "--user_id=alice", "--title=T", "--card_id=x"},       // not create's
+      {"create", "--user_id=alice"},                              // no --title
+      {"create", "--user_id=alice", "--title=T", "--card_id=x"},  // not create's
       {"create", "--user_id=alice", "--title=T", "--visibility=secret"},
       {"create", "--user_id=alice", "--title=T", "--qr=maybe"},
-      {"create", "--user_id=alice", "--title"},                        // no value
-      {"update", "--user_id=alice", "--card_id=x"},                    // nothing to update
-      {"links", "create", "--user_id=alice", "--platform=p", "--username=u", "--url=https://x",
-       "--display_order=first"},
+      {"create", "--user_id=alice", "--title"},      // no value
+      {"update", "--user_id=alice", "--card_id=x"},  // nothing to update
+      {"links", "create", "--user_id=alice", "--platform=p", "--username=u",
+       "--url=https://x", "--display_order=first"},
       {"--output=xml", "list", "--user_id=alice"},
       {"--timeout=0s", "list", "--user_id=alice"},
       {"--timeout=soon", "list", "--user_id=alice"},
       {"--tls", "--tls_ca_file=/nonexistent/ca.pem", "list", "--user_id=alice"},
+      {"--flagfile=/dev/null", "list", "--user_id=alice"},
   };
   for (const auto& args : cases) {
     CardctlRun run = Cardctl(args);
