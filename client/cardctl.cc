@@ -59,16 +59,7 @@ bool AbslParseFlag(absl::string_view text, VisibilityFlag* flag, std::string* er
 }
 
 std::string AbslUnparseFlag(const VisibilityFlag& flag) {
-  switch (flag.value) {
-    case v1::PUBLIC:
-      return "public";
-    case v1::UNLISTED:
-      return "unlisted";
-    case v1::PRIVATE:
-      return "private";
-    default:
-      return "";
-  }
+  return VisibilityName(flag.value);
 }
 
 bool AbslParseFlag(absl::string_view text, Format* format, std::string* error) {

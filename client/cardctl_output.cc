@@ -63,18 +63,6 @@ std::string Time(const google::protobuf::Timestamp& timestamp) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
-std::string VisibilityName(v1::Visibility visibility) {
-  switch (visibility) {
-    case v1::PUBLIC:
-      return "public";
-    case v1::UNLISTED:
-      return "unlisted";
-    case v1::PRIVATE:
-      return "private";
-    default:
-      return "unspecified";
-  }
-}
 
 void PrintLinkRows(std::ostream& out,
                    const google::protobuf::RepeatedPtrField<v1::PlatformLink>& links,
@@ -88,6 +76,19 @@ void PrintLinkRows(std::ostream& out,
 }
 
 }  // namespace
+
+std::string VisibilityName(v1::Visibility visibility) {
+  switch (visibility) {
+    case v1::PUBLIC:
+      return "public";
+    case v1::UNLISTED:
+      return "unlisted";
+    case v1::PRIVATE:
+      return "private";
+    default:
+      return "unspecified";
+  }
+}
 
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;

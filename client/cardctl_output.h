@@ -20,6 +20,9 @@ enum class Format { kTable, kJson };
 // with default values included, on one line.
 std::string ToJson(const google::protobuf::Message& message);
 
+// "public", "unlisted", "private" or "unspecified".
+std::string VisibilityName(v1::Visibility visibility);
+
 // One card. Table: one "key: value" line per field, then its links.
 // JSON: a devcard.card.v1.Card.
 void PrintCard(std::ostream& out, const v1::Card& card, Format format);

@@ -1,9 +1,7 @@
 // The card-server binary as operators run it: flags, --migrate_only from
 // several replicas at once, SIGTERM draining and exit code 0.
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,24 +11,13 @@
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/pg_environment.h"
+#include "support/ports.h"
 #include "support/server_fixture.h"
 
 extern char** environ;
 
 namespace card::testing {
 namespace {
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 pid_t Spawn(const std::vector<std::string>& args) {
   std::vector<char*> argv;
@@ -78,7 +65,7 @@ TEST(ServerProcess, MigrateOnlyWithoutDatabaseFails) {
 
 TEST(ServerProcess, SigtermDrainsAndExitsZero) {
   std::string url = PostgresEnvironment::Get().CreateDatabase();
-  std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  std::string address = absl::StrCat("127.0.0.1:", UnusedLoopbackPort());
   pid_t pid = Spawn({CARD_SERVER_BINARY, "--listen=" + address, "--database_url=" + url,
                      "--db_pool_size=2", "--shutdown_grace=5s"});
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());

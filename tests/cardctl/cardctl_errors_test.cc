@@ -1,8 +1,6 @@
 // cardctl's failures: each class of error gets its exit code, errors print
 // "CODE_NAME: message" and the fields the server names, and usage errors send
 // nothing.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -13,24 +11,12 @@
 #include "absl/time/clock.h"
 #include "cardctl/cardctl_fixture.h"
 #include "support/pg_environment.h"
+#include "support/ports.h"
 
 namespace card::testing {
 namespace {
 
 constexpr char kUnknownId[] = "00000000-0000-0000-0000-000000000000";
-
-// A loopback port nobody listens on.
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 // Expects exit code `code`, nothing on stdout, and stderr starting "<name>: ".
 void ExpectFailure(const CardctlRun& run, int code, const std::string& name) {
@@ -136,7 +122,7 @@ TEST_F(CardctlErrorsTest, AnotherUsersLinkExits6) {
 }
 
 TEST_F(CardctlErrorsTest, UnreachableServerExits7WithinTheTimeout) {
-  const std::string target = absl::StrCat("--target=127.0.0.1:", ClosedPort());
+  const std::string target = absl::StrCat("--target=127.0.0.1:", UnusedLoopbackPort());
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"get", "--user_id=a", "--card_id=b"},
            {"update", "--user_id=a", "--card_id=b", "--qr"},
