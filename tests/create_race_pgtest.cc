@@ -28,6 +28,8 @@ class CreateRaceTest : public CardServerTest {
     return channels;
   }
 
+  void StalledBurstMakesOneDefault(const std::string& user_id);
+
   static v1::CreateCardRequest Request(const std::string& user_id, int n,
                                        const std::string& request_id = "") {
     v1::CreateCardRequest request;
@@ -65,13 +67,13 @@ TEST_F(CreateRaceTest, FiveHundredConcurrentCreatesForOneNewUser) {
 // so every create that gets past its checks stalls at its INSERT until the
 // gate opens. With the per-user lock, only one create per user is ever past
 // its checks; without it, every pooled connection decides "first card" at once.
-TEST_F(CreateRaceTest, FiveHundredCreatesStalledAtTheirInsertStillMakeOneDefault) {
+void CreateRaceTest::StalledBurstMakesOneDefault(const std::string& user_id) {
   pqxx::connection gate_conn(database_url_);
   pqxx::work gate(gate_conn);
   gate.exec0("LOCK TABLE cards IN SHARE MODE");
 
   std::vector<v1::CreateCardRequest> requests;
-  for (int i = 0; i < 500; ++i) requests.push_back(Request("stalled-user", i));
+  for (int i = 0; i < 500; ++i) requests.push_back(Request(user_id, i));
   std::vector<CreateOutcome> outcomes;
   std::thread burst([&] { outcomes = CreateAllAtOnce(Channels(), requests); });
   // Open the gate once the server's connections are all waiting on something.
@@ -95,6 +97,19 @@ TEST_F(CreateRaceTest, FiveHundredCreatesStalledAtTheirInsertStillMakeOneDefault
   ASSERT_EQ(counts.size(), 1u);
   EXPECT_EQ(counts[0].cards, 500);
   EXPECT_EQ(counts[0].defaults, 1);
+}
+
+TEST_F(CreateRaceTest, FiveHundredCreatesStalledAtTheirInsertStillMakeOneDefault) {
+  StalledBurstMakesOneDefault("stalled-user");
+}
+
+// The decision must be made on a snapshot taken after the lock is granted, so
+// the server insists on READ COMMITTED even if the database defaults to
+// REPEATABLE READ (whose snapshot would predate the lock).
+TEST_F(CreateRaceTest, DatabaseDefaultOfRepeatableReadDoesNotBreakTheGuarantee) {
+  Query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation "
+        "TO ''repeatable read''', current_database()); END $$");
+  StalledBurstMakesOneDefault("repeatable-read-user");
 }
 
 TEST_F(CreateRaceTest, TwentyConcurrentCreatesEachForOneHundredNewUsers) {

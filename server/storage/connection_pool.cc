@@ -19,8 +19,12 @@ ConnectionPool::~ConnectionPool() = default;
 std::unique_ptr<pqxx::connection> ConnectionPool::Connect() const {
   auto conn = std::make_unique<pqxx::connection>(options_.database_url);
   pqxx::nontransaction setup(*conn);
+  // READ COMMITTED whatever the database's default: each statement after the
+  // user's lock must see what the previous holder committed (under REPEATABLE
+  // READ the snapshot would predate the lock).
   setup.exec_params("SELECT set_config('statement_timeout', $1, false), "
-                    "set_config('application_name', $2, false)",
+                    "set_config('application_name', $2, false), "
+                    "set_config('default_transaction_isolation', 'read committed', false)",
                     std::to_string(absl::ToInt64Milliseconds(options_.statement_timeout)),
                     options_.application_name);
   setup.commit();
