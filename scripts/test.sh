@@ -13,5 +13,6 @@ cmake --build build -j2
 bash scripts/load-test.sh
 bash deploy/local-cluster
 if [ -x scripts/check-deploy.sh ]; then
-  bash scripts/check-deploy.sh build/server/card-server build/stress/card-stress
+  bash scripts/check-deploy.sh build/server/card-server build/stress/card-stress \
+    build/client/cardctl
 fi

@@ -34,6 +34,9 @@ ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(30),
 ABSL_FLAG(absl::Duration, request_id_retention, absl::Hours(48),
           "How long CreateCard request ids are remembered for idempotent retries "
           "(the API promises at least 24h).");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "If set, clients are asked to reconnect after a connection has lived this "
+          "long, so replicas added by a scale-up receive traffic (0: never).");
 ABSL_FLAG(bool, migrate, true, "Apply pending schema migrations at start-up.");
 ABSL_FLAG(bool, migrate_only, false, "Apply pending schema migrations and exit.");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain; serve TLS with --tls_key_file.");
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
   options.max_request_time = absl::GetFlag(FLAGS_max_request_time);
   options.startup_timeout = absl::GetFlag(FLAGS_startup_timeout);
   options.migrate = absl::GetFlag(FLAGS_migrate);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.request_id_retention = absl::GetFlag(FLAGS_request_id_retention);
   if (options.request_id_retention < absl::Hours(24)) {
     card::log::Error("--request_id_retention must be at least 24h (the API's promise)");

@@ -22,6 +22,9 @@ struct ServerOptions {
   absl::Duration startup_timeout = absl::Seconds(30);  // Waiting for the database.
   absl::Duration request_id_retention = absl::Hours(48);
   absl::Duration request_id_sweep_interval = absl::Minutes(10);
+  // Zero: connections live as long as clients keep them. Otherwise the server
+  // asks clients to reconnect after this long, so new replicas get traffic.
+  absl::Duration max_connection_age = absl::ZeroDuration();
   bool migrate = true;
   std::string tls_cert_file;  // Both set: TLS; neither: plaintext.
   std::string tls_key_file;
