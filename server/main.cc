@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "app/card_server.h"
 #include "common/log.h"
+#include "storage/database_url.h"
 #include "storage/migrations.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -71,12 +72,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   if (absl::GetFlag(FLAGS_migrate_only)) {
-    if (DatabaseUrl().empty()) {
-      card::log::Error("no database URL (--database_url or DATABASE_URL)");
+    absl::StatusOr<std::string> connection = card::storage::ConnectionString(DatabaseUrl());
+    if (!connection.ok()) {
+      card::log::Error(std::string(connection.status().message()));
       return 1;
     }
     int applied = 0;
-    absl::Status status = card::storage::ApplyMigrations(DatabaseUrl(), &applied);
+    absl::Status status = card::storage::ApplyMigrations(*connection, &applied);
     if (!status.ok()) {
       card::log::Error(absl::StrCat("migration failed: ", status.ToString()));
       return 1;

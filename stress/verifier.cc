@@ -138,7 +138,8 @@ void CheckUser(const std::string& user_id, const UserHistory& history, const Obs
     split_ack |= card_ids.size() > 1;
     for (const std::string& id : card_ids) {
       acked.insert(id);
-      if (!history.acked_deleted.count(id) && !ids.count(id)) ++missing;
+      bool maybe_deleted = history.acked_deleted.count(id) || history.indeterminate_deleted.count(id);
+      if (!maybe_deleted && !ids.count(id)) ++missing;
     }
   }
   if (missing == 0) {
@@ -148,7 +149,7 @@ void CheckUser(const std::string& user_id, const UserHistory& history, const Obs
   }
 
   int expected = static_cast<int>(acked.size() - history.acked_deleted.size());
-  int low = expected - history.indeterminate_deletes;
+  int low = expected - static_cast<int>(history.indeterminate_deleted.size());
   int high = expected + static_cast<int>(history.indeterminate_requests.size());
   if (found >= low && found <= high) {
     count.Pass();
@@ -224,6 +225,9 @@ Check CheckBySql(const Config& config, const std::map<std::string, Observed>& ob
         check.Pass();
       }
     }
+  } catch (const pqxx::broken_connection&) {
+    // libpq's message may quote the URL, password included.
+    check.Unknown("(database)", "cannot connect with --database_url");
   } catch (const std::exception& e) {
     check.Unknown("(database)", e.what());
   }

@@ -184,7 +184,7 @@ Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
   }
   if (IsIndeterminate(code)) {
     if (op.kind == OpKind::kCreate) user.indeterminate_requests.insert(op.request_id);
-    if (op.kind == OpKind::kDelete) ++user.indeterminate_deletes;
+    if (op.kind == OpKind::kDelete) user.indeterminate_deleted.insert(op.card_id);
     return Outcome::kIndeterminate;
   }
   return Outcome::kFailed;

@@ -34,7 +34,7 @@ struct UserHistory {
   std::map<std::string, std::set<std::string>> acked_cards_by_request;
   std::set<std::string> indeterminate_requests;  // create outcome unknown
   std::set<std::string> acked_deleted;           // card ids
-  int indeterminate_deletes = 0;
+  std::set<std::string> indeterminate_deleted;  // delete outcome unknown
   std::vector<std::string> live_cards;  // what mixed operations aim at
   std::vector<std::string> links;
 };

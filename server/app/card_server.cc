@@ -17,6 +17,7 @@
 #include "service/card_service.h"
 #include "storage/card_store.h"
 #include "storage/connection_pool.h"
+#include "storage/database_url.h"
 #include "storage/link_store.h"
 #include "storage/migrations.h"
 
@@ -42,12 +43,13 @@ struct CardServer::Parts {
 
 namespace {
 
-absl::Status MigrateWhenReachable(const ServerOptions& options) {
+absl::Status MigrateWhenReachable(const ServerOptions& options,
+                                  const std::string& connection_string) {
   absl::Time give_up = absl::Now() + options.startup_timeout;
   bool waiting_logged = false;
   for (;;) {
     int applied = 0;
-    absl::Status status = storage::ApplyMigrations(options.database_url, &applied);
+    absl::Status status = storage::ApplyMigrations(connection_string, &applied);
     if (status.ok()) {
       log::Info(absl::StrCat("schema up to date (", applied, " migration(s) applied now)"));
       return status;
@@ -85,11 +87,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 }
 
 // Deletes idempotency keys past their retention, in batches so that no
-// statement runs long.
+// statement runs long, and at most kBatchesPerRun per run so that a large
+// backlog is worked off over several runs instead of holding up shutdown.
 void ExpireRequestIds(service::CardService* service) {
   constexpr int kBatch = 1000;
+  constexpr int kBatchesPerRun = 20;
   int total = 0;
-  for (;;) {
+  for (int batch = 0; batch < kBatchesPerRun; ++batch) {
     absl::StatusOr<int> expired = service->ExpireRequestIds(kBatch, absl::Now() + absl::Seconds(5));
     if (!expired.ok()) {
       log::Warning(absl::StrCat("expiring request ids: ", expired.status().ToString()));
@@ -112,20 +116,20 @@ std::vector<storage::PreparedStatement> AllStatements() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOptions& options) {
-  if (options.database_url.empty()) {
-    return absl::InvalidArgumentError("no database URL (--database_url or DATABASE_URL)");
-  }
+  absl::StatusOr<std::string> connection_string =
+      storage::ConnectionString(options.database_url);
+  if (!connection_string.ok()) return connection_string.status();
   if (options.db_pool_size < 1) return absl::InvalidArgumentError("--db_pool_size must be >= 1");
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
   if (options.migrate) {
-    absl::Status migrated = MigrateWhenReachable(options);
+    absl::Status migrated = MigrateWhenReachable(options, *connection_string);
     if (!migrated.ok()) return migrated;
   }
 
   auto parts = std::make_unique<Parts>();
   storage::PoolOptions pool_options;
-  pool_options.database_url = options.database_url;
+  pool_options.database_url = *connection_string;
   pool_options.size = options.db_pool_size;
   pool_options.statement_timeout = options.statement_timeout;
   parts->pool = std::make_unique<storage::ConnectionPool>(pool_options, AllStatements());
@@ -137,8 +141,8 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOption
   parts->service = std::make_unique<service::CardService>(
       parts->cards.get(), parts->links.get(), service_options);
   parts->executor = std::make_unique<Executor>(options.db_pool_size, options.max_queued_requests);
-  parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
-                                                      parts->executor.get());
+  parts->rpc = std::make_unique<rpc::CardServiceImpl>(
+      parts->service.get(), parts->executor.get(), options.max_request_time);
   pool_options.size = 1;
   pool_options.application_name = "card-server-health";
   parts->probe_pool = std::make_unique<storage::ConnectionPool>(
@@ -181,11 +185,11 @@ int CardServer::port() const { return parts_->port; }
 void CardServer::Shutdown(absl::Duration grace) {
   if (parts_->shut_down) return;
   parts_->shut_down = true;
-  parts_->request_id_sweeper->Stop();
   parts_->health->Stop();
   // Load balancers and probes see NOT_SERVING from here on.
   parts_->server->GetHealthCheckService()->Shutdown();
   parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  parts_->request_id_sweeper->Stop();
   parts_->executor->Stop();
   parts_->server->Wait();
 }

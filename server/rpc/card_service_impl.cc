@@ -1,5 +1,6 @@
 #include "rpc/card_service_impl.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -17,7 +18,8 @@ grpc::ServerUnaryReactor* CardServiceImpl::Dispatch(
     grpc::CallbackServerContext* context,
     std::function<absl::Status(absl::Time deadline)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Time deadline = absl::FromChrono(context->deadline());
+  absl::Time deadline =
+      std::min(absl::FromChrono(context->deadline()), absl::Now() + max_request_time_);
   bool queued = executor_->Submit([reactor, context, deadline, work = std::move(work)] {
     if (context->IsCancelled()) {
       reactor->Finish(grpc::Status::CANCELLED);

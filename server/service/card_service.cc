@@ -222,8 +222,4 @@ absl::StatusOr<int> CardService::ExpireRequestIds(int batch, absl::Time deadline
                                       EffectiveDeadline(deadline));
 }
 
-absl::Status CardService::CheckDatabase(absl::Time deadline) {
-  return cards_->Ping(EffectiveDeadline(deadline));
-}
-
 }  // namespace card::service

@@ -72,9 +72,6 @@ class CardService {
   // Deletes one batch of idempotency keys past their retention; returns how many.
   absl::StatusOr<int> ExpireRequestIds(int batch, absl::Time deadline);
 
-  // OK while the database answers.
-  absl::Status CheckDatabase(absl::Time deadline);
-
  private:
   absl::Time EffectiveDeadline(absl::Time deadline) const;
 

@@ -21,6 +21,10 @@ uint32_t UserTag(absl::string_view user_id) {
   return hash;
 }
 
+// Tokens we issue hold a card's create time; anything past year 3000 is forged
+// and would only make PostgreSQL's timestamp arithmetic overflow.
+constexpr int64_t kLatestMicros = int64_t{32503680000} * 1000000;
+
 absl::Status Malformed() { return InvalidField("page_token", "not a token from this list"); }
 
 }  // namespace
@@ -41,7 +45,8 @@ absl::StatusOr<model::CardCursor> DecodePageToken(absl::string_view kind,
   uint32_t tag;
   int64_t micros;
   if (parts.size() != 4 || parts[0] != kind || !absl::SimpleAtoi(parts[1], &tag) ||
-      tag != UserTag(user_id) || !absl::SimpleAtoi(parts[2], &micros) || !IsUuid(parts[3])) {
+      tag != UserTag(user_id) || !absl::SimpleAtoi(parts[2], &micros) ||
+      micros < 0 || micros >= kLatestMicros || !IsUuid(parts[3])) {
     return Malformed();
   }
   return model::CardCursor{absl::FromUnixMicros(micros), std::string(parts[3])};

@@ -2,8 +2,9 @@
 //
 // Connections are opened lazily and replaced after they break, so the server
 // keeps serving once PostgreSQL is back. Each new connection gets the server's
-// statement_timeout (a cap on any one statement) and prepares every statement
-// the store registered, once.
+// statement_timeout (a cap on any one statement) and READ COMMITTED, and
+// registers every statement the stores use (libpqxx 6 prepares each on the
+// connection's first use of it, once).
 #pragma once
 
 #include <condition_variable>
@@ -30,7 +31,7 @@ struct PreparedStatement {
 };
 
 struct PoolOptions {
-  std::string database_url;  // Never logged: it may carry a password.
+  std::string database_url;  // From ConnectionString(). Never logged: it may carry a password.
   int size = 16;
   absl::Duration statement_timeout = absl::Seconds(10);
   std::string application_name = "card-server";
@@ -65,8 +66,6 @@ class ConnectionPool {
     if (!status.ok()) return status;
     return rows;
   }
-
-  int size() const { return options_.size; }
 
  private:
   std::unique_ptr<pqxx::connection> Connect() const;

@@ -71,7 +71,11 @@ absl::Status FromSqlState(const std::string& state, const std::exception& error,
   if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {
     return ConnectionLost(operation, error);
   }
-  if (state == "53300") return absl::UnavailableError("database has too many connections");
+  // 53xxx: out of connections, memory or disk. 25006: read-only transaction,
+  // i.e. connected to a standby after a failover; a new connection may reach
+  // the new primary.
+  if (absl::StartsWith(state, "53")) return absl::UnavailableError("database out of resources; retry");
+  if (state == "25006") return ConnectionLost(operation, error);
   log::Error(absl::StrCat("database error ", state, " in ", operation, ": ",
                           PrimaryMessage(error)));
   return absl::InternalError("internal database error");

@@ -130,10 +130,13 @@ DECLARE
                                       p_qr_enabled, array_to_string(p_link_ids, ',')));
   v_request create_requests%ROWTYPE;
   v_card_id uuid := gen_random_uuid();
-  v_now timestamptz := clock_timestamp();
+  v_now timestamptz;
   v_is_default boolean;
 BEGIN
   PERFORM card_lock_user(p_user_id, p_lock_timeout_ms);
+  -- Taken under the lock, so a user's cards are created in commit order and a
+  -- client paging by (create_time, id) never misses one committed behind it.
+  v_now := clock_timestamp();
 
   IF p_request_id <> '' THEN
     SELECT * INTO v_request FROM create_requests

@@ -1,0 +1,21 @@
+// Turning the operator's database URL into the connection string the server
+// uses. Done once at start-up, before anything connects.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace card::storage {
+
+// Parses `database_url` (a libpq URL or key=value string) and returns it in
+// key=value form with TCP keepalives added unless the URL sets them: without
+// them a database that vanishes without closing the socket (a paused VM, a
+// failover to an unreachable address) would block a worker for hours, since
+// statement_timeout is enforced by the server that is gone.
+//
+// A malformed URL is INVALID_ARGUMENT with a fixed message: libpq's own
+// message may quote the URL, password included.
+absl::StatusOr<std::string> ConnectionString(const std::string& database_url);
+
+}  // namespace card::storage
