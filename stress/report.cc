@@ -71,6 +71,18 @@ Totals Sum(const Stats& stats) {
   return totals;
 }
 
+// What every report derives from the stats, computed in one place.
+struct Digest {
+  Totals totals;
+  double seconds;          // elapsed, never zero
+  Histogram::Summary all;  // latency of the successful operations
+};
+
+Digest DigestOf(const RunResult& result) {
+  return {Sum(*result.stats), std::max(absl::ToDoubleSeconds(result.elapsed), 1e-9),
+          result.stats->all_ok().Summarize()};
+}
+
 std::string LatencyJson(const Histogram::Summary& s) {
   return absl::StrCat("{\"count\":", s.count, ",\"min\":", JsonNumber(Ms(s.min)),
                       ",\"mean\":", JsonNumber(Ms(s.mean)),
@@ -132,13 +144,14 @@ ClientCost MeasureClientCost() {
 
 void Judge(RunResult& result) {
   const Config& config = *result.config;
-  Totals totals = Sum(*result.stats);
+  const Digest digest = DigestOf(result);
+  const Totals& totals = digest.totals;
   result.error_rate = totals.operations == 0
                           ? 0
                           : static_cast<double>(totals.failed + totals.indeterminate) /
                                 static_cast<double>(totals.operations);
-  Histogram::Summary latency = result.stats->all_ok().Summarize();
-  double rps = totals.operations / std::max(absl::ToDoubleSeconds(result.elapsed), 1e-9);
+  const Histogram::Summary& latency = digest.all;
+  double rps = totals.operations / digest.seconds;
   if (config.max_p99 > absl::ZeroDuration() && latency.Percentile(0.99) > config.max_p99) {
     result.breached.push_back(absl::StrCat("p99 ", absl::FormatDuration(latency.Percentile(0.99)),
                                            " > --max_p99 ", absl::FormatDuration(config.max_p99)));
@@ -161,9 +174,10 @@ void Judge(RunResult& result) {
 std::string TextReport(const RunResult& result) {
   const Config& config = *result.config;
   const Stats& stats = *result.stats;
-  Totals totals = Sum(stats);
-  double seconds = std::max(absl::ToDoubleSeconds(result.elapsed), 1e-9);
-  Histogram::Summary all = stats.all_ok().Summarize();
+  const Digest digest = DigestOf(result);
+  const Totals& totals = digest.totals;
+  const double seconds = digest.seconds;
+  const Histogram::Summary& all = digest.all;
   std::string out;
   absl::StrAppendFormat(&out, "Summary:\n  Scenario:      %s (seed %d, users %s-*)\n",
                         ScenarioName(config.scenario), config.seed, config.user_prefix);
@@ -234,9 +248,10 @@ std::string TextReport(const RunResult& result) {
 std::string JsonReport(const RunResult& result) {
   const Config& config = *result.config;
   const Stats& stats = *result.stats;
-  Totals totals = Sum(stats);
-  double seconds = std::max(absl::ToDoubleSeconds(result.elapsed), 1e-9);
-  Histogram::Summary all = stats.all_ok().Summarize();
+  const Digest digest = DigestOf(result);
+  const Totals& totals = digest.totals;
+  const double seconds = digest.seconds;
+  const Histogram::Summary& all = digest.all;
 
   std::vector<std::string> targets;
   for (const std::string& t : config.targets) targets.push_back(JsonString(t));

@@ -86,23 +86,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
-// Deletes idempotency keys past their retention, in batches so that no
-// statement runs long, and at most kBatchesPerRun per run so that a large
-// backlog is worked off over several runs instead of holding up shutdown.
 void ExpireRequestIds(service::CardService* service) {
-  constexpr int kBatch = 1000;
-  constexpr int kBatchesPerRun = 20;
-  int total = 0;
-  for (int batch = 0; batch < kBatchesPerRun; ++batch) {
-    absl::StatusOr<int> expired = service->ExpireRequestIds(kBatch, absl::Now() + absl::Seconds(5));
-    if (!expired.ok()) {
-      log::Warning(absl::StrCat("expiring request ids: ", expired.status().ToString()));
-      return;
-    }
-    total += *expired;
-    if (*expired < kBatch) break;
+  absl::StatusOr<int> expired = service->ExpireRequestIds();
+  if (!expired.ok()) {
+    log::Warning(absl::StrCat("expiring request ids: ", expired.status().ToString()));
+  } else if (*expired > 0) {
+    log::Info(absl::StrCat("expired ", *expired, " request id(s)"));
   }
-  if (total > 0) log::Info(absl::StrCat("expired ", total, " request id(s)"));
 }
 
 std::vector<storage::PreparedStatement> AllStatements() {

@@ -163,7 +163,6 @@ absl::StatusOr<model::Card> CardService::GetDefaultCard(const std::string& user_
 absl::StatusOr<model::Card> CardService::GetSharedCard(const std::string& slug,
                                                        absl::Time deadline) {
   if (slug.empty()) return InvalidField("slug", "required");
-  if (slug.size() > 64) return absl::NotFoundError("slug: no shared card with this slug");
   return cards_->GetSharedCard(slug, EffectiveDeadline(deadline));
 }
 
@@ -217,9 +216,18 @@ absl::Status CardService::DeletePlatformLink(const std::string& user_id,
   return links_->DeleteLink(user_id, link_id, EffectiveDeadline(deadline));
 }
 
-absl::StatusOr<int> CardService::ExpireRequestIds(int batch, absl::Time deadline) {
-  return cards_->ExpireCreateRequests(options_.request_id_retention, batch,
-                                      EffectiveDeadline(deadline));
+absl::StatusOr<int> CardService::ExpireRequestIds() {
+  constexpr int kBatch = 1000;
+  constexpr int kBatchesPerCall = 20;
+  int total = 0;
+  for (int batch = 0; batch < kBatchesPerCall; ++batch) {
+    absl::StatusOr<int> expired = cards_->ExpireCreateRequests(
+        options_.request_id_retention, kBatch, absl::Now() + options_.max_request_time);
+    if (!expired.ok()) return expired.status();
+    total += *expired;
+    if (*expired < kBatch) break;
+  }
+  return total;
 }
 
 }  // namespace card::service

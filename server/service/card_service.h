@@ -69,8 +69,11 @@ class CardService {
   absl::Status DeletePlatformLink(const std::string& user_id, const std::string& link_id,
                                   absl::Time deadline);
 
-  // Deletes one batch of idempotency keys past their retention; returns how many.
-  absl::StatusOr<int> ExpireRequestIds(int batch, absl::Time deadline);
+  // Deletes idempotency keys past their retention, in batches so that no
+  // statement runs long, and a bounded number of batches per call so that a
+  // large backlog is worked off over several calls instead of holding up
+  // shutdown. Returns how many were deleted.
+  absl::StatusOr<int> ExpireRequestIds();
 
  private:
   absl::Time EffectiveDeadline(absl::Time deadline) const;
