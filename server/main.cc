@@ -77,13 +77,15 @@ int main(int argc, char** argv) {
       card::log::Error(std::string(connection.status().message()));
       return 1;
     }
-    int applied = 0;
+    card::storage::MigrationResult applied;
     absl::Status status = card::storage::ApplyMigrations(*connection, &applied);
     if (!status.ok()) {
       card::log::Error(absl::StrCat("migration failed: ", status.ToString()));
       return 1;
     }
-    card::log::Info(absl::StrCat("migrations done: ", applied, " applied"));
+    card::log::Info(absl::StrCat("migrations done: ", applied.migrations_applied,
+                                 " applied; definitions ",
+                                 applied.definitions_applied ? "re-applied" : "unchanged"));
     return 0;
   }
 
@@ -98,10 +100,6 @@ int main(int argc, char** argv) {
   options.migrate = absl::GetFlag(FLAGS_migrate);
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.request_id_retention = absl::GetFlag(FLAGS_request_id_retention);
-  if (options.request_id_retention < absl::Hours(24)) {
-    card::log::Error("--request_id_retention must be at least 24h (the API's promise)");
-    return 1;
-  }
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
 

@@ -15,25 +15,20 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "rpc/card_service_impl.h"
 #include "service/card_service.h"
-#include "storage/card_store.h"
-#include "storage/connection_pool.h"
 #include "storage/database_url.h"
-#include "storage/link_store.h"
 #include "storage/migrations.h"
+#include "storage/postgres_repository.h"
 
 namespace card::app {
 
 // Declared in the order they are built; destroyed in reverse.
 struct CardServer::Parts {
-  std::unique_ptr<storage::ConnectionPool> pool;
-  std::unique_ptr<storage::CardStore> cards;
-  std::unique_ptr<storage::LinkStore> links;
+  std::unique_ptr<storage::PostgresRepository> repository;
   std::unique_ptr<service::CardService> service;
   std::unique_ptr<Executor> executor;
   std::unique_ptr<rpc::CardServiceImpl> rpc;
   // The health probe's own connection: never queued behind RPC traffic.
-  std::unique_ptr<storage::ConnectionPool> probe_pool;
-  std::unique_ptr<storage::CardStore> probe_store;
+  std::unique_ptr<storage::PostgresRepository> probe;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<HealthMonitor> health;
   std::unique_ptr<PeriodicTask> request_id_sweeper;
@@ -48,10 +43,12 @@ absl::Status MigrateWhenReachable(const ServerOptions& options,
   absl::Time give_up = absl::Now() + options.startup_timeout;
   bool waiting_logged = false;
   for (;;) {
-    int applied = 0;
+    storage::MigrationResult applied;
     absl::Status status = storage::ApplyMigrations(connection_string, &applied);
     if (status.ok()) {
-      log::Info(absl::StrCat("schema up to date (", applied, " migration(s) applied now)"));
+      log::Info(absl::StrCat("schema up to date (", applied.migrations_applied,
+                             " migration(s) applied now, definitions ",
+                             applied.definitions_applied ? "re-applied" : "unchanged", ")"));
       return status;
     }
     if (!absl::IsUnavailable(status) || absl::Now() >= give_up) return status;
@@ -95,14 +92,6 @@ void ExpireRequestIds(service::CardService* service) {
   }
 }
 
-std::vector<storage::PreparedStatement> AllStatements() {
-  std::vector<storage::PreparedStatement> statements = storage::CardStore::Statements();
-  for (const storage::PreparedStatement& statement : storage::LinkStore::Statements()) {
-    statements.push_back(statement);
-  }
-  return statements;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOptions& options) {
@@ -110,6 +99,12 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOption
       storage::ConnectionString(options.database_url);
   if (!connection_string.ok()) return connection_string.status();
   if (options.db_pool_size < 1) return absl::InvalidArgumentError("--db_pool_size must be >= 1");
+  if (options.request_id_retention < service::kMinRequestIdRetention) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--request_id_retention must be at least ",
+                     absl::FormatDuration(service::kMinRequestIdRetention),
+                     " (the API's promise to retrying callers)"));
+  }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
   if (options.migrate) {
@@ -118,26 +113,21 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOption
   }
 
   auto parts = std::make_unique<Parts>();
-  storage::PoolOptions pool_options;
-  pool_options.database_url = *connection_string;
-  pool_options.size = options.db_pool_size;
-  pool_options.statement_timeout = options.statement_timeout;
-  parts->pool = std::make_unique<storage::ConnectionPool>(pool_options, AllStatements());
-  parts->cards = std::make_unique<storage::CardStore>(parts->pool.get());
-  parts->links = std::make_unique<storage::LinkStore>(parts->pool.get());
+  storage::PostgresOptions database;
+  database.connection_string = *connection_string;
+  database.pool_size = options.db_pool_size;
+  database.statement_timeout = options.statement_timeout;
+  parts->repository = std::make_unique<storage::PostgresRepository>(database);
   service::ServiceOptions service_options;
   service_options.max_request_time = options.max_request_time;
   service_options.request_id_retention = options.request_id_retention;
-  parts->service = std::make_unique<service::CardService>(
-      parts->cards.get(), parts->links.get(), service_options);
+  parts->service =
+      std::make_unique<service::CardService>(parts->repository.get(), service_options);
   parts->executor = std::make_unique<Executor>(options.db_pool_size, options.max_queued_requests);
-  parts->rpc = std::make_unique<rpc::CardServiceImpl>(
-      parts->service.get(), parts->executor.get(), options.max_request_time);
-  pool_options.size = 1;
-  pool_options.application_name = "card-server-health";
-  parts->probe_pool = std::make_unique<storage::ConnectionPool>(
-      pool_options, storage::CardStore::Statements());
-  parts->probe_store = std::make_unique<storage::CardStore>(parts->probe_pool.get());
+  parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(), parts->executor.get());
+  database.pool_size = 1;
+  database.application_name = "card-server-health";
+  parts->probe = std::make_unique<storage::PostgresRepository>(database);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -155,7 +145,7 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOption
   if (parts->server == nullptr || parts->port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
-  storage::CardStore* probe = parts->probe_store.get();
+  storage::PostgresRepository* probe = parts->probe.get();
   parts->health = std::make_unique<HealthMonitor>(
       parts->server->GetHealthCheckService(),
       [probe] { return probe->Ping(absl::Now() + absl::Seconds(2)); },

@@ -1,4 +1,5 @@
-// Plain data types shared by the service and storage layers. No gRPC, no libpqxx.
+// Plain data types shared by the service and storage layers: no gRPC, no
+// database types.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +61,20 @@ struct CardUpdate {
   std::optional<Visibility> visibility;
   std::optional<bool> qr_enabled;
   std::optional<std::vector<std::string>> link_ids;  // Replaces the card's links.
+};
+
+// UpdateCard as the caller sent it: the fields, and the mask naming which
+// count. The service validates it into a CardUpdate.
+struct CardPatch {
+  std::string user_id;
+  std::string card_id;
+  std::string etag;
+  std::vector<std::string> update_paths;
+  std::string title;
+  std::string description;
+  Visibility visibility = Visibility::kUnspecified;
+  bool qr_enabled = false;
+  std::vector<std::string> link_ids;
 };
 
 struct NewPlatformLink {

@@ -1,6 +1,5 @@
 #include "rpc/card_service_impl.h"
 
-#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -18,8 +17,8 @@ grpc::ServerUnaryReactor* CardServiceImpl::Dispatch(
     grpc::CallbackServerContext* context,
     std::function<absl::Status(absl::Time deadline)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Time deadline =
-      std::min(absl::FromChrono(context->deadline()), absl::Now() + max_request_time_);
+  // Taken at arrival, so that time queued here counts against the cap.
+  absl::Time deadline = service_->RequestDeadline(absl::FromChrono(context->deadline()));
   bool queued = executor_->Submit([reactor, context, deadline, work = std::move(work)] {
     if (context->IsCancelled()) {
       reactor->Finish(grpc::Status::CANCELLED);

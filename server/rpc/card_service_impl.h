@@ -13,10 +13,8 @@ namespace card::rpc {
 
 class CardServiceImpl final : public devcard::card::v1::CardService::CallbackService {
  public:
-  // `max_request_time` caps every call, from its arrival (queueing included).
-  CardServiceImpl(service::CardService* service, Executor* executor,
-                  absl::Duration max_request_time)
-      : service_(service), executor_(executor), max_request_time_(max_request_time) {}
+  CardServiceImpl(service::CardService* service, Executor* executor)
+      : service_(service), executor_(executor) {}
 
   grpc::ServerUnaryReactor* CreateCard(grpc::CallbackServerContext* context,
                                        const devcard::card::v1::CreateCardRequest* request,
@@ -70,7 +68,6 @@ class CardServiceImpl final : public devcard::card::v1::CardService::CallbackSer
 
   service::CardService* service_;
   Executor* executor_;
-  const absl::Duration max_request_time_;
 };
 
 }  // namespace card::rpc

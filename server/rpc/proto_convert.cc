@@ -1,18 +1,15 @@
 #include "rpc/proto_convert.h"
 
 #include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
 #include "service/etag.h"
 
 namespace card::rpc {
 namespace {
 
+// Times in the model have microsecond precision (PostgreSQL's).
 void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
-  int64_t micros = absl::ToUnixMicros(time);
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) rest += 1000000, --seconds;
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest * 1000));
+  *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(time));
 }
 
 }  // namespace
@@ -54,8 +51,8 @@ model::NewCard FromProto(const devcard::card::v1::CreateCardRequest& request) {
   return card;
 }
 
-service::CardPatch FromProto(const devcard::card::v1::UpdateCardRequest& request) {
-  service::CardPatch patch;
+model::CardPatch FromProto(const devcard::card::v1::UpdateCardRequest& request) {
+  model::CardPatch patch;
   patch.user_id = request.user_id();
   patch.card_id = request.card().id();
   patch.etag = request.card().etag();

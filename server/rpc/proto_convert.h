@@ -3,7 +3,6 @@
 
 #include "devcard/card/v1/card_service.pb.h"
 #include "model/card.h"
-#include "service/card_service.h"
 
 namespace card::rpc {
 
@@ -11,7 +10,7 @@ void ToProto(const model::Card& card, devcard::card::v1::Card* out);
 void ToProto(const model::PlatformLink& link, devcard::card::v1::PlatformLink* out);
 
 model::NewCard FromProto(const devcard::card::v1::CreateCardRequest& request);
-service::CardPatch FromProto(const devcard::card::v1::UpdateCardRequest& request);
+model::CardPatch FromProto(const devcard::card::v1::UpdateCardRequest& request);
 model::NewPlatformLink FromProto(const devcard::card::v1::CreatePlatformLinkRequest& request);
 
 }  // namespace card::rpc

@@ -22,16 +22,14 @@ absl::Status ValidateNewCard(const model::NewCard& card) {
   CARD_RETURN_IF_ERROR(ValidateText(card.title, "card.title", 1, kMaxTitleChars));
   CARD_RETURN_IF_ERROR(
       ValidateText(card.description, "card.description", 0, kMaxDescriptionChars));
-  if (card.visibility < model::Visibility::kUnspecified ||
-      card.visibility > model::Visibility::kPrivate) {
-    return InvalidField("card.visibility", "unknown value");
-  }
+  CARD_RETURN_IF_ERROR(ValidateVisibility(card.visibility, "card.visibility",
+                                          /*allow_unspecified=*/true));
   CARD_RETURN_IF_ERROR(ValidateLinkIds(card.link_ids));
   return ValidateRequestId(card.request_id);
 }
 
 // The validated update a patch asks for.
-absl::StatusOr<model::CardUpdate> UpdateFromPatch(const CardPatch& patch) {
+absl::StatusOr<model::CardUpdate> UpdateFromPatch(const model::CardPatch& patch) {
   CARD_RETURN_IF_ERROR(ValidateUserId(patch.user_id));
   CARD_RETURN_IF_ERROR(ValidateUuid(patch.card_id, "card.id"));
   absl::StatusOr<int64_t> version = VersionFromEtag(patch.etag, "card.etag");
@@ -57,10 +55,8 @@ absl::StatusOr<model::CardUpdate> UpdateFromPatch(const CardPatch& patch) {
           ValidateText(patch.description, "card.description", 0, kMaxDescriptionChars));
       update.description = patch.description;
     } else if (path == "visibility") {
-      if (patch.visibility <= model::Visibility::kUnspecified ||
-          patch.visibility > model::Visibility::kPrivate) {
-        return InvalidField("card.visibility", "must be PUBLIC, UNLISTED or PRIVATE");
-      }
+      CARD_RETURN_IF_ERROR(ValidateVisibility(patch.visibility, "card.visibility",
+                                              /*allow_unspecified=*/false));
       update.visibility = patch.visibility;
     } else if (path == "qr_enabled") {
       update.qr_enabled = patch.qr_enabled;
@@ -109,8 +105,8 @@ std::string TrimPage(absl::string_view kind, const std::string& user_id, int lim
 
 }  // namespace
 
-absl::Time CardService::EffectiveDeadline(absl::Time deadline) const {
-  return std::min(deadline, absl::Now() + options_.max_request_time);
+absl::Time CardService::RequestDeadline(absl::Time caller_deadline) const {
+  return std::min(caller_deadline, absl::Now() + options_.max_request_time);
 }
 
 absl::StatusOr<model::Card> CardService::CreateCard(model::NewCard card, absl::Time deadline) {
@@ -119,14 +115,14 @@ absl::StatusOr<model::Card> CardService::CreateCard(model::NewCard card, absl::T
     card.visibility = model::Visibility::kPublic;
   }
   card.slug_base = SlugBase(card.title);
-  return cards_->CreateCard(card, EffectiveDeadline(deadline));
+  return repository_->CreateCard(card, deadline);
 }
 
-absl::StatusOr<model::Card> CardService::UpdateCard(const CardPatch& patch,
+absl::StatusOr<model::Card> CardService::UpdateCard(const model::CardPatch& patch,
                                                     absl::Time deadline) {
   absl::StatusOr<model::CardUpdate> update = UpdateFromPatch(patch);
   if (!update.ok()) return update.status();
-  return cards_->UpdateCard(*update, EffectiveDeadline(deadline));
+  return repository_->UpdateCard(*update, deadline);
 }
 
 absl::Status CardService::DeleteCard(const std::string& user_id, const std::string& card_id,
@@ -135,7 +131,7 @@ absl::Status CardService::DeleteCard(const std::string& user_id, const std::stri
   CARD_RETURN_IF_ERROR(ValidateUuid(card_id, "card_id"));
   absl::StatusOr<int64_t> version = VersionFromEtag(etag, "etag");
   if (!version.ok()) return version.status();
-  return cards_->DeleteCard(user_id, card_id, *version, EffectiveDeadline(deadline));
+  return repository_->DeleteCard(user_id, card_id, *version, deadline);
 }
 
 absl::StatusOr<model::Card> CardService::SetDefaultCard(const std::string& user_id,
@@ -143,7 +139,7 @@ absl::StatusOr<model::Card> CardService::SetDefaultCard(const std::string& user_
                                                         absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
   CARD_RETURN_IF_ERROR(ValidateUuid(card_id, "card_id"));
-  return cards_->SetDefaultCard(user_id, card_id, EffectiveDeadline(deadline));
+  return repository_->SetDefaultCard(user_id, card_id, deadline);
 }
 
 absl::StatusOr<model::Card> CardService::GetCard(const std::string& user_id,
@@ -151,19 +147,19 @@ absl::StatusOr<model::Card> CardService::GetCard(const std::string& user_id,
                                                  absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
   CARD_RETURN_IF_ERROR(ValidateUuid(card_id, "card_id"));
-  return cards_->GetCard(user_id, card_id, EffectiveDeadline(deadline));
+  return repository_->GetCard(user_id, card_id, deadline);
 }
 
 absl::StatusOr<model::Card> CardService::GetDefaultCard(const std::string& user_id,
                                                         absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
-  return cards_->GetDefaultCard(user_id, EffectiveDeadline(deadline));
+  return repository_->GetDefaultCard(user_id, deadline);
 }
 
 absl::StatusOr<model::Card> CardService::GetSharedCard(const std::string& slug,
                                                        absl::Time deadline) {
   if (slug.empty()) return InvalidField("slug", "required");
-  return cards_->GetSharedCard(slug, EffectiveDeadline(deadline));
+  return repository_->GetSharedCard(slug, deadline);
 }
 
 absl::StatusOr<model::CardPage> CardService::ListCards(const std::string& user_id,
@@ -176,7 +172,7 @@ absl::StatusOr<model::CardPage> CardService::ListCards(const std::string& user_i
   int limit = PageLimit(page_size);
   // One extra card tells whether another page follows.
   absl::StatusOr<std::vector<model::Card>> cards =
-      cards_->ListCards(user_id, *after, limit + 1, EffectiveDeadline(deadline));
+      repository_->ListCards(user_id, *after, limit + 1, deadline);
   if (!cards.ok()) return cards.status();
   model::CardPage page;
   page.cards = *std::move(cards);
@@ -189,7 +185,7 @@ absl::StatusOr<model::PlatformLink> CardService::CreatePlatformLink(
   CARD_RETURN_IF_ERROR(ValidateUserId(link.user_id));
   CARD_RETURN_IF_ERROR(
       ValidatePlatformLink(link.platform, link.username, link.url, link.display_order, "link."));
-  return links_->CreateLink(link, EffectiveDeadline(deadline));
+  return repository_->CreateLink(link, deadline);
 }
 
 absl::StatusOr<model::LinkPage> CardService::ListPlatformLinks(const std::string& user_id,
@@ -201,7 +197,7 @@ absl::StatusOr<model::LinkPage> CardService::ListPlatformLinks(const std::string
   if (!after.ok()) return after.status();
   int limit = PageLimit(page_size);
   absl::StatusOr<std::vector<model::PlatformLink>> links =
-      links_->ListLinks(user_id, *after, limit + 1, EffectiveDeadline(deadline));
+      repository_->ListLinks(user_id, *after, limit + 1, deadline);
   if (!links.ok()) return links.status();
   model::LinkPage page;
   page.links = *std::move(links);
@@ -213,7 +209,7 @@ absl::Status CardService::DeletePlatformLink(const std::string& user_id,
                                              const std::string& link_id, absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
   CARD_RETURN_IF_ERROR(ValidateUuid(link_id, "link_id"));
-  return links_->DeleteLink(user_id, link_id, EffectiveDeadline(deadline));
+  return repository_->DeleteLink(user_id, link_id, deadline);
 }
 
 absl::StatusOr<int> CardService::ExpireRequestIds() {
@@ -221,8 +217,8 @@ absl::StatusOr<int> CardService::ExpireRequestIds() {
   constexpr int kBatchesPerCall = 20;
   int total = 0;
   for (int batch = 0; batch < kBatchesPerCall; ++batch) {
-    absl::StatusOr<int> expired = cards_->ExpireCreateRequests(
-        options_.request_id_retention, kBatch, absl::Now() + options_.max_request_time);
+    absl::StatusOr<int> expired = repository_->ExpireCreateRequests(
+        options_.request_id_retention, kBatch, RequestDeadline(absl::InfiniteFuture()));
     if (!expired.ok()) return expired.status();
     total += *expired;
     if (*expired < kBatch) break;

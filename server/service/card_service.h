@@ -1,8 +1,9 @@
-// CardService's rules, free of gRPC: validation, defaults, update masks,
-// etags, paging, deadlines. The guarantees that need the user's lock (exactly
-// one default, idempotent create, links owned by the card's owner) are enforced
-// by the storage functions this calls; this class decides what to ask for and
-// refuses bad input before anything is written.
+// CardService's rules, free of gRPC and of PostgreSQL: validation, update
+// masks, etags, paging, the deadline cap. The guarantees that need the user's
+// lock (exactly one default, idempotent create, links owned by the card's
+// owner) are enforced by the repository this calls; this class decides what to
+// ask for and refuses bad input before anything is written. Unit-tested with an
+// in-memory repository (tests/unit/card_service_test.cc).
 #pragma once
 
 #include <string>
@@ -11,42 +12,37 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "model/card.h"
-#include "storage/card_store.h"
-#include "storage/link_store.h"
+#include "model/card_repository.h"
 
 namespace card::service {
 
 struct ServiceOptions {
   // Cap on how long one request may take, whatever deadline the caller sent.
   absl::Duration max_request_time = absl::Seconds(10);
-  // Idempotency keys are kept at least this long (the contract says 24 h).
+  // Idempotency keys are kept this long; at least kMinRequestIdRetention.
   absl::Duration request_id_retention = absl::Hours(48);
 };
+
+// The API promises that a CreateCard retry with the same request_id is
+// recognised for at least this long.
+inline constexpr absl::Duration kMinRequestIdRetention = absl::Hours(24);
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;
 
-// UpdateCard as the caller sent it: the fields, and the mask naming which count.
-struct CardPatch {
-  std::string user_id;
-  std::string card_id;
-  std::string etag;
-  std::vector<std::string> update_paths;
-  std::string title;
-  std::string description;
-  model::Visibility visibility = model::Visibility::kUnspecified;
-  bool qr_enabled = false;
-  std::vector<std::string> link_ids;
-};
-
 class CardService {
  public:
-  CardService(storage::CardStore* cards, storage::LinkStore* links, ServiceOptions options)
-      : cards_(cards), links_(links), options_(options) {}
+  CardService(model::CardRepository* repository, ServiceOptions options)
+      : repository_(repository), options_(options) {}
+
+  // The deadline of a request that arrives now: the caller's, but no later than
+  // max_request_time from now. The rpc layer asks at arrival, so time spent
+  // queued in the server counts; every method below takes this deadline.
+  absl::Time RequestDeadline(absl::Time caller_deadline) const;
 
   // `card.slug_base` is ignored; the service derives it from the title.
   absl::StatusOr<model::Card> CreateCard(model::NewCard card, absl::Time deadline);
-  absl::StatusOr<model::Card> UpdateCard(const CardPatch& patch, absl::Time deadline);
+  absl::StatusOr<model::Card> UpdateCard(const model::CardPatch& patch, absl::Time deadline);
   absl::Status DeleteCard(const std::string& user_id, const std::string& card_id,
                           const std::string& etag, absl::Time deadline);
   absl::StatusOr<model::Card> SetDefaultCard(const std::string& user_id,
@@ -76,10 +72,7 @@ class CardService {
   absl::StatusOr<int> ExpireRequestIds();
 
  private:
-  absl::Time EffectiveDeadline(absl::Time deadline) const;
-
-  storage::CardStore* cards_;
-  storage::LinkStore* links_;
+  model::CardRepository* repository_;
   const ServiceOptions options_;
 };
 

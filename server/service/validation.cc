@@ -99,6 +99,17 @@ absl::Status ValidateText(absl::string_view text, absl::string_view field, size_
   return absl::OkStatus();
 }
 
+absl::Status ValidateVisibility(model::Visibility visibility, absl::string_view field,
+                                bool allow_unspecified) {
+  if (visibility < model::Visibility::kUnspecified || visibility > model::Visibility::kPrivate) {
+    return InvalidField(field, "unknown value");
+  }
+  if (visibility == model::Visibility::kUnspecified && !allow_unspecified) {
+    return InvalidField(field, "must be PUBLIC, UNLISTED or PRIVATE");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateLinkIds(const std::vector<std::string>& link_ids, absl::string_view field) {
   if (link_ids.size() > kMaxLinksPerCard) {
     return InvalidField(field, absl::StrCat("at most ", kMaxLinksPerCard, " links per card"));

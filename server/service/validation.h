@@ -3,10 +3,11 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "model/card.h"
 
 namespace card::service {
 
@@ -32,6 +33,11 @@ int Utf8Length(absl::string_view text);
 // Valid UTF-8 of `min`..`max` code points, without control characters.
 absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min,
                           size_t max);
+
+// One of the Visibility values; kUnspecified only if `allow_unspecified` (a
+// create may leave it to the default, an update that names it may not).
+absl::Status ValidateVisibility(model::Visibility visibility, absl::string_view field,
+                                bool allow_unspecified);
 
 // Card link ids: UUIDs, no repeats, at most kMaxLinksPerCard.
 absl::Status ValidateLinkIds(const std::vector<std::string>& link_ids,

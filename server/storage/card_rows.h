@@ -1,4 +1,4 @@
-// Reading the card_rows shape (see migrations/0001_cards.sql): one row per link
+// Reading the card_rows shape (see definitions/02_card_rows.sql): one row per link
 // of each card, consecutive rows per card, links in position order.
 #pragma once
 
@@ -11,7 +11,7 @@ namespace card::storage {
 
 std::vector<model::Card> CardsFromRows(const pqxx::result& rows);
 
-// Reading the platform_link_rows shape (see migrations/0002_card_lifecycle.sql).
+// Reading the platform_link_rows shape (see definitions/03_platform_link_rows.sql).
 std::vector<model::PlatformLink> LinksFromRows(const pqxx::result& rows);
 
 }  // namespace card::storage

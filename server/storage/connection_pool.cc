@@ -9,15 +9,15 @@
 
 namespace card::storage {
 
-ConnectionPool::ConnectionPool(PoolOptions options, std::vector<PreparedStatement> statements)
+ConnectionPool::ConnectionPool(PostgresOptions options, std::vector<PreparedStatement> statements)
     : options_(std::move(options)), statements_(std::move(statements)) {
-  free_.resize(options_.size);
+  free_.resize(options_.pool_size);
 }
 
 ConnectionPool::~ConnectionPool() = default;
 
 std::unique_ptr<pqxx::connection> ConnectionPool::Connect() const {
-  auto conn = std::make_unique<pqxx::connection>(options_.database_url);
+  auto conn = std::make_unique<pqxx::connection>(options_.connection_string);
   pqxx::nontransaction setup(*conn);
   // READ COMMITTED whatever the database's default: each statement after the
   // user's lock must see what the previous holder committed (under REPEATABLE

@@ -3,7 +3,7 @@
 // Connections are opened lazily and replaced after they break, so the server
 // keeps serving once PostgreSQL is back. Each new connection gets the server's
 // statement_timeout (a cap on any one statement) and READ COMMITTED, and
-// registers every statement the stores use (libpqxx 6 prepares each on the
+// registers every statement the repository uses (libpqxx 6 prepares each on the
 // connection's first use of it, once).
 #pragma once
 
@@ -15,13 +15,13 @@
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-
+#include "storage/postgres_repository.h"
 
 namespace card::storage {
 
@@ -30,16 +30,9 @@ struct PreparedStatement {
   const char* sql;
 };
 
-struct PoolOptions {
-  std::string database_url;  // From ConnectionString(). Never logged: it may carry a password.
-  int size = 16;
-  absl::Duration statement_timeout = absl::Seconds(10);
-  std::string application_name = "card-server";
-};
-
 class ConnectionPool {
  public:
-  ConnectionPool(PoolOptions options, std::vector<PreparedStatement> statements);
+  ConnectionPool(PostgresOptions options, std::vector<PreparedStatement> statements);
   ~ConnectionPool();
 
   ConnectionPool(const ConnectionPool&) = delete;
@@ -70,7 +63,7 @@ class ConnectionPool {
  private:
   std::unique_ptr<pqxx::connection> Connect() const;
 
-  const PoolOptions options_;
+  const PostgresOptions options_;
   const std::vector<PreparedStatement> statements_;
   std::mutex mu_;
   std::condition_variable released_;

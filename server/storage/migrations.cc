@@ -1,5 +1,6 @@
 #include "storage/migrations.h"
 
+#include <map>
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -19,43 +20,93 @@ constexpr char kCreateVersionTable[] = R"sql(
     version    integer     PRIMARY KEY,
     name       text        NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()))sql";
+// The text of every definition as last applied: comparing it with the embedded
+// text tells whether anything changed, without trusting a version number that
+// an edit could forget to bump.
+constexpr char kCreateDefinitionTable[] = R"sql(
+  CREATE TABLE IF NOT EXISTS card_schema_definitions (
+    name       text        PRIMARY KEY,
+    definition text        NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()))sql";
 constexpr char kCurrentVersion[] =
     "SELECT coalesce(max(version), 0) FROM card_schema_migrations";
 constexpr char kRecordVersion[] =
     "INSERT INTO card_schema_migrations (version, name) VALUES ($1, $2)";
+constexpr char kAppliedDefinitions[] = "SELECT name, definition FROM card_schema_definitions";
+constexpr char kForgetDefinitions[] = "DELETE FROM card_schema_definitions";
+constexpr char kRecordDefinition[] =
+    "INSERT INTO card_schema_definitions (name, definition) VALUES ($1, $2)";
+
+int ApplyPendingMigrations(pqxx::connection& conn) {
+  int current = 0;
+  {
+    pqxx::read_transaction read(conn);
+    current = read.exec1(kCurrentVersion)[0].as<int>();
+  }
+  int count = 0;
+  for (const Migration& migration : Migrations()) {
+    if (migration.version <= current) continue;
+    pqxx::work txn(conn, migration.name);
+    txn.exec0(migration.sql);
+    txn.exec_params0(kRecordVersion, migration.version, migration.name);
+    txn.commit();
+    ++count;
+    log::Info(absl::StrCat("applied migration ", migration.name));
+  }
+  return count;
+}
+
+bool DefinitionsUpToDate(pqxx::connection& conn) {
+  std::map<std::string, std::string> applied;
+  pqxx::read_transaction read(conn);
+  for (const pqxx::row& row : read.exec(kAppliedDefinitions)) {
+    applied[row[0].c_str()] = row[1].c_str();
+  }
+  if (applied.size() != Definitions().size()) return false;
+  for (const Migration& definition : Definitions()) {
+    auto it = applied.find(definition.name);
+    if (it == applied.end() || it->second != definition.sql) return false;
+  }
+  return true;
+}
+
+// All of them, in order, in one transaction: a function and the view it
+// returns change together, and replicas never see half a change.
+void ApplyDefinitions(pqxx::connection& conn) {
+  pqxx::work txn(conn, "definitions");
+  txn.exec0(kForgetDefinitions);
+  for (const Migration& definition : Definitions()) {
+    txn.exec0(definition.sql);
+    txn.exec_params0(kRecordDefinition, definition.name, definition.sql);
+  }
+  txn.commit();
+  log::Info(absl::StrCat("applied ", Definitions().size(), " function and view definitions"));
+}
 
 }  // namespace
 
-absl::Status ApplyMigrations(const std::string& database_url, int* applied) {
-  int count = 0;
+absl::Status ApplyMigrations(const std::string& connection_string, MigrationResult* result) {
+  MigrationResult done;
   try {
-    pqxx::connection conn(database_url);
+    pqxx::connection conn(connection_string);
     {
       pqxx::nontransaction session(conn);
       session.exec0("SET lock_timeout = '120s'");
       session.exec_params("SELECT pg_advisory_lock($1, $2)", kLockNamespace, kMigrationLockId);
       session.exec0(kCreateVersionTable);
+      session.exec0(kCreateDefinitionTable);
     }
-    int current = 0;
-    {
-      pqxx::read_transaction read(conn);
-      current = read.exec1(kCurrentVersion)[0].as<int>();
-    }
-    for (const Migration& migration : Migrations()) {
-      if (migration.version <= current) continue;
-      pqxx::work txn(conn, migration.name);
-      txn.exec0(migration.sql);
-      txn.exec_params0(kRecordVersion, migration.version, migration.name);
-      txn.commit();
-      ++count;
-      log::Info(absl::StrCat("applied migration ", migration.name));
+    done.migrations_applied = ApplyPendingMigrations(conn);
+    if (!DefinitionsUpToDate(conn)) {
+      ApplyDefinitions(conn);
+      done.definitions_applied = true;
     }
     pqxx::nontransaction session(conn);
     session.exec_params("SELECT pg_advisory_unlock($1, $2)", kLockNamespace, kMigrationLockId);
   } catch (const std::exception& e) {
     return TranslateDatabaseError(e, "migrate");
   }
-  if (applied != nullptr) *applied = count;
+  if (result != nullptr) *result = done;
   return absl::OkStatus();
 }
 

@@ -1,5 +1,15 @@
-// Versioned schema migrations (server/storage/migrations/NNNN_name.sql, embedded
-// into the binary at build time) and the code that applies them.
+// The schema: versioned migrations and re-applied definitions, embedded into
+// the binary at build time (cmake/embed_migrations.cmake), and the code that
+// brings a database up to date. See server/storage/README.md for how to change
+// either.
+//
+//  * migrations/NNNN_name.sql: tables, indexes and data changes. Applied once
+//    each, in version order, and never edited after they ship.
+//  * definitions/NN_name.sql: functions and views, one per file, each a
+//    CREATE OR REPLACE. Whenever any file differs from what the database last
+//    applied, all of them are applied again, in file-name order (dependency
+//    order), in one transaction. So changing card_create is an edit of one
+//    file, reviewed as a diff of that file.
 #pragma once
 
 #include <string>
@@ -10,17 +20,25 @@
 namespace card::storage {
 
 struct Migration {
-  int version;
+  int version;  // Definitions: the file's order number.
   const char* name;
   const char* sql;
 };
 
 // All migrations, in version order.
 const std::vector<Migration>& Migrations();
+// All definitions, in dependency order.
+const std::vector<Migration>& Definitions();
+
+struct MigrationResult {
+  int migrations_applied = 0;
+  bool definitions_applied = false;  // False: the database had them all, unchanged.
+};
 
 // Applies the migrations the database has not seen yet, each in its own
-// transaction, while holding a session advisory lock so that replicas starting
-// together apply each migration once. Returns the number applied.
-absl::Status ApplyMigrations(const std::string& database_url, int* applied = nullptr);
+// transaction, then the definitions if any changed, while holding a session
+// advisory lock so that replicas starting together apply each change once.
+absl::Status ApplyMigrations(const std::string& connection_string,
+                             MigrationResult* result = nullptr);
 
 }  // namespace card::storage

@@ -9,7 +9,7 @@
 namespace card::storage {
 
 // Maps an exception thrown by libpqxx (or by our SQL functions, whose SQLSTATEs
-// are listed in migrations/0001_cards.sql) to a status for the caller:
+// are listed in storage/README.md) to a status for the caller:
 //   connection trouble, server shutting down,
 //   out of resources (53xxx), read-only (25006) -> UNAVAILABLE
 //   statement_timeout (57014)                  -> DEADLINE_EXCEEDED

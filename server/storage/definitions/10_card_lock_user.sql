@@ -1,0 +1,16 @@
+-- The per-user lock, taken first by every transaction that changes a user's
+-- cards or links. The key is a 64-bit hash of the user id: two users whose
+-- hashes collide only queue behind each other; correctness never depends on the
+-- key being unique. lock_timeout bounds the wait (the request's deadline, capped
+-- by the server); it is transaction-local, so the pooled connection is unchanged.
+-- Must run under READ COMMITTED: the statements after it then see what the
+-- previous holder committed.
+CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
+  RETURNS void
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_lock_timeout_ms > 0 THEN
+    PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended(p_user_id, 0));
+END $$;

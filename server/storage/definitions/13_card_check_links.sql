@@ -1,0 +1,25 @@
+-- Raises unless every id is one of the user's own platform links (CS400 for an
+-- unknown link, CS403 for another user's), naming the first bad position.
+CREATE OR REPLACE FUNCTION card_check_links(p_user_id text, p_link_ids uuid[])
+  RETURNS void
+  LANGUAGE plpgsql AS $$
+DECLARE
+  v_position bigint;
+  v_owner text;
+BEGIN
+  SELECT t.ord, l.user_id INTO v_position, v_owner
+  FROM unnest(p_link_ids) WITH ORDINALITY AS t(link_id, ord)
+  LEFT JOIN platform_links l ON l.id = t.link_id
+  WHERE l.user_id IS DISTINCT FROM p_user_id
+  ORDER BY t.ord
+  LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN;
+  ELSIF v_owner IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'CS400',
+      MESSAGE = format('link_ids[%s]: no such platform link', v_position - 1);
+  ELSE
+    RAISE EXCEPTION USING ERRCODE = 'CS403',
+      MESSAGE = format('link_ids[%s]: platform link belongs to another user', v_position - 1);
+  END IF;
+END $$;

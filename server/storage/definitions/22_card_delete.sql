@@ -1,0 +1,24 @@
+-- Deletes a card; if it was the default, the user's oldest remaining card
+-- becomes the default in the same transaction. The last card stays (CS409).
+-- p_expected_version 0: no etag sent.
+CREATE OR REPLACE FUNCTION card_delete(
+    p_user_id text, p_card_id uuid, p_expected_version bigint, p_lock_timeout_ms integer)
+  RETURNS void
+  LANGUAGE plpgsql AS $$
+DECLARE
+  v_card cards%ROWTYPE;
+BEGIN
+  PERFORM card_lock_user(p_user_id, p_lock_timeout_ms);
+  v_card := card_owned(p_user_id, p_card_id, 'card_id');
+  PERFORM card_check_version(p_expected_version, v_card.version, 'etag');
+  IF NOT EXISTS (SELECT 1 FROM cards WHERE user_id = p_user_id AND id <> p_card_id) THEN
+    RAISE EXCEPTION USING ERRCODE = 'CS409',
+      MESSAGE = 'card_id: a user''s last card cannot be deleted';
+  END IF;
+  DELETE FROM cards WHERE id = p_card_id;
+  IF v_card.is_default THEN
+    UPDATE cards SET is_default = true, version = version + 1, update_time = clock_timestamp()
+    WHERE id = (SELECT id FROM cards WHERE user_id = p_user_id
+                ORDER BY create_time, id LIMIT 1);
+  END IF;
+END $$;

@@ -1,0 +1,75 @@
+// PostgresRepository: model::CardRepository on PostgreSQL. The only storage
+// header the layers above include (with database_url.h and migrations.h); the
+// pool, the statements and the row readers behind it are private to storage/,
+// and so is libpqxx.
+//
+// Every mutation is one call of a PL/pgSQL function (storage/definitions/) in
+// autocommit: one round trip, one transaction, the user's lock taken first and
+// never held across the network.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "model/card_repository.h"
+
+namespace card::storage {
+
+class ConnectionPool;
+
+struct PostgresOptions {
+  std::string connection_string;  // From ConnectionString(). Never logged: it may carry a password.
+  int pool_size = 16;
+  // PostgreSQL's statement_timeout on every connection: a cap on any one statement.
+  absl::Duration statement_timeout = absl::Seconds(10);
+  std::string application_name = "card-server";
+};
+
+class PostgresRepository final : public model::CardRepository {
+ public:
+  // Connects lazily: the first call opens a connection.
+  explicit PostgresRepository(const PostgresOptions& options);
+  ~PostgresRepository() override;
+
+  PostgresRepository(const PostgresRepository&) = delete;
+  PostgresRepository& operator=(const PostgresRepository&) = delete;
+
+  absl::StatusOr<model::Card> CreateCard(const model::NewCard& card,
+                                         absl::Time deadline) override;
+  absl::StatusOr<model::Card> UpdateCard(const model::CardUpdate& update,
+                                         absl::Time deadline) override;
+  absl::Status DeleteCard(const std::string& user_id, const std::string& card_id,
+                          int64_t expected_version, absl::Time deadline) override;
+  absl::StatusOr<model::Card> SetDefaultCard(const std::string& user_id,
+                                             const std::string& card_id,
+                                             absl::Time deadline) override;
+  absl::StatusOr<model::Card> GetCard(const std::string& user_id, const std::string& card_id,
+                                      absl::Time deadline) override;
+  absl::StatusOr<model::Card> GetDefaultCard(const std::string& user_id,
+                                             absl::Time deadline) override;
+  absl::StatusOr<model::Card> GetSharedCard(const std::string& slug,
+                                            absl::Time deadline) override;
+  absl::StatusOr<std::vector<model::Card>> ListCards(
+      const std::string& user_id, const std::optional<model::CardCursor>& after, int limit,
+      absl::Time deadline) override;
+
+  absl::StatusOr<model::PlatformLink> CreateLink(const model::NewPlatformLink& link,
+                                                 absl::Time deadline) override;
+  absl::Status DeleteLink(const std::string& user_id, const std::string& link_id,
+                          absl::Time deadline) override;
+  absl::StatusOr<std::vector<model::PlatformLink>> ListLinks(
+      const std::string& user_id, const std::optional<model::CardCursor>& after, int limit,
+      absl::Time deadline) override;
+
+  absl::StatusOr<int> ExpireCreateRequests(absl::Duration age, int batch,
+                                           absl::Time deadline) override;
+  absl::Status Ping(absl::Time deadline) override;
+
+ private:
+  std::unique_ptr<ConnectionPool> pool_;
+};
+
+}  // namespace card::storage

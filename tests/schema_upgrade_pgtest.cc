@@ -1,0 +1,170 @@
+// The schema layout as operators meet it across releases: a database created
+// before functions and views moved to server/storage/definitions/ keeps its
+// data and gets the new definitions; a changed definition is re-applied at the
+// next start; unchanged ones are left alone.
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "app/card_server.h"
+#include "devcard/card/v1/card_service.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "storage/migrations.h"
+#include "support/pg_environment.h"
+#include <pqxx/pqxx>
+
+namespace card::testing {
+namespace {
+
+namespace v1 = devcard::card::v1;
+
+std::string ReadFixture(const std::string& name) {
+  std::ifstream in(absl::StrCat(CARD_SOURCE_DIR, "/tests/fixtures/", name));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::unique_ptr<app::CardServer> StartServer(const std::string& url) {
+  app::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.database_url = url;
+  options.db_pool_size = 2;
+  absl::StatusOr<std::unique_ptr<app::CardServer>> server = app::CardServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+std::unique_ptr<v1::CardService::Stub> StubFor(const app::CardServer& server) {
+  return v1::CardService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server.port()), grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return context;
+}
+
+std::string One(pqxx::connection& conn, const std::string& sql) {
+  pqxx::nontransaction txn(conn);
+  return txn.exec1(sql)[0].c_str();
+}
+
+TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunctions) {
+  std::string url = PostgresEnvironment::Get().CreateDatabase();
+  pqxx::connection sql(url);
+  std::string link_id, first_id, second_id;
+  {
+    // The database as the previous release left it, with data written by the
+    // previous release's own functions.
+    pqxx::work txn(sql);
+    txn.exec(ReadFixture("schema_0002_before_definitions.sql"));
+    txn.exec(R"sql(
+      CREATE TABLE card_schema_migrations (
+        version integer PRIMARY KEY, name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO card_schema_migrations (version, name)
+      VALUES (1, '0001_cards'), (2, '0002_card_lifecycle'))sql");
+    link_id = txn.exec1("SELECT id FROM card_create_link('alice', 'github', 'alice', "
+                        "'https://github.com/alice', 0, 1000)")[0]
+                  .c_str();
+    first_id = txn.exec_params1("SELECT id FROM card_create('alice', 'First', 'd', 1::smallint, "
+                                "false, ARRAY[$1]::uuid[], 'req-1', 'first', 1000)",
+                                link_id)[0]
+                   .c_str();
+    second_id = txn.exec1("SELECT DISTINCT id FROM card_create('alice', 'Second', '', "
+                          "3::smallint, true, '{}', '', 'second', 1000)")[0]
+                    .c_str();
+    txn.commit();
+  }
+
+  std::unique_ptr<app::CardServer> server = StartServer(url);
+  ASSERT_NE(server, nullptr);
+  auto stub = StubFor(*server);
+
+  // The data is all there, as the API shows it.
+  v1::ListCardsRequest list;
+  list.set_user_id("alice");
+  v1::ListCardsResponse listed;
+  ASSERT_TRUE(stub->ListCards(Context().get(), list, &listed).ok());
+  ASSERT_EQ(listed.cards_size(), 2);
+  EXPECT_EQ(listed.cards(0).id(), first_id);
+  EXPECT_TRUE(listed.cards(0).is_default());
+  ASSERT_EQ(listed.cards(0).links_size(), 1);
+  EXPECT_EQ(listed.cards(0).links(0).id(), link_id);
+  EXPECT_EQ(listed.cards(1).id(), second_id);
+  EXPECT_EQ(listed.cards(1).visibility(), v1::PRIVATE);
+  EXPECT_TRUE(listed.cards(1).qr_enabled());
+
+  // The idempotency key written by the old function still answers a retry.
+  v1::CreateCardRequest retry;
+  retry.set_user_id("alice");
+  retry.mutable_card()->set_title("First");
+  retry.mutable_card()->set_description("d");
+  retry.mutable_card()->set_visibility(v1::PUBLIC);
+  retry.add_link_ids(link_id);
+  retry.set_request_id("req-1");
+  v1::Card retried;
+  ASSERT_TRUE(stub->CreateCard(Context().get(), retry, &retried).ok());
+  EXPECT_EQ(retried.id(), first_id);
+
+  // The new definitions replaced the old functions (no second overload) and
+  // run: an update with the old card's etag, then deleting the default.
+  EXPECT_EQ(One(sql, "SELECT count(*) FROM pg_proc WHERE proname = 'card_create'"), "1");
+  EXPECT_EQ(One(sql, "SELECT count(*) FROM pg_proc WHERE proname = 'card_owned'"), "1");
+  EXPECT_EQ(One(sql, "SELECT count(*) FROM card_schema_definitions"),
+            std::to_string(storage::Definitions().size()));
+  v1::UpdateCardRequest update;
+  update.set_user_id("alice");
+  update.mutable_card()->set_id(second_id);
+  update.mutable_card()->set_title("Second, renamed");
+  update.mutable_card()->set_etag(listed.cards(1).etag());
+  update.mutable_update_mask()->add_paths("title");
+  v1::Card updated;
+  ASSERT_TRUE(stub->UpdateCard(Context().get(), update, &updated).ok());
+  EXPECT_EQ(updated.title(), "Second, renamed");
+  v1::DeleteCardRequest remove;
+  remove.set_user_id("alice");
+  remove.set_card_id(first_id);
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(stub->DeleteCard(Context().get(), remove, &empty).ok());
+  EXPECT_EQ(One(sql, "SELECT id FROM cards WHERE user_id = 'alice' AND is_default"), second_id);
+  server->Shutdown(absl::Seconds(2));
+}
+
+TEST(SchemaUpgrade, AChangedDefinitionIsReappliedAtTheNextStartAndOnlyThen) {
+  std::string url = PostgresEnvironment::Get().CreateDatabase();
+  StartServer(url)->Shutdown(absl::Seconds(1));
+  pqxx::connection sql(url);
+  const std::string applied_at = "SELECT max(applied_at)::text FROM card_schema_definitions";
+  std::string first_applied = One(sql, applied_at);
+
+  // Unchanged: a second start leaves the definitions alone.
+  StartServer(url)->Shutdown(absl::Seconds(1));
+  EXPECT_EQ(One(sql, applied_at), first_applied);
+
+  // A database whose card_lock_user differs from the release's (as after an
+  // edit of its file) gets the release's back at the next start.
+  {
+    pqxx::work txn(sql);
+    txn.exec(R"sql(
+      CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
+      RETURNS void LANGUAGE plpgsql AS $$ BEGIN END $$;
+      UPDATE card_schema_definitions SET definition = 'edited'
+      WHERE name = '10_card_lock_user')sql");
+    txn.commit();
+  }
+  StartServer(url)->Shutdown(absl::Seconds(1));
+  EXPECT_NE(One(sql, applied_at), first_applied);
+  EXPECT_NE(One(sql, "SELECT prosrc FROM pg_proc WHERE proname = 'card_lock_user'")
+                .find("pg_advisory_xact_lock"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace card::testing
