@@ -13,22 +13,13 @@ build=${BUILD_DIR:-build}
 reports=${LOAD_REPORTS:-$build/load-reports}
 mkdir -p "$reports"
 
-work=$(mktemp -d /tmp/card-load.XXXXXX)
-chmod 755 "$work"  # PostgreSQL runs as postgres and must reach its directory
-server_pid=
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  bash scripts/throwaway-pg.sh stop "$work/pg" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-url=$(bash scripts/throwaway-pg.sh start "$work/pg" 5498)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$build/server/card-server" --listen=127.0.0.1:$port --database_url="$url" --db_pool_size=16 \
-  >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do grep -q listening "$work/server.log" && break; sleep 0.1; done
+# shellcheck source=scripts/lib/throwaway-server.sh
+source scripts/lib/throwaway-server.sh
+card_env_init load
+work=$CARD_WORK
+url=$(card_pg_start 5498)
+card_server_start server "$build/server/card-server" --database_url="$url" --db_pool_size=16
+port=$CARD_SERVER_PORT
 
 stress() {
   local name=$1; shift

@@ -10,18 +10,21 @@ bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target card-server
 
-pg_dir=$(mktemp -d /tmp/card-local-pg.XXXXXX)
-server_pid=
-cleanup() {
-  # Ctrl-C or SIGTERM: let the server drain, then remove the database.
-  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid"
-  bash scripts/throwaway-pg.sh stop "$pg_dir"
-}
-trap cleanup EXIT
+# Ctrl-C or SIGTERM: exit, and the EXIT trap (scripts/lib/throwaway-server.sh)
+# sends the server SIGTERM, lets it drain, then removes the database.
+# shellcheck source=scripts/lib/throwaway-server.sh
+source scripts/lib/throwaway-server.sh
+card_env_init local-pg
 trap 'exit 130' INT TERM
-DATABASE_URL=$(bash scripts/throwaway-pg.sh start "$pg_dir" 5432)
+DATABASE_URL=$(card_pg_start 5432)
 export DATABASE_URL
 echo "PostgreSQL: psql '$DATABASE_URL'" >&2
+# Its output goes to the terminal; started with & and waited for because bash
+# runs no trap until a foreground command ends.
 ./build/server/card-server --listen="${LISTEN:-127.0.0.1:50051}" "$@" &
 server_pid=$!
-wait "$server_pid"
+card_track "$server_pid"
+code=0
+wait "$server_pid" || code=$?
+card_untrack "$server_pid"
+exit "$code"

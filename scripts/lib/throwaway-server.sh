@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# Sourced, not run: the preamble shared by the scripts that run card-server on
+# a throwaway PostgreSQL (scripts/load-test.sh, scripts/run-local.sh,
+# deploy/local-cluster, stress/compare, stress/h2load-health).
+#
+# It owns one work directory /tmp/card-NAME.XXXXXX per run, the PostgreSQL
+# cluster in WORK/pg (scripts/throwaway-pg.sh), the background processes it is
+# told about, and the EXIT trap that kills those processes (SIGTERM, then waits:
+# card-server drains), stops the cluster and deletes the work directory. Bash
+# runs that trap on a normal exit, on an error under `set -e` and on Ctrl-C, so
+# nothing is left behind. One copy of this, so that a fix reaches every script.
+#
+#   source scripts/lib/throwaway-server.sh
+#   card_env_init load                      # CARD_WORK=/tmp/card-load.XXXXXX
+#   url=$(card_pg_start 5498)
+#   card_server_start server "$build/server/card-server" --database_url="$url"
+#   ... use $CARD_SERVER_PORT, $CARD_SERVER_PID, $CARD_WORK/server.log ...
+#
+# The caller keeps its own `set -euo pipefail`; these functions change no shell
+# option and report failure through their status.
+
+CARD_SCRIPTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CARD_WORK=
+CARD_PIDS=()
+
+# card_env_init NAME: makes the work dir $CARD_WORK (/tmp/card-NAME.XXXXXX) and installs the EXIT trap.
+card_env_init() {
+  CARD_WORK=$(mktemp -d "/tmp/card-$1.XXXXXX") || return 1
+  chmod 755 "$CARD_WORK"  # PostgreSQL runs as postgres and must reach its directory
+  trap card_cleanup EXIT
+}
+
+# card_cleanup: the EXIT trap; SIGTERMs and reaps the tracked pids, stops the cluster, deletes $CARD_WORK.
+card_cleanup() {
+  local pid
+  for pid in "${CARD_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CARD_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  CARD_PIDS=()
+  if [ -n "$CARD_WORK" ]; then
+    bash "$CARD_SCRIPTS_DIR/throwaway-pg.sh" stop "$CARD_WORK/pg" >/dev/null 2>&1 || true
+    rm -rf "$CARD_WORK"
+  fi
+}
+
+# card_pg_start PORT: starts a throwaway PostgreSQL in $CARD_WORK/pg (socket port PORT); prints its URL.
+card_pg_start() {
+  bash "$CARD_SCRIPTS_DIR/throwaway-pg.sh" start "$CARD_WORK/pg" "$1"
+}
+
+# card_free_port: prints a TCP port free on 127.0.0.1 right now.
+card_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# card_track PID...: kills PID on exit too (for background jobs other than servers).
+card_track() {
+  CARD_PIDS+=("$@")
+}
+
+# card_untrack PID: forgets PID (it has exited and been waited for).
+card_untrack() {
+  local pid kept=()
+  for pid in "${CARD_PIDS[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+  CARD_PIDS=("${kept[@]}")
+}
+
+# card_server_spawn NAME PROGRAM ARGS...: runs PROGRAM --listen=127.0.0.1:<free port> ARGS... in the
+# background, output to $CARD_WORK/NAME.log, without waiting; sets CARD_SERVER_PORT and CARD_SERVER_PID.
+card_server_spawn() {
+  local name=$1 program=$2
+  shift 2
+  CARD_SERVER_PORT=$(card_free_port) || return 1
+  "$program" --listen="127.0.0.1:$CARD_SERVER_PORT" "$@" >"$CARD_WORK/$name.log" 2>&1 &
+  CARD_SERVER_PID=$!
+  card_track "$CARD_SERVER_PID"
+}
+
+# card_server_wait NAME [TENTHS=100]: waits TENTHS x 0.1 s for "listening" in $CARD_WORK/NAME.log; else prints the log, returns 1.
+card_server_wait() {
+  local log=$CARD_WORK/$1.log tries=${2:-100} _
+  for _ in $(seq "$tries"); do
+    grep -q listening "$log" && return 0
+    sleep 0.1
+  done
+  grep -q listening "$log" && return 0
+  cat "$log" >&2
+  return 1
+}
+
+# card_server_start NAME PROGRAM ARGS...: card_server_spawn, then card_server_wait NAME.
+card_server_start() {
+  card_server_spawn "$@" || return 1
+  card_server_wait "$1"
+}
+
+# card_server_kill PID [SIGNAL=TERM]: sends SIGNAL to PID, reaps it, stops tracking it.
+card_server_kill() {
+  kill -s "${2:-TERM}" "$1" || return 1
+  wait "$1" 2>/dev/null || true
+  card_untrack "$1"
+}
