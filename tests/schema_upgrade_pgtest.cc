@@ -2,9 +2,7 @@
 // before functions and views moved to server/storage/definitions/ keeps its
 // data and gets the new definitions; a changed definition is re-applied at the
 // next start; unchanged ones are left alone.
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -22,11 +20,10 @@ namespace {
 
 namespace v1 = devcard::card::v1;
 
-std::string ReadFixture(const std::string& name) {
-  std::ifstream in(absl::StrCat(CARD_SOURCE_DIR, "/tests/fixtures/", name));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+// Restores a pg_dump archive from tests/fixtures/ into the database at `url`.
+void RestoreFixture(const std::string& name, const std::string& url) {
+  RunCommand(absl::StrCat("pg_restore --no-owner --exit-on-error --dbname='", url, "' '",
+                          CARD_SOURCE_DIR, "/tests/fixtures/", name, "'"));
 }
 
 std::unique_ptr<app::CardServer> StartServer(const std::string& url) {
@@ -56,32 +53,15 @@ std::string One(pqxx::connection& conn, const std::string& sql) {
 }
 
 TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunctions) {
+  // The database as the previous release left it, with data written by the
+  // previous release's own functions (tests/fixtures/README.md).
   std::string url = PostgresEnvironment::Get().CreateDatabase();
+  RestoreFixture("cards_b25440a.dump", url);
   pqxx::connection sql(url);
-  std::string link_id, first_id, second_id;
-  {
-    // The database as the previous release left it, with data written by the
-    // previous release's own functions.
-    pqxx::work txn(sql);
-    txn.exec(ReadFixture("schema_0002_before_definitions.sql"));
-    txn.exec(R"sql(
-      CREATE TABLE card_schema_migrations (
-        version integer PRIMARY KEY, name text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now());
-      INSERT INTO card_schema_migrations (version, name)
-      VALUES (1, '0001_cards'), (2, '0002_card_lifecycle'))sql");
-    link_id = txn.exec1("SELECT id FROM card_create_link('alice', 'github', 'alice', "
-                        "'https://github.com/alice', 0, 1000)")[0]
-                  .c_str();
-    first_id = txn.exec_params1("SELECT id FROM card_create('alice', 'First', 'd', 1::smallint, "
-                                "false, ARRAY[$1]::uuid[], 'req-1', 'first', 1000)",
-                                link_id)[0]
-                   .c_str();
-    second_id = txn.exec1("SELECT DISTINCT id FROM card_create('alice', 'Second', '', "
-                          "3::smallint, true, '{}', '', 'second', 1000)")[0]
-                    .c_str();
-    txn.commit();
-  }
+  ASSERT_EQ(One(sql, "SELECT count(*) FROM pg_proc WHERE proname = 'card_owned'"), "0");
+  const std::string link_id = One(sql, "SELECT id FROM platform_links WHERE user_id = 'alice'");
+  const std::string first_id = One(sql, "SELECT id FROM cards WHERE title = 'First'");
+  const std::string second_id = One(sql, "SELECT id FROM cards WHERE title = 'Second'");
 
   std::unique_ptr<app::CardServer> server = StartServer(url);
   ASSERT_NE(server, nullptr);
@@ -134,18 +114,29 @@ TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunct
   google::protobuf::Empty empty;
   ASSERT_TRUE(stub->DeleteCard(Context().get(), remove, &empty).ok());
   EXPECT_EQ(One(sql, "SELECT id FROM cards WHERE user_id = 'alice' AND is_default"), second_id);
+
+  // Nothing else changed: bob's card and the migration history are as they were.
+  EXPECT_EQ(One(sql, "SELECT count(*) FROM cards WHERE user_id = 'bob' AND is_default"), "1");
+  EXPECT_EQ(One(sql, "SELECT string_agg(name, ',' ORDER BY version) FROM card_schema_migrations"),
+            "0001_cards,0002_card_lifecycle");
   server->Shutdown(absl::Seconds(2));
+}
+
+// Starts a server on `url` (which brings the schema up to date) and stops it.
+void StartAndStop(const std::string& url) {
+  std::unique_ptr<app::CardServer> server = StartServer(url);
+  if (server != nullptr) server->Shutdown(absl::Seconds(1));
 }
 
 TEST(SchemaUpgrade, AChangedDefinitionIsReappliedAtTheNextStartAndOnlyThen) {
   std::string url = PostgresEnvironment::Get().CreateDatabase();
-  StartServer(url)->Shutdown(absl::Seconds(1));
+  StartAndStop(url);
   pqxx::connection sql(url);
   const std::string applied_at = "SELECT max(applied_at)::text FROM card_schema_definitions";
   std::string first_applied = One(sql, applied_at);
 
   // Unchanged: a second start leaves the definitions alone.
-  StartServer(url)->Shutdown(absl::Seconds(1));
+  StartAndStop(url);
   EXPECT_EQ(One(sql, applied_at), first_applied);
 
   // A database whose card_lock_user differs from the release's (as after an
@@ -159,7 +150,7 @@ TEST(SchemaUpgrade, AChangedDefinitionIsReappliedAtTheNextStartAndOnlyThen) {
       WHERE name = '10_card_lock_user')sql");
     txn.commit();
   }
-  StartServer(url)->Shutdown(absl::Seconds(1));
+  StartAndStop(url);
   EXPECT_NE(One(sql, applied_at), first_applied);
   EXPECT_NE(One(sql, "SELECT prosrc FROM pg_proc WHERE proname = 'card_lock_user'")
                 .find("pg_advisory_xact_lock"),

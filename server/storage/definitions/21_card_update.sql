@@ -10,12 +10,9 @@ CREATE OR REPLACE FUNCTION card_update(
     p_lock_timeout_ms integer)
   RETURNS SETOF card_rows
   LANGUAGE plpgsql AS $$
-DECLARE
-  v_card cards%ROWTYPE;
 BEGIN
   PERFORM card_lock_user(p_user_id, p_lock_timeout_ms);
-  v_card := card_owned(p_user_id, p_card_id, 'card.id');
-  PERFORM card_check_version(p_expected_version, v_card.version, 'card.etag');
+  PERFORM card_owned(p_user_id, p_card_id, 'card.id', p_expected_version, 'card.etag');
   IF p_set_links THEN
     PERFORM card_replace_links(p_user_id, p_card_id, p_link_ids);
   END IF;

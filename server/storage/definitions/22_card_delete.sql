@@ -9,8 +9,7 @@ DECLARE
   v_card cards%ROWTYPE;
 BEGIN
   PERFORM card_lock_user(p_user_id, p_lock_timeout_ms);
-  v_card := card_owned(p_user_id, p_card_id, 'card_id');
-  PERFORM card_check_version(p_expected_version, v_card.version, 'etag');
+  v_card := card_owned(p_user_id, p_card_id, 'card_id', p_expected_version, 'etag');
   IF NOT EXISTS (SELECT 1 FROM cards WHERE user_id = p_user_id AND id <> p_card_id) THEN
     RAISE EXCEPTION USING ERRCODE = 'CS409',
       MESSAGE = 'card_id: a user''s last card cannot be deleted';

@@ -5,12 +5,9 @@ CREATE OR REPLACE FUNCTION card_set_default(
     p_user_id text, p_card_id uuid, p_lock_timeout_ms integer)
   RETURNS SETOF card_rows
   LANGUAGE plpgsql AS $$
-DECLARE
-  v_card cards%ROWTYPE;
 BEGIN
   PERFORM card_lock_user(p_user_id, p_lock_timeout_ms);
-  v_card := card_owned(p_user_id, p_card_id, 'card_id');
-  IF NOT v_card.is_default THEN
+  IF NOT (card_owned(p_user_id, p_card_id, 'card_id')).is_default THEN
     UPDATE cards SET is_default = false, version = version + 1, update_time = clock_timestamp()
     WHERE user_id = p_user_id AND is_default;
     UPDATE cards SET is_default = true, version = version + 1, update_time = clock_timestamp()
