@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "client/paging.h"
 
 namespace card::client {
 
@@ -69,9 +70,18 @@ const std::string& ServiceConfigJson() {
   return *kConfig;
 }
 
+std::string StatusCodeName(grpc::StatusCode code) {
+  std::string name = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  return name.empty() ? "UNKNOWN" : name;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     const ClientOptions& options, grpc::ChannelArguments args) {
-  args.SetServiceConfigJSON(ServiceConfigJson());
+  if (options.retries) {
+    args.SetServiceConfigJSON(ServiceConfigJson());
+  } else {
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  }
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls) {
     grpc::SslCredentialsOptions ssl;
@@ -168,18 +178,10 @@ grpc::Status CardClient::ListAllCards(const std::string& user_id, int page_size,
   v1::ListCardsRequest request;
   request.set_user_id(user_id);
   request.set_page_size(page_size);
-  do {
-    v1::ListCardsResponse response;
-    grpc::Status status = ListCards(request, &response);
-    if (!status.ok()) return status;
-    for (v1::Card& card : *response.mutable_cards()) cards->push_back(std::move(card));
-    if (response.next_page_token() == request.page_token() &&
-        !response.next_page_token().empty()) {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "server repeated a page token");
-    }
-    request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty());
-  return grpc::Status::OK;
+  auto fetch = [this](const v1::ListCardsRequest& page, v1::ListCardsResponse* response) {
+    return ListCards(page, response);
+  };
+  return ReadAllPages(request, fetch, &v1::ListCardsResponse::mutable_cards, cards);
 }
 
 grpc::Status CardClient::ListAllPlatformLinks(const std::string& user_id, int page_size,
@@ -187,19 +189,11 @@ grpc::Status CardClient::ListAllPlatformLinks(const std::string& user_id, int pa
   v1::ListPlatformLinksRequest request;
   request.set_user_id(user_id);
   request.set_page_size(page_size);
-  do {
-    v1::ListPlatformLinksResponse response;
-    grpc::Status status = ListPlatformLinks(request, &response);
-    if (!status.ok()) return status;
-    for (v1::PlatformLink& link : *response.mutable_links())
-      links->push_back(std::move(link));
-    if (response.next_page_token() == request.page_token() &&
-        !response.next_page_token().empty()) {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "server repeated a page token");
-    }
-    request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty());
-  return grpc::Status::OK;
+  auto fetch = [this](const v1::ListPlatformLinksRequest& page,
+                      v1::ListPlatformLinksResponse* response) {
+    return ListPlatformLinks(page, response);
+  };
+  return ReadAllPages(request, fetch, &v1::ListPlatformLinksResponse::mutable_links, links);
 }
 
 grpc::Status CardClient::CheckHealth(const std::string& service,

@@ -1,9 +1,12 @@
-// Client side of devcard.card.v1.CardService: a channel factory that declares
-// the retry policy in the channel's service config (and sets up TLS), and a
-// small synchronous CardClient whose every call carries a deadline.
+// Client side of devcard.card.v1.CardService, shared by cardctl and
+// card-stress so that both reach a server the same way: a channel factory that
+// declares the retry policy in the channel's service config (and sets up TLS),
+// a small synchronous CardClient whose every call carries a deadline, and the
+// one table of status-code names both print.
 //
-// card-stress uses only CreateChannel (it drives the async callback API
-// itself); cardctl uses CardClient.
+// card-stress builds its load channels with CreateChannel (it drives the async
+// callback API itself) and reads back through CardClient; cardctl uses
+// CardClient for everything.
 #pragma once
 
 #include <memory>
@@ -26,18 +29,26 @@ struct ClientOptions {
   bool tls = false;
   std::string tls_ca_file;      // PEM roots; empty: the system's roots.
   std::string tls_server_name;  // Name checked against the certificate, if not the host.
+  // gRPC's retry policy (ServiceConfigJson) on the channel. card-stress turns it
+  // off: it retries on its own with the same request_id and counts each retry,
+  // and gRPC's retries would only add per-call buffering and hide attempts.
+  bool retries = true;
 };
 
 // The channel's service config (JSON): retries on UNAVAILABLE, with backoff,
 // for the methods that are safe to resend (see the .cc for which and why).
 const std::string& ServiceConfigJson();
 
-// A channel to options.target with the service config above and TLS or
-// plaintext credentials. `args` lets callers add channel arguments (e.g. to
-// keep several channels on separate connections). Fails only if the CA file
-// cannot be read.
+// A channel to options.target with TLS or plaintext credentials and, if
+// options.retries, the service config above (otherwise gRPC's retries are
+// off). `args` lets callers add channel arguments (e.g. to keep several
+// channels on separate connections). Fails only if the CA file cannot be read.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     const ClientOptions& options, grpc::ChannelArguments args = {});
+
+// "INVALID_ARGUMENT", "NOT_FOUND", ...; "UNKNOWN" for a number outside 0..16.
+// gRPC and Abseil number their codes alike, so Abseil's names serve both.
+std::string StatusCodeName(grpc::StatusCode code);
 
 // Typed, blocking calls. Each sets the deadline now + timeout; errors come back
 // as grpc::Status with the server's error details intact.
@@ -64,7 +75,8 @@ class CardClient {
                                  v1::ListPlatformLinksResponse* response);
   grpc::Status DeletePlatformLink(const v1::DeletePlatformLinkRequest& request);
 
-  // Every page, in order (page_size 0 leaves the page size to the server).
+  // Every page, in order (page_size 0 leaves the page size to the server),
+  // through ReadAllPages (client/paging.h).
   grpc::Status ListAllCards(const std::string& user_id, int page_size,
                             std::vector<v1::Card>* cards);
   grpc::Status ListAllPlatformLinks(const std::string& user_id, int page_size,

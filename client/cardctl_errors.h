@@ -1,4 +1,5 @@
-// cardctl's exit codes and how it reports a failed call.
+// cardctl's exit codes and how it reports a failed call (the code's name comes
+// from the client library's StatusCodeName, shared with card-stress).
 #pragma once
 
 #include <ostream>
@@ -21,9 +22,6 @@ enum ExitCode : int {
 };
 
 ExitCode ExitCodeFor(grpc::StatusCode code);
-
-// "INVALID_ARGUMENT", "NOT_FOUND", ...
-const char* StatusCodeName(grpc::StatusCode code);
 
 // Writes "CODE_NAME: message", then one line per detail the server attached
 // (google.rpc.Status in the binary error details): "  field: description" for

@@ -6,11 +6,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
+#include "client/proto_json.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace card::cardctl {
 
 namespace {
+
+using google::protobuf::util::TimeUtil;
 
 // Control characters would break the layout; the JSON output keeps them.
 std::string Printable(const std::string& text) {
@@ -56,13 +59,13 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// UTC to the second; "-" for an unset time. Microseconds, not nanoseconds, on
+// the way through: they cover any year a Timestamp can hold without overflow.
 std::string Time(const google::protobuf::Timestamp& timestamp) {
-  if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return "-";
-  absl::Time time =
-      absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+  if (timestamp == google::protobuf::Timestamp()) return "-";
+  absl::Time time = absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(timestamp));
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
-
 
 void PrintLinkRows(std::ostream& out,
                    const google::protobuf::RepeatedPtrField<v1::PlatformLink>& links,
@@ -91,13 +94,9 @@ std::string VisibilityName(v1::Visibility visibility) {
 }
 
 std::string ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) return R"({"error":"cannot convert to JSON"})";
-  return json;
+  absl::StatusOr<std::string> json = client::ToProtoJson(message);
+  if (!json.ok()) return R"({"error":"cannot convert to JSON"})";
+  return *std::move(json);
 }
 
 void PrintCard(std::ostream& out, const v1::Card& card, Format format) {

@@ -16,8 +16,8 @@ namespace v1 = devcard::card::v1;
 
 enum class Format { kTable, kJson };
 
-// Proto JSON: field names as in the proto (user_id), enums by name, fields
-// with default values included, on one line.
+// Proto JSON as client/proto_json.h prints it: field names as in the proto
+// (user_id), enums by name, fields with default values included, on one line.
 std::string ToJson(const google::protobuf::Message& message);
 
 // "public", "unlisted", "private" or "unspecified".

@@ -14,6 +14,10 @@ enum class Scenario { kFirstCard, kHotUser, kSpread, kMixed, kHealth };
 
 enum class OpKind { kCreate, kSetDefault, kDelete, kUpdateLinks, kGet, kList, kCreateLink, kHealth };
 inline constexpr int kOpKinds = 8;
+// Every kind, in the order reports list them.
+inline constexpr OpKind kAllOpKinds[kOpKinds] = {
+    OpKind::kCreate, OpKind::kSetDefault, OpKind::kDelete,     OpKind::kUpdateLinks,
+    OpKind::kGet,    OpKind::kList,       OpKind::kCreateLink, OpKind::kHealth};
 const char* OpName(OpKind kind);
 const char* ScenarioName(Scenario scenario);
 

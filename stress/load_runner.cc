@@ -1,13 +1,12 @@
 #include "stress/load_runner.h"
 
 #include <cstdio>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "client/card_client.h"
 
 namespace card::stress {
 
@@ -108,38 +107,29 @@ absl::Duration Backoff(int attempt) {
   return base * std::uniform_real_distribution<double>(0.8, 1.2)(rng);
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(const Config& config) {
-  if (!config.tls) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions ssl;
-  if (!config.tls_ca_file.empty()) {
-    std::ifstream in(config.tls_ca_file);
-    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", config.tls_ca_file));
-    std::stringstream pem;
-    pem << in.rdbuf();
-    ssl.pem_root_certs = pem.str();
-  }
-  return grpc::SslCredentials(ssl);
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
     const Config& config) {
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = Credentials(config);
-  if (!credentials.ok()) return credentials.status();
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int c = 0; c < config.connections; ++c) {
     for (const std::string& target : config.targets) {
+      client::ClientOptions options;
+      options.target = target;
+      options.tls = config.tls;
+      options.tls_ca_file = config.tls_ca_file;
+      options.tls_server_name = config.tls_server_name;
+      // card-stress retries itself (same request_id, counted in the report).
+      options.retries = false;
       grpc::ChannelArguments args;
       // Distinct arguments and a local subchannel pool: one TCP connection each.
       args.SetInt("card.stress.channel", static_cast<int>(channels.size()));
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       args.SetMaxReceiveMessageSize(64 << 20);
-      // card-stress retries itself (same request_id, counted in the report);
-      // gRPC's own retry machinery would only add per-call buffering.
-      args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-      if (!config.tls_server_name.empty()) args.SetSslTargetNameOverride(config.tls_server_name);
-      channels.push_back(grpc::CreateCustomChannel(target, *credentials, args));
+      absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+          client::CreateChannel(options, args);
+      if (!channel.ok()) return channel.status();
+      channels.push_back(*std::move(channel));
     }
   }
   auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(10);

@@ -24,7 +24,9 @@
 
 namespace card::stress {
 
-// Channels to every target, `connections` each, all connected before return.
+// Channels to every target, `connections` each, all connected before return:
+// the client library's CreateChannel (TLS as flagged) with gRPC's own retries
+// off, each channel on a TCP connection of its own.
 absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
     const Config& config);
 

@@ -56,7 +56,19 @@ int main(int argc, char** argv) {
   }
   Judge(result);
 
-  std::string report = config->format == "json" ? JsonReport(result) : TextReport(result);
+  const devcard::cardstress::v1::Report report_message = BuildReport(result);
+  std::string report;
+  if (config->format == "json") {
+    absl::StatusOr<std::string> json = JsonReport(report_message);
+    if (!json.ok()) {
+      std::fprintf(stderr, "card-stress: cannot render the JSON report: %s\n",
+                   std::string(json.status().message()).c_str());
+      return kExitSetup;
+    }
+    report = *std::move(json);
+  } else {
+    report = TextReport(report_message);
+  }
   if (config->output.empty()) {
     std::fwrite(report.data(), 1, report.size(), stdout);
   } else {

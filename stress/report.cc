@@ -4,49 +4,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
+#include "client/card_client.h"
+#include "client/proto_json.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace card::stress {
 namespace {
 
-constexpr const char* kCodeNames[kStatusCodes] = {
-    "OK",           "CANCELLED",         "UNKNOWN",        "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS", "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",    "DATA_LOSS",
-    "UNAUTHENTICATED"};
-
-constexpr OpKind kAllKinds[] = {OpKind::kCreate,      OpKind::kSetDefault, OpKind::kDelete,
-                                OpKind::kUpdateLinks, OpKind::kGet,        OpKind::kList,
-                                OpKind::kCreateLink,  OpKind::kHealth};
+namespace pb = devcard::cardstress::v1;
+using google::protobuf::util::TimeUtil;
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+// The JSON mapping would print NaN and Infinity as strings (report.proto).
+double Finite(double value) { return std::isfinite(value) ? value : 0; }
 
-std::string JsonNumber(double value) {
-  if (!std::isfinite(value)) return "null";
-  return absl::StrFormat("%.3f", value);
+// Counts are 32-bit in the report (report.proto says why): saturate, never wrap.
+uint32_t Count(uint64_t n) {
+  return static_cast<uint32_t>(std::min<uint64_t>(n, std::numeric_limits<uint32_t>::max()));
 }
 
 struct Totals {
@@ -56,7 +36,7 @@ struct Totals {
 
 Totals Sum(const Stats& stats) {
   Totals totals;
-  for (OpKind kind : kAllKinds) {
+  for (OpKind kind : kAllOpKinds) {
     const OpStats& op = stats.op(kind);
     for (int c = 0; c < kStatusCodes; ++c) {
       totals.codes[c] += op.codes[c].load();
@@ -71,7 +51,7 @@ Totals Sum(const Stats& stats) {
   return totals;
 }
 
-// What every report derives from the stats, computed in one place.
+// What Judge and BuildReport derive from the stats, computed in one place.
 struct Digest {
   Totals totals;
   double seconds;          // elapsed, never zero
@@ -83,51 +63,72 @@ Digest DigestOf(const RunResult& result) {
           result.stats->all_ok().Summarize()};
 }
 
-std::string LatencyJson(const Histogram::Summary& s) {
-  return absl::StrCat("{\"count\":", s.count, ",\"min\":", JsonNumber(Ms(s.min)),
-                      ",\"mean\":", JsonNumber(Ms(s.mean)),
-                      ",\"p50\":", JsonNumber(Ms(s.Percentile(0.50))),
-                      ",\"p90\":", JsonNumber(Ms(s.Percentile(0.90))),
-                      ",\"p95\":", JsonNumber(Ms(s.Percentile(0.95))),
-                      ",\"p99\":", JsonNumber(Ms(s.Percentile(0.99))),
-                      ",\"p999\":", JsonNumber(Ms(s.Percentile(0.999))),
-                      ",\"max\":", JsonNumber(Ms(s.max)), "}");
+void SetLatency(const Histogram::Summary& s, pb::Latency* latency) {
+  latency->set_count(Count(s.count));
+  latency->set_min(Ms(s.min));
+  latency->set_mean(Ms(s.mean));
+  latency->set_p50(Ms(s.Percentile(0.50)));
+  latency->set_p90(Ms(s.Percentile(0.90)));
+  latency->set_p95(Ms(s.Percentile(0.95)));
+  latency->set_p99(Ms(s.Percentile(0.99)));
+  latency->set_p999(Ms(s.Percentile(0.999)));
+  latency->set_max(Ms(s.max));
 }
 
-std::string CodesJson(const uint64_t* codes) {
-  std::vector<std::string> items;
+// The codes seen, by name.
+void SetCodes(const uint64_t (&codes)[kStatusCodes],
+              google::protobuf::Map<std::string, uint32_t>* names) {
   for (int c = 0; c < kStatusCodes; ++c) {
-    if (codes[c] > 0) items.push_back(absl::StrCat(JsonString(kCodeNames[c]), ":", codes[c]));
+    if (codes[c] == 0) continue;
+    (*names)[client::StatusCodeName(static_cast<grpc::StatusCode>(c))] = Count(codes[c]);
   }
-  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
 }
 
-std::string LatencyLine(const Histogram::Summary& s) {
-  return absl::StrFormat(
-      "min %.2f  mean %.2f  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms",
-      Ms(s.min), Ms(s.mean), Ms(s.Percentile(0.5)), Ms(s.Percentile(0.9)),
-      Ms(s.Percentile(0.95)), Ms(s.Percentile(0.99)), Ms(s.Percentile(0.999)), Ms(s.max));
+void SetConfig(const Config& config, pb::Config* out) {
+  out->set_scenario(ScenarioName(config.scenario));
+  for (const std::string& target : config.targets) out->add_targets(target);
+  out->set_connections(config.connections);
+  out->set_concurrency(config.concurrency);
+  out->set_requests(Count(static_cast<uint64_t>(std::max<int64_t>(config.requests, 0))));
+  out->set_duration_s(Finite(absl::ToDoubleSeconds(config.duration)));
+  out->set_rps(Finite(config.rps));
+  out->set_timeout_s(Finite(absl::ToDoubleSeconds(config.timeout)));
+  out->set_max_retries(config.max_retries);
+  out->set_users(config.users);
+  out->set_burst(config.burst);
+  out->set_user_prefix(config.user_prefix);
+  out->set_seed(config.seed);
+  out->set_verify(config.verify);
+  out->set_sql_verify(!config.database_url.empty());
+  out->set_max_error_rate(Finite(config.max_error_rate));
 }
 
-// Ten rows, like ghz: latency ranges between min and max, with bars.
-std::string HistogramText(const Histogram::Summary& s) {
-  if (s.count == 0) return "  (no samples)\n";
-  std::string out;
-  constexpr int kRows = 10;
-  double low = Ms(s.min), high = Ms(s.max);
-  double step = std::max((high - low) / kRows, 1e-3);
-  uint64_t rows[kRows] = {};
-  for (const auto& [upper, n] : s.buckets) {
-    int row = std::clamp(static_cast<int>((Ms(std::min(upper, s.max)) - low) / step), 0, kRows - 1);
-    rows[row] += n;
+void SetOperation(const OpStats& op, double seconds, pb::Operation* out) {
+  uint64_t codes[kStatusCodes];
+  uint64_t count = 0;
+  for (int c = 0; c < kStatusCodes; ++c) count += codes[c] = op.codes[c].load();
+  out->set_count(Count(count));
+  out->set_ops_per_second(Finite(count / seconds));
+  out->set_failed(Count(op.failed.load()));
+  out->set_indeterminate(Count(op.indeterminate.load()));
+  out->set_retries(Count(op.retries.load()));
+  SetLatency(op.ok_latency.Summarize(), out->mutable_latency_ms());
+  SetLatency(op.error_latency.Summarize(), out->mutable_error_latency_ms());
+  SetCodes(codes, out->mutable_status_codes());
+}
+
+void SetVerification(const Verification& verification, pb::Verification* out) {
+  out->set_ran(verification.ran);
+  out->set_verdict(VerdictName(verification.verdict));
+  for (const Check& check : verification.checks) {
+    pb::Check* checked = out->add_checks();
+    checked->set_name(check.name);
+    checked->set_description(check.description);
+    checked->set_verdict(VerdictName(check.verdict));
+    checked->set_users(check.users);
+    checked->set_violation_count(check.violation_count);
+    for (const std::string& violation : check.violations) checked->add_violations(violation);
   }
-  uint64_t most = *std::max_element(rows, rows + kRows);
-  for (int r = 0; r < kRows; ++r) {
-    int width = most == 0 ? 0 : static_cast<int>(40.0 * rows[r] / most + 0.5);
-    absl::StrAppendFormat(&out, "  %9.2f ms [%8llu] |%s\n", low + step * (r + 1),
-                          static_cast<unsigned long long>(rows[r]), std::string(width, '#'));
-  }
-  return out;
 }
 
 }  // namespace
@@ -171,161 +172,65 @@ void Judge(RunResult& result) {
   }
 }
 
-std::string TextReport(const RunResult& result) {
-  const Config& config = *result.config;
+pb::Report BuildReport(const RunResult& result) {
   const Stats& stats = *result.stats;
   const Digest digest = DigestOf(result);
   const Totals& totals = digest.totals;
   const double seconds = digest.seconds;
-  const Histogram::Summary& all = digest.all;
-  std::string out;
-  absl::StrAppendFormat(&out, "Summary:\n  Scenario:      %s (seed %d, users %s-*)\n",
-                        ScenarioName(config.scenario), config.seed, config.user_prefix);
-  absl::StrAppendFormat(&out, "  Targets:       %s  (%d connections each, concurrency %d%s)\n",
-                        absl::StrJoin(config.targets, ","), config.connections,
-                        config.concurrency,
-                        config.rps > 0 ? absl::StrFormat(", rate %.0f/s", config.rps) : "");
-  absl::StrAppendFormat(&out, "  Operations:    %d  (ok %d, expected errors %d, failed %d, "
-                        "indeterminate %d; %d retries)\n",
-                        totals.operations, totals.ok, totals.expected, totals.failed,
-                        totals.indeterminate, totals.retries);
-  absl::StrAppendFormat(&out, "  Duration:      %.3f s\n  Throughput:    %.1f ops/s\n", seconds,
-                        totals.operations / seconds);
-  absl::StrAppendFormat(&out, "  Error rate:    %.4f%% (max %.4f%%)\n\n", 100 * result.error_rate,
-                        100 * config.max_error_rate);
-  absl::StrAppend(&out, "Latency (successful operations, from intended start):\n  ",
-                  LatencyLine(all), "\n\nHistogram:\n", HistogramText(all), "\n");
 
-  absl::StrAppend(&out, "Per operation:\n");
-  for (OpKind kind : kAllKinds) {
+  pb::Report report;
+  report.set_schema(kReportSchema);
+  SetConfig(*result.config, report.mutable_config());
+  *report.mutable_started_at() =
+      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(result.started));
+  report.set_elapsed_s(seconds);
+
+  pb::Totals* sums = report.mutable_totals();
+  sums->set_operations(Count(totals.operations));
+  sums->set_ok(Count(totals.ok));
+  sums->set_expected_errors(Count(totals.expected));
+  sums->set_failed(Count(totals.failed));
+  sums->set_indeterminate(Count(totals.indeterminate));
+  sums->set_retries(Count(totals.retries));
+  sums->set_ops_per_second(Finite(totals.operations / seconds));
+  sums->set_error_rate(Finite(result.error_rate));
+
+  SetLatency(digest.all, report.mutable_latency_ms());
+  for (const auto& [upper, n] : digest.all.buckets) {
+    pb::HistogramBucket* bucket = report.add_histogram();
+    bucket->set_le_ms(Ms(upper));
+    bucket->set_count(Count(n));
+  }
+  SetCodes(totals.codes, report.mutable_status_codes());
+  for (OpKind kind : kAllOpKinds) {
     const OpStats& op = stats.op(kind);
-    Histogram::Summary ok = op.ok_latency.Summarize();
-    Histogram::Summary errors = op.error_latency.Summarize();
-    if (ok.count + errors.count == 0) continue;
-    absl::StrAppendFormat(&out, "  %-13s %8d ops %9.1f/s  p50 %7.2f ms  p99 %7.2f ms  failed %d"
-                          "  indeterminate %d  retries %d\n",
-                          OpName(kind), ok.count + errors.count, (ok.count + errors.count) / seconds,
-                          Ms(ok.Percentile(0.5)), Ms(ok.Percentile(0.99)), op.failed.load(),
-                          op.indeterminate.load(), op.retries.load());
+    bool ran = std::any_of(op.codes.begin(), op.codes.end(),
+                           [](const std::atomic<uint64_t>& n) { return n.load() > 0; });
+    if (ran) SetOperation(op, seconds, &(*report.mutable_operations())[OpName(kind)]);
   }
-  absl::StrAppend(&out, "\nStatus codes:\n");
-  for (int c = 0; c < kStatusCodes; ++c) {
-    if (totals.codes[c] > 0) absl::StrAppendFormat(&out, "  %-20s %d\n", kCodeNames[c], totals.codes[c]);
+  for (const auto& [message, n] : stats.ErrorMessages()) {
+    pb::ErrorMessage* error = report.add_errors();
+    error->set_message(message);
+    error->set_count(Count(n));
   }
-  std::map<std::string, uint64_t> messages = stats.ErrorMessages();
-  if (!messages.empty()) {
-    absl::StrAppend(&out, "\nErrors:\n");
-    for (const auto& [message, n] : messages) absl::StrAppendFormat(&out, "  [%d] %s\n", n, message);
-  }
-  absl::StrAppendFormat(&out, "\nClient: user %.2f s, system %.2f s CPU (%.0f operations per CPU-second), "
-                        "peak RSS %.1f MB\n",
-                        result.cost.user_cpu_seconds, result.cost.system_cpu_seconds,
-                        totals.operations / std::max(result.cost.user_cpu_seconds +
-                                                         result.cost.system_cpu_seconds, 1e-9),
-                        result.cost.peak_rss_mb);
-  absl::StrAppend(&out, "\nVerification:\n");
-  if (!result.verification.ran) absl::StrAppend(&out, "  (not run)\n");
-  for (const Check& check : result.verification.checks) {
-    absl::StrAppendFormat(&out, "  %-28s %-7s %d users  — %s\n", check.name,
-                          VerdictName(check.verdict), check.users, check.description);
-    for (const std::string& violation : check.violations) {
-      absl::StrAppend(&out, "      ", violation, "\n");
-    }
-    if (check.violation_count > static_cast<int>(check.violations.size())) {
-      absl::StrAppendFormat(&out, "      ... %d in all\n", check.violation_count);
-    }
-  }
-  for (const std::string& breach : result.breached) absl::StrAppend(&out, "Threshold: ", breach, "\n");
-  absl::StrAppendFormat(&out, "\nVerdict: %s (exit %d)\n",
-                        result.exit_code == kExitPass ? "PASS"
-                        : result.exit_code == kExitViolation ? "FAIL: invariant violated"
-                        : result.exit_code == kExitErrors ? "FAIL: errors or unknown verdict"
-                                                          : "FAIL: threshold breached",
-                        result.exit_code);
-  return out;
+
+  pb::ClientCost* client = report.mutable_client();
+  const double cpu = result.cost.user_cpu_seconds + result.cost.system_cpu_seconds;
+  client->set_user_cpu_s(Finite(result.cost.user_cpu_seconds));
+  client->set_system_cpu_s(Finite(result.cost.system_cpu_seconds));
+  client->set_ops_per_cpu_second(Finite(totals.operations / std::max(cpu, 1e-9)));
+  client->set_peak_rss_mb(Finite(result.cost.peak_rss_mb));
+
+  SetVerification(result.verification, report.mutable_verification());
+  for (const std::string& breach : result.breached) report.add_thresholds_breached(breach);
+  report.set_exit_code(result.exit_code);
+  return report;
 }
 
-std::string JsonReport(const RunResult& result) {
-  const Config& config = *result.config;
-  const Stats& stats = *result.stats;
-  const Digest digest = DigestOf(result);
-  const Totals& totals = digest.totals;
-  const double seconds = digest.seconds;
-  const Histogram::Summary& all = digest.all;
-
-  std::vector<std::string> targets;
-  for (const std::string& t : config.targets) targets.push_back(JsonString(t));
-  std::string out = absl::StrCat(
-      "{\"schema\":\"card-stress/v1\",\"config\":{\"scenario\":",
-      JsonString(ScenarioName(config.scenario)), ",\"targets\":[", absl::StrJoin(targets, ","),
-      "],\"connections\":", config.connections, ",\"concurrency\":", config.concurrency,
-      ",\"requests\":", config.requests, ",\"duration_s\":",
-      JsonNumber(absl::ToDoubleSeconds(config.duration)), ",\"rps\":", JsonNumber(config.rps),
-      ",\"timeout_s\":", JsonNumber(absl::ToDoubleSeconds(config.timeout)),
-      ",\"max_retries\":", config.max_retries, ",\"users\":", config.users,
-      ",\"burst\":", config.burst, ",\"user_prefix\":", JsonString(config.user_prefix),
-      ",\"seed\":", config.seed, ",\"verify\":", config.verify ? "true" : "false",
-      ",\"sql_verify\":", config.database_url.empty() ? "false" : "true",
-      ",\"max_error_rate\":", JsonNumber(config.max_error_rate), "}");
-  absl::StrAppend(&out, ",\"started_at\":",
-                  JsonString(absl::FormatTime(absl::RFC3339_sec, result.started,
-                                              absl::UTCTimeZone())),
-                  ",\"elapsed_s\":", JsonNumber(seconds));
-  absl::StrAppend(&out, ",\"totals\":{\"operations\":", totals.operations, ",\"ok\":", totals.ok,
-                  ",\"expected_errors\":", totals.expected, ",\"failed\":", totals.failed,
-                  ",\"indeterminate\":", totals.indeterminate, ",\"retries\":", totals.retries,
-                  ",\"ops_per_second\":", JsonNumber(totals.operations / seconds),
-                  ",\"error_rate\":", absl::StrFormat("%.6f", result.error_rate), "}");
-  absl::StrAppend(&out, ",\"latency_ms\":", LatencyJson(all), ",\"histogram\":[");
-  std::vector<std::string> buckets;
-  for (const auto& [upper, n] : all.buckets) {
-    buckets.push_back(absl::StrCat("{\"le_ms\":", JsonNumber(Ms(upper)), ",\"count\":", n, "}"));
-  }
-  absl::StrAppend(&out, absl::StrJoin(buckets, ","), "],\"status_codes\":", CodesJson(totals.codes));
-  std::vector<std::string> ops;
-  for (OpKind kind : kAllKinds) {
-    const OpStats& op = stats.op(kind);
-    uint64_t codes[kStatusCodes];
-    uint64_t count = 0;
-    for (int c = 0; c < kStatusCodes; ++c) count += codes[c] = op.codes[c].load();
-    if (count == 0) continue;
-    ops.push_back(absl::StrCat(
-        JsonString(OpName(kind)), ":{\"count\":", count, ",\"ops_per_second\":",
-        JsonNumber(count / seconds), ",\"failed\":", op.failed.load(),
-        ",\"indeterminate\":", op.indeterminate.load(), ",\"retries\":", op.retries.load(),
-        ",\"latency_ms\":", LatencyJson(op.ok_latency.Summarize()),
-        ",\"error_latency_ms\":", LatencyJson(op.error_latency.Summarize()),
-        ",\"status_codes\":", CodesJson(codes), "}"));
-  }
-  absl::StrAppend(&out, ",\"operations\":{", absl::StrJoin(ops, ","), "},\"errors\":[");
-  std::vector<std::string> errors;
-  for (const auto& [message, n] : stats.ErrorMessages()) {
-    errors.push_back(absl::StrCat("{\"message\":", JsonString(message), ",\"count\":", n, "}"));
-  }
-  double cpu = result.cost.user_cpu_seconds + result.cost.system_cpu_seconds;
-  absl::StrAppend(&out, absl::StrJoin(errors, ","), "],\"client\":{\"user_cpu_s\":",
-                  JsonNumber(result.cost.user_cpu_seconds), ",\"system_cpu_s\":",
-                  JsonNumber(result.cost.system_cpu_seconds), ",\"ops_per_cpu_second\":",
-                  JsonNumber(totals.operations / std::max(cpu, 1e-9)), ",\"peak_rss_mb\":",
-                  JsonNumber(result.cost.peak_rss_mb), "}");
-  std::vector<std::string> checks;
-  for (const Check& check : result.verification.checks) {
-    std::vector<std::string> violations;
-    for (const std::string& v : check.violations) violations.push_back(JsonString(v));
-    checks.push_back(absl::StrCat(
-        "{\"name\":", JsonString(check.name), ",\"description\":", JsonString(check.description),
-        ",\"verdict\":", JsonString(VerdictName(check.verdict)), ",\"users\":", check.users,
-        ",\"violation_count\":", check.violation_count, ",\"violations\":[",
-        absl::StrJoin(violations, ","), "]}"));
-  }
-  absl::StrAppend(&out, ",\"verification\":{\"ran\":", result.verification.ran ? "true" : "false",
-                  ",\"verdict\":", JsonString(VerdictName(result.verification.verdict)),
-                  ",\"checks\":[", absl::StrJoin(checks, ","), "]}");
-  std::vector<std::string> breached;
-  for (const std::string& b : result.breached) breached.push_back(JsonString(b));
-  absl::StrAppend(&out, ",\"thresholds_breached\":[", absl::StrJoin(breached, ","),
-                  "],\"exit_code\":", result.exit_code, "}\n");
-  return out;
+absl::StatusOr<std::string> JsonReport(const pb::Report& report) {
+  absl::StatusOr<std::string> json = client::ToProtoJson(report);
+  if (!json.ok()) return json.status();
+  return absl::StrCat(*json, "\n");
 }
 
 }  // namespace card::stress

@@ -1,11 +1,17 @@
-// The run's report: a ghz-like human summary, or versioned JSON for CI
-// (schema "card-stress/v1", documented in stress/README.md).
+// The run's report. main collects a RunResult; Judge decides the exit code;
+// BuildReport turns the run into one devcard.cardstress.v1.Report (the schema,
+// stress/proto/devcard/cardstress/v1/report.proto); TextReport renders that
+// message as a ghz-like summary for people and JsonReport as proto JSON for CI
+// (schema "card-stress/v1"). Both renderings read the same message, so they
+// cannot disagree.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "devcard/cardstress/v1/report.pb.h"
 #include "stress/config.h"
 #include "stress/stats.h"
 #include "stress/verifier.h"
@@ -18,6 +24,9 @@ inline constexpr int kExitViolation = 1;
 inline constexpr int kExitErrors = 2;     // error rate above --max_error_rate, or verdict unknown
 inline constexpr int kExitThreshold = 3;  // --max_p99 or --min_rps breached
 inline constexpr int kExitSetup = 4;      // bad flags, cannot connect
+
+// The report's "schema" field.
+inline constexpr char kReportSchema[] = "card-stress/v1";
 
 struct ClientCost {
   double user_cpu_seconds = 0;
@@ -41,7 +50,12 @@ struct RunResult {
 // Decides the exit code from the stats, the verdict and the thresholds.
 void Judge(RunResult& result);
 
-std::string TextReport(const RunResult& result);
-std::string JsonReport(const RunResult& result);
+// The judged run as a message: every figure either rendering shows.
+devcard::cardstress::v1::Report BuildReport(const RunResult& result);
+
+std::string TextReport(const devcard::cardstress::v1::Report& report);
+// One JSON object and a newline (client/proto_json.h). Fails only if protobuf
+// cannot express the message (never for a Report that BuildReport made).
+absl::StatusOr<std::string> JsonReport(const devcard::cardstress::v1::Report& report);
 
 }  // namespace card::stress

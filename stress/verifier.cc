@@ -7,10 +7,8 @@
 #include <set>
 #include <thread>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "devcard/card/v1/card_service.grpc.pb.h"
+#include "client/card_client.h"
 
 namespace card::stress {
 namespace {
@@ -19,44 +17,44 @@ namespace v1 = devcard::card::v1;
 
 constexpr int kMaxExamples = 20;
 
+constexpr absl::Duration kReadBackTimeout = absl::Seconds(30);
+constexpr int kReadBackPageSize = 1000;
+
 // One user's cards as read back.
 struct Observed {
-  bool ok = false;         // could we read them?
+  bool ok = false;  // could we list them?
+  grpc::StatusCode list_code = grpc::StatusCode::OK;  // why not, if not
   std::string error;
   std::vector<v1::Card> cards;
   bool has_default_card = false;  // GetDefaultCard answered with a card
   v1::Card default_card;
-  std::string default_error;      // GetDefaultCard failed other than NOT_FOUND
+  // GetDefaultCard's failure other than NOT_FOUND (OK: none).
+  grpc::StatusCode default_code = grpc::StatusCode::OK;
+  std::string default_error;
+
+  // The replica did not answer; another may.
+  bool Unavailable() const {
+    return list_code == grpc::StatusCode::UNAVAILABLE ||
+           default_code == grpc::StatusCode::UNAVAILABLE;
+  }
 };
 
-Observed ReadBackOnce(v1::CardService::Stub* stub, const std::string& user_id) {
+Observed ReadBackOnce(client::CardClient& client, const std::string& user_id) {
   Observed observed;
-  std::string token;
-  do {
-    v1::ListCardsRequest request;
-    request.set_user_id(user_id);
-    request.set_page_size(1000);
-    request.set_page_token(token);
-    v1::ListCardsResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    grpc::Status status = stub->ListCards(&context, request, &response);
-    if (!status.ok()) {
-      observed.error = absl::StrCat("ListCards: ", status.error_code(), " ", status.error_message());
-      return observed;
-    }
-    for (v1::Card& card : *response.mutable_cards()) observed.cards.push_back(std::move(card));
-    token = response.next_page_token();
-  } while (!token.empty());
+  grpc::Status status = client.ListAllCards(user_id, kReadBackPageSize, &observed.cards);
+  if (!status.ok()) {
+    observed.list_code = status.error_code();
+    observed.error = absl::StrCat("ListCards: ", status.error_code(), " ", status.error_message());
+    return observed;
+  }
 
   v1::GetDefaultCardRequest request;
   request.set_user_id(user_id);
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  grpc::Status status = stub->GetDefaultCard(&context, request, &observed.default_card);
+  status = client.GetDefaultCard(request, &observed.default_card);
   if (status.ok()) {
     observed.has_default_card = true;
   } else if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
+    observed.default_code = status.error_code();
     observed.default_error = absl::StrCat("GetDefaultCard: ", status.error_code(), " ",
                                           status.error_message());
   }
@@ -66,14 +64,12 @@ Observed ReadBackOnce(v1::CardService::Stub* stub, const std::string& user_id) {
 
 // Reads through the first channel that answers: a replica may be down (the
 // replica-kill run), and any replica serves the same data.
-Observed ReadBack(const std::vector<std::unique_ptr<v1::CardService::Stub>>& stubs,
+Observed ReadBack(const std::vector<std::unique_ptr<client::CardClient>>& clients,
                   size_t first, const std::string& user_id) {
   Observed observed;
-  for (size_t i = 0; i < stubs.size(); ++i) {
-    observed = ReadBackOnce(stubs[(first + i) % stubs.size()].get(), user_id);
-    bool unavailable = absl::StrContains(observed.error, "ListCards: 14 ") ||
-                       absl::StrContains(observed.default_error, "GetDefaultCard: 14 ");
-    if (!unavailable) break;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    observed = ReadBackOnce(*clients[(first + i) % clients.size()], user_id);
+    if (!observed.Unavailable()) break;
   }
   return observed;
 }
@@ -103,16 +99,38 @@ class CheckBuilder {
   Check check_;
 };
 
+// The checks made from the API's answers, by name, in report order.
+struct ApiChecks {
+  CheckBuilder one_default{"exactly_one_default",
+                           "each user with cards has exactly one default (none without)"};
+  CheckBuilder acked_found{"acknowledged_creates_found",
+                           "every acknowledged create is listed unless acknowledged deleted"};
+  CheckBuilder count{"card_count",
+                     "cards listed = acknowledged creates - acknowledged deletes "
+                     "(a range when some outcomes are indeterminate)"};
+  CheckBuilder no_duplicates{"no_duplicate_request",
+                             "no request_id made two cards; retries got the first card"};
+  CheckBuilder only_attempted{"nothing_unattempted",
+                              "every listed card comes from a create this run attempted"};
+  CheckBuilder default_exists{"default_exists",
+                              "GetDefaultCard returns a listed card marked default"};
+
+  std::vector<CheckBuilder*> All() {
+    return {&one_default, &acked_found, &count, &no_duplicates, &only_attempted,
+            &default_exists};
+  }
+};
+
 void CheckUser(const std::string& user_id, const UserHistory& history, const Observed& seen,
-               std::vector<CheckBuilder>& checks) {
-  CheckBuilder& one_default = checks[0];
-  CheckBuilder& acked_found = checks[1];
-  CheckBuilder& count = checks[2];
-  CheckBuilder& no_duplicates = checks[3];
-  CheckBuilder& only_attempted = checks[4];
-  CheckBuilder& default_exists = checks[5];
+               ApiChecks& checks) {
+  CheckBuilder& one_default = checks.one_default;
+  CheckBuilder& acked_found = checks.acked_found;
+  CheckBuilder& count = checks.count;
+  CheckBuilder& no_duplicates = checks.no_duplicates;
+  CheckBuilder& only_attempted = checks.only_attempted;
+  CheckBuilder& default_exists = checks.default_exists;
   if (!seen.ok) {
-    for (CheckBuilder& check : checks) check.Unknown(user_id, seen.error);
+    for (CheckBuilder* check : checks.All()) check->Unknown(user_id, seen.error);
     return;
   }
   std::set<std::string> ids;
@@ -260,10 +278,12 @@ Verification Verify(const Config& config,
   std::vector<std::thread> readers;
   for (size_t t = 0; t < std::min<size_t>(8, channels.size()); ++t) {
     readers.emplace_back([&, t] {
-      std::vector<std::unique_ptr<v1::CardService::Stub>> stubs;
-      for (const auto& channel : channels) stubs.push_back(v1::CardService::NewStub(channel));
+      std::vector<std::unique_ptr<client::CardClient>> clients;
+      for (const auto& channel : channels) {
+        clients.push_back(std::make_unique<client::CardClient>(channel, kReadBackTimeout));
+      }
       for (size_t i; (i = next++) < users.size();) {
-        Observed seen = ReadBack(stubs, t, users[i]);
+        Observed seen = ReadBack(clients, t, users[i]);
         std::lock_guard<std::mutex> lock(mu);
         observed[users[i]] = std::move(seen);
       }
@@ -271,19 +291,11 @@ Verification Verify(const Config& config,
   }
   for (std::thread& reader : readers) reader.join();
 
-  std::vector<CheckBuilder> checks = {
-      {"exactly_one_default", "each user with cards has exactly one default (none without)"},
-      {"acknowledged_creates_found", "every acknowledged create is listed unless acknowledged deleted"},
-      {"card_count", "cards listed = acknowledged creates - acknowledged deletes "
-                     "(a range when some outcomes are indeterminate)"},
-      {"no_duplicate_request", "no request_id made two cards; retries got the first card"},
-      {"nothing_unattempted", "every listed card comes from a create this run attempted"},
-      {"default_exists", "GetDefaultCard returns a listed card marked default"},
-  };
+  ApiChecks checks;
   for (const std::string& user_id : users) {
     CheckUser(user_id, history.at(user_id), observed[user_id], checks);
   }
-  for (CheckBuilder& check : checks) verification.checks.push_back(check.Take());
+  for (CheckBuilder* check : checks.All()) verification.checks.push_back(check->Take());
   if (!config.database_url.empty()) verification.checks.push_back(CheckBySql(config, observed));
 
   for (const Check& check : verification.checks) {

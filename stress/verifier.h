@@ -1,5 +1,6 @@
-// After the load: reads every touched user's cards back (through the API, and
-// by SQL when given a database URL) and checks them against the history.
+// After the load: reads every touched user's cards back (through the API with
+// the client library's CardClient, every page, and by SQL when given a
+// database URL) and checks them against the history.
 // Verdicts the way Jepsen gives them: true, false, or unknown (could not tell);
 // combined, false beats unknown beats true.
 #pragma once

@@ -1,0 +1,18 @@
+#include "client/proto_json.h"
+
+#include "absl/status/status.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace card::client {
+
+absl::StatusOr<std::string> ToProtoJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) return absl::InternalError(status.ToString());
+  return json;
+}
+
+}  // namespace card::client

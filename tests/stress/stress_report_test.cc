@@ -1,0 +1,256 @@
+// card-stress's report (stress/report.h): one Report message per run, rendered
+// as JSON for CI and as text for people. The JSON must parse back into the
+// message, keep every key of the hand-written card-stress/v1 report that
+// scripts read, and keep counts as JSON numbers; the text must show what the
+// message says.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "stress/report.h"
+
+namespace card::stress {
+namespace {
+
+namespace pb = devcard::cardstress::v1;
+using google::protobuf::Struct;
+using google::protobuf::Value;
+
+// A small mixed run: two creates (one retried, one indeterminate), a delete
+// that raced its own kind (expected NOT_FOUND), and a failed verification.
+class ReportTest : public ::testing::Test {
+ protected:
+  ReportTest() {
+    config_.targets = {"127.0.0.1:50051", "127.0.0.1:50052"};
+    config_.scenario = Scenario::kMixed;
+    config_.requests = 4;
+    config_.user_prefix = "stress-test";
+    config_.seed = 42;
+    config_.database_url = "postgresql:///cards";
+    stats_.RecordAttemptRetried(OpKind::kCreate);
+    stats_.RecordFinal(OpKind::kCreate, grpc::Status::OK, Workload::Outcome::kOk,
+                       absl::Milliseconds(5));
+    stats_.RecordFinal(OpKind::kCreate, grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"),
+                       Workload::Outcome::kIndeterminate, absl::Milliseconds(40));
+    stats_.RecordFinal(OpKind::kDelete, grpc::Status(grpc::StatusCode::NOT_FOUND, "gone"),
+                       Workload::Outcome::kExpected, absl::Milliseconds(3));
+    stats_.RecordFinal(OpKind::kGet, grpc::Status::OK, Workload::Outcome::kOk,
+                       absl::Milliseconds(1));
+
+    Check one_default;
+    one_default.name = "exactly_one_default";
+    one_default.description = "each user with cards has exactly one default (none without)";
+    one_default.verdict = Verdict::kFalse;
+    one_default.users = 3;
+    one_default.violations = {"stress-test-1: 2 defaults among 2 cards"};
+    one_default.violation_count = 2;
+    Check count;
+    count.name = "card_count";
+    count.description = "cards listed = acknowledged creates - acknowledged deletes";
+    count.users = 3;
+    result_.verification.ran = true;
+    result_.verification.checks = {one_default, count};
+    result_.verification.verdict = Verdict::kFalse;
+
+    result_.config = &config_;
+    result_.stats = &stats_;
+    result_.started = absl::FromUnixSeconds(1700000000) + absl::Milliseconds(250);
+    result_.elapsed = absl::Seconds(2);
+    result_.cost = {0.5, 0.25, 30.0};
+    Judge(result_);
+  }
+
+  std::string Json(const pb::Report& report) {
+    absl::StatusOr<std::string> json = JsonReport(report);
+    EXPECT_TRUE(json.ok()) << json.status();
+    return json.ok() ? *json : "";
+  }
+
+  // The JSON as generic JSON values, the way a script sees it.
+  Struct ParsedAsJson(const pb::Report& report) {
+    Struct parsed;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(Json(report), &parsed).ok());
+    return parsed;
+  }
+
+  Config config_;
+  Stats stats_;
+  RunResult result_;
+};
+
+// Follows "a.b[0].c" through parsed JSON; nullptr where a key is missing.
+const Value* Find(const Struct& root, const std::string& path) {
+  const Struct* object = &root;
+  const Value* value = nullptr;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    bool first_element = absl::ConsumeSuffix(&part, "[0]");
+    if (object == nullptr) return nullptr;
+    auto found = object->fields().find(std::string(part));
+    if (found == object->fields().end()) return nullptr;
+    value = &found->second;
+    if (first_element) {
+      if (!value->has_list_value() || value->list_value().values_size() == 0) return nullptr;
+      value = &value->list_value().values(0);
+    }
+    object = value->has_struct_value() ? &value->struct_value() : nullptr;
+  }
+  return value;
+}
+
+TEST_F(ReportTest, JsonParsesBackIntoTheSameReport) {
+  const pb::Report report = BuildReport(result_);
+  pb::Report parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(Json(report), &parsed).ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed, report))
+      << parsed.DebugString();
+  EXPECT_EQ(parsed.schema(), "card-stress/v1");
+  EXPECT_EQ(parsed.totals().operations(), 4u);
+}
+
+TEST_F(ReportTest, JsonIsOneObjectOnOneLine) {
+  std::string json = Json(BuildReport(result_));
+  ASSERT_FALSE(json.empty());
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_EQ(json.find('\n'), json.size() - 1);
+}
+
+// Every key of the hand-written report that card-stress/v1 promised (taken
+// from its output), "[0]" standing for the first element of a list.
+TEST_F(ReportTest, JsonKeepsEveryKeyOfTheHandWrittenV1Report) {
+  const std::vector<std::string> keys = {
+      "schema", "started_at", "elapsed_s", "exit_code", "thresholds_breached",
+      "config.scenario", "config.targets", "config.connections", "config.concurrency",
+      "config.requests", "config.duration_s", "config.rps", "config.timeout_s",
+      "config.max_retries", "config.users", "config.burst", "config.user_prefix", "config.seed",
+      "config.verify", "config.sql_verify", "config.max_error_rate",
+      "totals.operations", "totals.ok", "totals.expected_errors", "totals.failed",
+      "totals.indeterminate", "totals.retries", "totals.ops_per_second", "totals.error_rate",
+      "latency_ms.count", "latency_ms.min", "latency_ms.mean", "latency_ms.p50",
+      "latency_ms.p90", "latency_ms.p95", "latency_ms.p99", "latency_ms.p999", "latency_ms.max",
+      "histogram[0].le_ms", "histogram[0].count", "status_codes.OK",
+      "status_codes.UNAVAILABLE", "status_codes.NOT_FOUND",
+      "operations.create.count", "operations.create.ops_per_second", "operations.create.failed",
+      "operations.create.indeterminate", "operations.create.retries",
+      "operations.create.latency_ms.p99", "operations.create.error_latency_ms.max",
+      "operations.create.status_codes.UNAVAILABLE", "operations.delete.status_codes.NOT_FOUND",
+      "errors[0].message", "errors[0].count",
+      "client.user_cpu_s", "client.system_cpu_s", "client.ops_per_cpu_second",
+      "client.peak_rss_mb",
+      "verification.ran", "verification.verdict", "verification.checks[0].name",
+      "verification.checks[0].description", "verification.checks[0].verdict",
+      "verification.checks[0].users", "verification.checks[0].violation_count",
+      "verification.checks[0].violations"};
+  const Struct json = ParsedAsJson(BuildReport(result_));
+  for (const std::string& key : keys) EXPECT_NE(Find(json, key), nullptr) << key;
+  EXPECT_EQ(Find(json, "operations.list"), nullptr) << "only operations that ran";
+}
+
+// Scripts add counts up (stress/h2load-health: failed + indeterminate); proto3
+// JSON would quote a 64-bit integer.
+TEST_F(ReportTest, CountsAreJsonNumbers) {
+  const std::vector<std::string> counts = {
+      "totals.operations", "totals.ok", "totals.expected_errors", "totals.failed",
+      "totals.indeterminate", "totals.retries", "latency_ms.count", "histogram[0].count",
+      "status_codes.OK", "operations.create.count", "operations.create.retries",
+      "operations.create.status_codes.UNAVAILABLE", "errors[0].count", "exit_code",
+      "config.requests", "config.connections", "verification.checks[0].users",
+      "verification.checks[0].violation_count"};
+  const Struct json = ParsedAsJson(BuildReport(result_));
+  for (const std::string& key : counts) {
+    const Value* value = Find(json, key);
+    ASSERT_NE(value, nullptr) << key;
+    EXPECT_EQ(value->kind_case(), Value::kNumberValue) << key;
+  }
+  EXPECT_EQ(Find(json, "totals.operations")->number_value(), 4);
+  EXPECT_EQ(Find(json, "totals.indeterminate")->number_value(), 1);
+  EXPECT_EQ(Find(json, "totals.expected_errors")->number_value(), 1);
+  EXPECT_EQ(Find(json, "operations.create.retries")->number_value(), 1);
+  EXPECT_EQ(Find(json, "exit_code")->number_value(), kExitViolation);
+}
+
+TEST_F(ReportTest, StartedAtIsAnRfc3339StringInWholeSeconds) {
+  const Struct json = ParsedAsJson(BuildReport(result_));
+  EXPECT_EQ(Find(json, "started_at")->string_value(), "2023-11-14T22:13:20Z");
+}
+
+// The JSON mapping prints NaN and Infinity as strings: none may reach it.
+TEST_F(ReportTest, AnEmptyRunHasOnlyFiniteNumbers) {
+  Stats empty;
+  config_.rps = INFINITY;
+  config_.max_error_rate = NAN;
+  result_.stats = &empty;
+  result_.verification = {};
+  const pb::Report report = BuildReport(result_);
+  std::string json = Json(report);
+  EXPECT_EQ(json.find("NaN"), std::string::npos) << json;
+  EXPECT_EQ(json.find("Infinity"), std::string::npos) << json;
+  EXPECT_EQ(report.latency_ms().p99(), 0);
+  EXPECT_EQ(report.histogram_size(), 0);
+  EXPECT_EQ(report.config().rps(), 0);
+}
+
+// Built by hand, not from a run: the text shows what the message says.
+TEST(TextReport, RendersEachCheckWithItsVerdictAndViolationsFromTheMessage) {
+  pb::Report report;
+  report.mutable_config()->set_scenario("first-card");
+  report.mutable_verification()->set_ran(true);
+  report.mutable_verification()->set_verdict("FAIL");
+  pb::Check* failed = report.mutable_verification()->add_checks();
+  failed->set_name("exactly_one_default");
+  failed->set_description("one default each");
+  failed->set_verdict("FAIL");
+  failed->set_users(100);
+  failed->set_violation_count(7);
+  failed->add_violations("u-1: 2 defaults among 20 cards");
+  pb::Check* unknown = report.mutable_verification()->add_checks();
+  unknown->set_name("default_exists");
+  unknown->set_description("GetDefaultCard agrees");
+  unknown->set_verdict("unknown");
+  unknown->set_users(99);
+  report.set_exit_code(kExitViolation);
+
+  std::string text = TextReport(report);
+  EXPECT_NE(text.find("\nVerification:\n"
+                      "  exactly_one_default          FAIL    100 users  — one default each\n"
+                      "      u-1: 2 defaults among 20 cards\n"
+                      "      ... 7 in all\n"
+                      "  default_exists               unknown 99 users  — GetDefaultCard agrees\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nVerdict: FAIL: invariant violated (exit 1)\n"), std::string::npos)
+      << text;
+}
+
+TEST(TextReport, SaysWhenVerificationDidNotRun) {
+  pb::Report report;
+  std::string text = TextReport(report);
+  EXPECT_NE(text.find("\nVerification:\n  (not run)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nVerdict: PASS (exit 0)\n"), std::string::npos) << text;
+}
+
+TEST_F(ReportTest, TextShowsTheRunsFiguresInTheUsualLayout) {
+  std::string text = TextReport(BuildReport(result_));
+  EXPECT_NE(text.find("Summary:\n  Scenario:      mixed (seed 42, users stress-test-*)\n"
+                      "  Targets:       127.0.0.1:50051,127.0.0.1:50052  (8 connections each, "
+                      "concurrency 64)\n"
+                      "  Operations:    4  (ok 2, expected errors 1, failed 0, indeterminate 1; "
+                      "1 retries)\n"
+                      "  Duration:      2.000 s\n  Throughput:    2.0 ops/s\n"
+                      "  Error rate:    25.0000% (max 0.0000%)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nStatus codes:\n  OK                   2\n  NOT_FOUND            1\n"
+                      "  UNAVAILABLE          1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nErrors:\n  [1] create: 14 down\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  create               2 ops       1.0/s"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace card::stress
