@@ -22,31 +22,41 @@ class BoundedWaitTest : public CardServerTest {
   }
 
   // Holds `user_id`'s lock from outside the server, as a stuck writer would.
-  std::unique_ptr<pqxx::work> HoldUserLock(pqxx::connection& conn, const std::string& user_id) {
+  std::unique_ptr<pqxx::work> HoldUserLock(pqxx::connection& conn,
+                                           const std::string& user_id) {
     auto txn = std::make_unique<pqxx::work>(conn);
     txn->exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", user_id);
     return txn;
   }
 
+  // A create for the user whose lock HoldUserLock holds.
+  static v1::CreateCardRequest BusyUsersCreate() {
+    v1::CreateCardRequest request;
+    request.set_user_id(kBusyUser);
+    request.mutable_card()->set_title("Waits");
+    return request;
+  }
+  static constexpr char kBusyUser[] = "busy";
+
   grpc::health::v1::HealthCheckResponse::ServingStatus Health() {
     auto health = grpc::health::v1::Health::NewStub(NewChannel(7));
     grpc::health::v1::HealthCheckRequest request;
     grpc::health::v1::HealthCheckResponse response;
-    grpc::Status status = health->Check(Context(absl::Seconds(2)).get(), request, &response);
-    return status.ok() ? response.status() : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+    grpc::Status status =
+        health->Check(Context(absl::Seconds(2)).get(), request, &response);
+    return status.ok() ? response.status()
+                       : grpc::health::v1::HealthCheckResponse::UNKNOWN;
   }
 };
 
 TEST_F(BoundedWaitTest, LockWaitEndsAtTheCallersDeadline) {
   pqxx::connection blocker(database_url_);
-  auto lock = HoldUserLock(blocker, "busy");
-
-  v1::CreateCardRequest request;
-  request.set_user_id("busy");
-  request.mutable_card()->set_title("Waits");
+  auto lock = HoldUserLock(blocker, kBusyUser);
+  v1::CreateCardRequest request = BusyUsersCreate();
   v1::Card card;
   absl::Time start = absl::Now();
-  grpc::Status status = stub_->CreateCard(Context(absl::Milliseconds(700)).get(), request, &card);
+  grpc::Status status =
+      stub_->CreateCard(Context(absl::Milliseconds(700)).get(), request, &card);
   absl::Duration took = absl::Now() - start;
   EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED) << status.error_message();
   EXPECT_LT(took, absl::Seconds(2));
@@ -67,15 +77,14 @@ TEST_F(BoundedWaitTest, LockWaitEndsAtTheCallersDeadline) {
   lock->commit();
   EXPECT_TRUE(stub_->CreateCard(Context().get(), request, &card).ok());
   EXPECT_TRUE(card.is_default());
-  EXPECT_EQ(Query("SELECT count(*) FROM cards WHERE user_id = 'busy'")[0][0].as<int>(), 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM cards WHERE user_id = 'busy'")[0][0].as<int>(),
+            1);
 }
 
 TEST_F(BoundedWaitTest, ServerCapsTheWaitWhenTheCallerSentNoDeadline) {
   pqxx::connection blocker(database_url_);
-  auto lock = HoldUserLock(blocker, "busy");
-  v1::CreateCardRequest request;
-  request.set_user_id("busy");
-  request.mutable_card()->set_title("Waits");
+  auto lock = HoldUserLock(blocker, kBusyUser);
+  v1::CreateCardRequest request = BusyUsersCreate();
   v1::Card card;
   grpc::ClientContext no_deadline;
   absl::Time start = absl::Now();
@@ -86,7 +95,8 @@ TEST_F(BoundedWaitTest, ServerCapsTheWaitWhenTheCallerSentNoDeadline) {
 }
 
 TEST_F(BoundedWaitTest, DatabaseOutageIsUnavailableAndTheServerRecovers) {
-  if (!PostgresEnvironment::Get().owns_cluster()) GTEST_SKIP() << "needs the throwaway cluster";
+  if (!PostgresEnvironment::Get().owns_cluster())
+    GTEST_SKIP() << "needs the throwaway cluster";
   v1::Card card;
   ASSERT_TRUE(Create("alice", "Before", &card).ok());
   sql_.reset();
@@ -97,7 +107,8 @@ TEST_F(BoundedWaitTest, DatabaseOutageIsUnavailableAndTheServerRecovers) {
   EXPECT_EQ(status.error_code(), StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_LT(absl::Now() - start, absl::Seconds(8));
   absl::Time give_up = absl::Now() + absl::Seconds(5);
-  while (Health() == grpc::health::v1::HealthCheckResponse::SERVING && absl::Now() < give_up) {
+  while (Health() == grpc::health::v1::HealthCheckResponse::SERVING &&
+         absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(Health(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
@@ -112,7 +123,8 @@ TEST_F(BoundedWaitTest, DatabaseOutageIsUnavailableAndTheServerRecovers) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_FALSE(card.is_default());
   give_up = absl::Now() + absl::Seconds(5);
-  while (Health() != grpc::health::v1::HealthCheckResponse::SERVING && absl::Now() < give_up) {
+  while (Health() != grpc::health::v1::HealthCheckResponse::SERVING &&
+         absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(Health(), grpc::health::v1::HealthCheckResponse::SERVING);

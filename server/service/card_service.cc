@@ -35,8 +35,9 @@ absl::StatusOr<model::CardUpdate> UpdateFromPatch(const model::CardPatch& patch)
   absl::StatusOr<int64_t> version = VersionFromEtag(patch.etag, "card.etag");
   if (!version.ok()) return version.status();
   if (patch.update_paths.empty()) {
-    return InvalidField("update_mask", "name at least one of title, description, visibility, "
-                                       "qr_enabled, links");
+    return InvalidField("update_mask",
+                        "name at least one of title, description, visibility, "
+                        "qr_enabled, links");
   }
   model::CardUpdate update;
   update.user_id = patch.user_id;
@@ -80,10 +81,9 @@ int PageLimit(int page_size) {
 }
 
 // Validates a list request and decodes its page token.
-absl::StatusOr<std::optional<model::CardCursor>> PageStart(absl::string_view kind,
-                                                           const std::string& user_id,
-                                                           int page_size,
-                                                           const std::string& page_token) {
+absl::StatusOr<std::optional<model::CardCursor>> PageStart(
+    absl::string_view kind, const std::string& user_id, int page_size,
+    const std::string& page_token) {
   CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
   if (page_size < 0) return InvalidField("page_size", "must not be negative");
   if (page_token.empty()) return std::optional<model::CardCursor>();
@@ -92,15 +92,29 @@ absl::StatusOr<std::optional<model::CardCursor>> PageStart(absl::string_view kin
   return std::optional<model::CardCursor>(*std::move(cursor));
 }
 
-// Trims a page fetched with one extra item and returns the next page's token
-// ("" when that extra item was not there).
-template <typename Item>
-std::string TrimPage(absl::string_view kind, const std::string& user_id, int limit,
-                     std::vector<Item>& items) {
-  if (items.size() <= static_cast<size_t>(limit)) return "";
-  items.resize(limit);
-  return EncodePageToken(kind, user_id,
-                         model::CardCursor{items.back().create_time, items.back().id});
+// Fetches one page of a user's `kind` (cards or links) after validating the
+// request: `fetch(after, limit)` reads up to `limit` items after the cursor.
+// One item more than the page holds is read, to tell whether another page
+// follows; it is dropped, and the next page's token points at the last item
+// kept ("" when there was no extra item).
+template <typename Item, typename Fetch>
+absl::Status FetchPage(absl::string_view kind, const std::string& user_id, int page_size,
+                       const std::string& page_token, const Fetch& fetch,
+                       std::vector<Item>* items, std::string* next_page_token) {
+  absl::StatusOr<std::optional<model::CardCursor>> after =
+      PageStart(kind, user_id, page_size, page_token);
+  if (!after.ok()) return after.status();
+  int limit = PageLimit(page_size);
+  absl::StatusOr<std::vector<Item>> fetched = fetch(*after, limit + 1);
+  if (!fetched.ok()) return fetched.status();
+  *items = *std::move(fetched);
+  next_page_token->clear();
+  if (items->size() > static_cast<size_t>(limit)) {
+    items->resize(limit);
+    *next_page_token = EncodePageToken(
+        kind, user_id, model::CardCursor{items->back().create_time, items->back().id});
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -109,7 +123,8 @@ absl::Time CardService::RequestDeadline(absl::Time caller_deadline) const {
   return std::min(caller_deadline, absl::Now() + options_.max_request_time);
 }
 
-absl::StatusOr<model::Card> CardService::CreateCard(model::NewCard card, absl::Time deadline) {
+absl::StatusOr<model::Card> CardService::CreateCard(model::NewCard card,
+                                                    absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateNewCard(card));
   if (card.visibility == model::Visibility::kUnspecified) {
     card.visibility = model::Visibility::kPublic;
@@ -125,8 +140,9 @@ absl::StatusOr<model::Card> CardService::UpdateCard(const model::CardPatch& patc
   return repository_->UpdateCard(*update, deadline);
 }
 
-absl::Status CardService::DeleteCard(const std::string& user_id, const std::string& card_id,
-                                     const std::string& etag, absl::Time deadline) {
+absl::Status CardService::DeleteCard(const std::string& user_id,
+                                     const std::string& card_id, const std::string& etag,
+                                     absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
   CARD_RETURN_IF_ERROR(ValidateUuid(card_id, "card_id"));
   absl::StatusOr<int64_t> version = VersionFromEtag(etag, "etag");
@@ -166,47 +182,40 @@ absl::StatusOr<model::CardPage> CardService::ListCards(const std::string& user_i
                                                        int page_size,
                                                        const std::string& page_token,
                                                        absl::Time deadline) {
-  absl::StatusOr<std::optional<model::CardCursor>> after =
-      PageStart(kCardsPageKind, user_id, page_size, page_token);
-  if (!after.ok()) return after.status();
-  int limit = PageLimit(page_size);
-  // One extra card tells whether another page follows.
-  absl::StatusOr<std::vector<model::Card>> cards =
-      repository_->ListCards(user_id, *after, limit + 1, deadline);
-  if (!cards.ok()) return cards.status();
   model::CardPage page;
-  page.cards = *std::move(cards);
-  page.next_page_token = TrimPage(kCardsPageKind, user_id, limit, page.cards);
+  CARD_RETURN_IF_ERROR(FetchPage(
+      kCardsPageKind, user_id, page_size, page_token,
+      [&](const std::optional<model::CardCursor>& after, int limit) {
+        return repository_->ListCards(user_id, after, limit, deadline);
+      },
+      &page.cards, &page.next_page_token));
   return page;
 }
 
 absl::StatusOr<model::PlatformLink> CardService::CreatePlatformLink(
     const model::NewPlatformLink& link, absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateUserId(link.user_id));
-  CARD_RETURN_IF_ERROR(
-      ValidatePlatformLink(link.platform, link.username, link.url, link.display_order, "link."));
+  CARD_RETURN_IF_ERROR(ValidatePlatformLink(link.platform, link.username, link.url,
+                                            link.display_order, "link."));
   return repository_->CreateLink(link, deadline);
 }
 
-absl::StatusOr<model::LinkPage> CardService::ListPlatformLinks(const std::string& user_id,
-                                                               int page_size,
-                                                               const std::string& page_token,
-                                                               absl::Time deadline) {
-  absl::StatusOr<std::optional<model::CardCursor>> after =
-      PageStart(kLinksPageKind, user_id, page_size, page_token);
-  if (!after.ok()) return after.status();
-  int limit = PageLimit(page_size);
-  absl::StatusOr<std::vector<model::PlatformLink>> links =
-      repository_->ListLinks(user_id, *after, limit + 1, deadline);
-  if (!links.ok()) return links.status();
+absl::StatusOr<model::LinkPage> CardService::ListPlatformLinks(
+    const std::string& user_id, int page_size, const std::string& page_token,
+    absl::Time deadline) {
   model::LinkPage page;
-  page.links = *std::move(links);
-  page.next_page_token = TrimPage(kLinksPageKind, user_id, limit, page.links);
+  CARD_RETURN_IF_ERROR(FetchPage(
+      kLinksPageKind, user_id, page_size, page_token,
+      [&](const std::optional<model::CardCursor>& after, int limit) {
+        return repository_->ListLinks(user_id, after, limit, deadline);
+      },
+      &page.links, &page.next_page_token));
   return page;
 }
 
 absl::Status CardService::DeletePlatformLink(const std::string& user_id,
-                                             const std::string& link_id, absl::Time deadline) {
+                                             const std::string& link_id,
+                                             absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateUserId(user_id));
   CARD_RETURN_IF_ERROR(ValidateUuid(link_id, "link_id"));
   return repository_->DeleteLink(user_id, link_id, deadline);

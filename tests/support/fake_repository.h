@@ -31,16 +31,14 @@ class FakeRepository final : public model::CardRepository {
   absl::StatusOr<model::Card> CreateCard(const model::NewCard& card,
                                          absl::Time deadline) override {
     Record(deadline);
-    model::Card& created = cards_.emplace_back();
-    created.id = NextId();
-    created.user_id = card.user_id;
+    model::Card& created = NewItem(cards_, card.user_id);
     created.title = card.title;
     created.description = card.description;
     created.slug = card.slug_base + "-fake";
     created.visibility = card.visibility;
     created.qr_enabled = card.qr_enabled;
     created.is_default = !HasDefault(card.user_id);
-    created.create_time = created.update_time = Tick();
+    created.update_time = created.create_time;
     created.version = 1;
     return created;
   }
@@ -49,11 +47,10 @@ class FakeRepository final : public model::CardRepository {
                                          absl::Time deadline) override {
     Record(deadline);
     last_update = update;
-    model::Card* card = Find(update.user_id, update.card_id);
-    if (card == nullptr) return absl::NotFoundError("card.id: no such card for this user");
-    if (update.expected_version != 0 && update.expected_version != card->version) {
-      return absl::AbortedError("card.etag: the card has changed since this etag was read");
-    }
+    absl::StatusOr<model::Card*> owned =
+        Owned(update.user_id, update.card_id, update.expected_version);
+    if (!owned.ok()) return owned.status();
+    model::Card* card = *owned;
     if (update.title) card->title = *update.title;
     if (update.description) card->description = *update.description;
     if (update.visibility) card->visibility = *update.visibility;
@@ -65,12 +62,9 @@ class FakeRepository final : public model::CardRepository {
   absl::Status DeleteCard(const std::string& user_id, const std::string& card_id,
                           int64_t expected_version, absl::Time deadline) override {
     Record(deadline);
-    model::Card* card = Find(user_id, card_id);
-    if (card == nullptr) return absl::NotFoundError("card_id: no such card for this user");
-    if (expected_version != 0 && expected_version != card->version) {
-      return absl::AbortedError("etag: the card has changed since this etag was read");
-    }
-    cards_.erase(cards_.begin() + (card - cards_.data()));
+    absl::StatusOr<model::Card*> card = Owned(user_id, card_id, expected_version);
+    if (!card.ok()) return card.status();
+    cards_.erase(cards_.begin() + (*card - cards_.data()));
     return absl::OkStatus();
   }
 
@@ -78,21 +72,22 @@ class FakeRepository final : public model::CardRepository {
                                              const std::string& card_id,
                                              absl::Time deadline) override {
     Record(deadline);
-    model::Card* card = Find(user_id, card_id);
-    if (card == nullptr) return absl::NotFoundError("card_id: no such card for this user");
+    absl::StatusOr<model::Card*> card = Owned(user_id, card_id);
+    if (!card.ok()) return card.status();
     for (model::Card& other : cards_) {
       if (other.user_id == user_id) other.is_default = false;
     }
-    card->is_default = true;
-    return *card;
+    (*card)->is_default = true;
+    return **card;
   }
 
-  absl::StatusOr<model::Card> GetCard(const std::string& user_id, const std::string& card_id,
+  absl::StatusOr<model::Card> GetCard(const std::string& user_id,
+                                      const std::string& card_id,
                                       absl::Time deadline) override {
     Record(deadline);
-    model::Card* card = Find(user_id, card_id);
-    if (card == nullptr) return absl::NotFoundError("card_id: no such card for this user");
-    return *card;
+    absl::StatusOr<model::Card*> card = Owned(user_id, card_id);
+    if (!card.ok()) return card.status();
+    return **card;
   }
 
   absl::StatusOr<model::Card> GetDefaultCard(const std::string& user_id,
@@ -108,14 +103,15 @@ class FakeRepository final : public model::CardRepository {
                                             absl::Time deadline) override {
     Record(deadline);
     for (const model::Card& card : cards_) {
-      if (card.slug == slug && card.visibility != model::Visibility::kPrivate) return card;
+      if (card.slug == slug && card.visibility != model::Visibility::kPrivate)
+        return card;
     }
     return absl::NotFoundError("slug: no shared card with this slug");
   }
 
-  absl::StatusOr<std::vector<model::Card>> ListCards(const std::string& user_id,
-                                                     const std::optional<model::CardCursor>& after,
-                                                     int limit, absl::Time deadline) override {
+  absl::StatusOr<std::vector<model::Card>> ListCards(
+      const std::string& user_id, const std::optional<model::CardCursor>& after,
+      int limit, absl::Time deadline) override {
     Record(deadline);
     return Page(cards_, user_id, after, limit);
   }
@@ -123,31 +119,29 @@ class FakeRepository final : public model::CardRepository {
   absl::StatusOr<model::PlatformLink> CreateLink(const model::NewPlatformLink& link,
                                                  absl::Time deadline) override {
     Record(deadline);
-    model::PlatformLink& created = links_.emplace_back();
-    created.id = NextId();
-    created.user_id = link.user_id;
+    model::PlatformLink& created = NewItem(links_, link.user_id);
     created.platform = link.platform;
     created.username = link.username;
     created.url = link.url;
     created.display_order = link.display_order;
-    created.create_time = Tick();
     return created;
   }
 
   absl::Status DeleteLink(const std::string& user_id, const std::string& link_id,
                           absl::Time deadline) override {
     Record(deadline);
-    auto it = std::find_if(links_.begin(), links_.end(), [&](const model::PlatformLink& link) {
-      return link.user_id == user_id && link.id == link_id;
-    });
+    auto it =
+        std::find_if(links_.begin(), links_.end(), [&](const model::PlatformLink& link) {
+          return link.user_id == user_id && link.id == link_id;
+        });
     if (it == links_.end()) return absl::NotFoundError("link_id: no such platform link");
     links_.erase(it);
     return absl::OkStatus();
   }
 
   absl::StatusOr<std::vector<model::PlatformLink>> ListLinks(
-      const std::string& user_id, const std::optional<model::CardCursor>& after, int limit,
-      absl::Time deadline) override {
+      const std::string& user_id, const std::optional<model::CardCursor>& after,
+      int limit, absl::Time deadline) override {
     Record(deadline);
     return Page(links_, user_id, after, limit);
   }
@@ -172,18 +166,34 @@ class FakeRepository final : public model::CardRepository {
     ++calls;
     deadlines.push_back(deadline);
   }
-  std::string NextId() { return absl::StrFormat("00000000-0000-4000-8000-%012d", ++next_id_); }
-  absl::Time Tick() { return absl::FromUnixMicros(1700000000000000 + ++clock_us_); }
+  // A new card or link of `user_id` with the next id, created a microsecond
+  // after the previous item.
+  template <typename Item>
+  Item& NewItem(std::vector<Item>& items, const std::string& user_id) {
+    Item& item = items.emplace_back();
+    item.id = absl::StrFormat("00000000-0000-4000-8000-%012d", ++next_id_);
+    item.user_id = user_id;
+    item.create_time = absl::FromUnixMicros(1700000000000000 + ++clock_us_);
+    return item;
+  }
   bool HasDefault(const std::string& user_id) const {
     return std::any_of(cards_.begin(), cards_.end(), [&](const model::Card& card) {
       return card.user_id == user_id && card.is_default;
     });
   }
-  model::Card* Find(const std::string& user_id, const std::string& card_id) {
+  // The user's card at the version the caller expects (0: any), or the error
+  // the SQL's card_owned() raises.
+  absl::StatusOr<model::Card*> Owned(const std::string& user_id,
+                                     const std::string& card_id,
+                                     int64_t expected_version = 0) {
     for (model::Card& card : cards_) {
-      if (card.user_id == user_id && card.id == card_id) return &card;
+      if (card.user_id != user_id || card.id != card_id) continue;
+      if (expected_version != 0 && expected_version != card.version) {
+        return absl::AbortedError("etag: the card has changed since this etag was read");
+      }
+      return &card;
     }
-    return nullptr;
+    return absl::NotFoundError("card_id: no such card for this user");
   }
   // The items of `user_id` after `after` in (create_time, id) order, at most `limit`.
   template <typename Item>
