@@ -193,7 +193,8 @@ grpc::Status CardClient::ListAllPlatformLinks(const std::string& user_id, int pa
                       v1::ListPlatformLinksResponse* response) {
     return ListPlatformLinks(page, response);
   };
-  return ReadAllPages(request, fetch, &v1::ListPlatformLinksResponse::mutable_links, links);
+  return ReadAllPages(request, fetch, &v1::ListPlatformLinksResponse::mutable_links,
+                      links);
 }
 
 grpc::Status CardClient::CheckHealth(const std::string& service,

@@ -33,7 +33,8 @@ ExitCode ExitCodeFor(grpc::StatusCode code) {
 }
 
 void PrintError(std::ostream& out, const grpc::Status& status) {
-  out << client::StatusCodeName(status.error_code()) << ": " << status.error_message() << "\n";
+  out << client::StatusCodeName(status.error_code()) << ": " << status.error_message()
+      << "\n";
   if (status.error_details().empty()) return;
   google::rpc::Status details;
   if (!details.ParseFromString(status.error_details())) {

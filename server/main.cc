@@ -1,7 +1,8 @@
 // card-server: the CardService gRPC server.
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdlib>
-#include <pthread.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -15,8 +16,9 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on. Loopback by default; 0.0.0.0:PORT to accept "
           "connections from other hosts.");
-ABSL_FLAG(std::string, database_url, "",
-          "PostgreSQL connection string or URL. Defaults to $DATABASE_URL. Never logged.");
+ABSL_FLAG(
+    std::string, database_url, "",
+    "PostgreSQL connection string or URL. Defaults to $DATABASE_URL. Never logged.");
 ABSL_FLAG(int, db_pool_size, 16,
           "Database connections (and worker threads). Keep replicas x this below "
           "PostgreSQL's max_connections.");
@@ -28,8 +30,9 @@ ABSL_FLAG(absl::Duration, statement_timeout, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, max_request_time, absl::Seconds(10),
           "Longest time one request may take (waiting for the user's lock included), "
           "whatever deadline the caller sent.");
-ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
-          "On SIGTERM/SIGINT, how long in-flight RPCs may finish before they are cancelled.");
+ABSL_FLAG(
+    absl::Duration, shutdown_grace, absl::Seconds(20),
+    "On SIGTERM/SIGINT, how long in-flight RPCs may finish before they are cancelled.");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(30),
           "How long to wait at start-up for the database to become reachable.");
 ABSL_FLAG(absl::Duration, request_id_retention, absl::Hours(48),
@@ -40,7 +43,8 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "long, so replicas added by a scale-up receive traffic (0: never).");
 ABSL_FLAG(bool, migrate, true, "Apply pending schema migrations at start-up.");
 ABSL_FLAG(bool, migrate_only, false, "Apply pending schema migrations and exit.");
-ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain; serve TLS with --tls_key_file.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain; serve TLS with --tls_key_file.");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file.");
 
 namespace {
@@ -72,7 +76,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   if (absl::GetFlag(FLAGS_migrate_only)) {
-    absl::StatusOr<std::string> connection = card::storage::ConnectionString(DatabaseUrl());
+    absl::StatusOr<std::string> connection =
+        card::storage::ConnectionString(DatabaseUrl());
     if (!connection.ok()) {
       card::log::Error(std::string(connection.status().message()));
       return 1;
@@ -83,9 +88,9 @@ int main(int argc, char** argv) {
       card::log::Error(absl::StrCat("migration failed: ", status.ToString()));
       return 1;
     }
-    card::log::Info(absl::StrCat("migrations done: ", applied.migrations_applied,
-                                 " applied; definitions ",
-                                 applied.definitions_applied ? "re-applied" : "unchanged"));
+    card::log::Info(absl::StrCat(
+        "migrations done: ", applied.migrations_applied, " applied; definitions ",
+        applied.definitions_applied ? "re-applied" : "unchanged"));
     return 0;
   }
 
@@ -115,9 +120,9 @@ int main(int argc, char** argv) {
 
   int received = 0;
   sigwait(&signals, &received);
-  card::log::Info(absl::StrCat("received ", received == SIGTERM ? "SIGTERM" : "SIGINT",
-                               "; draining for up to ",
-                               absl::FormatDuration(absl::GetFlag(FLAGS_shutdown_grace))));
+  card::log::Info(absl::StrCat(
+      "received ", received == SIGTERM ? "SIGTERM" : "SIGINT", "; draining for up to ",
+      absl::FormatDuration(absl::GetFlag(FLAGS_shutdown_grace))));
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   card::log::Info("card-server stopped");
   return 0;

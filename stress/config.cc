@@ -32,12 +32,14 @@ ABSL_FLAG(std::string, scenario, "spread",
           "health: grpc.health.v1.Health/Check (client-overhead yardstick).");
 ABSL_FLAG(int, users, 100, "Users for first-card, spread and mixed.");
 ABSL_FLAG(int, burst, 20, "Parallel creates per user in first-card.");
-ABSL_FLAG(std::string, mix, "create:40,set-default:20,delete:10,update-links:10,get:10,list:10",
+ABSL_FLAG(std::string, mix,
+          "create:40,set-default:20,delete:10,update-links:10,get:10,list:10",
           "Weights of the mixed scenario's operations.");
 ABSL_FLAG(std::string, user_prefix, "",
           "Prefix of this run's user ids (default: a random one, so runs don't mix).");
 ABSL_FLAG(uint64_t, seed, 0, "Random seed (0: random); echoed in the report.");
-ABSL_FLAG(bool, verify, true, "Check the promise after the load (exit 1 on a violation).");
+ABSL_FLAG(bool, verify, true,
+          "Check the promise after the load (exit 1 on a violation).");
 ABSL_FLAG(std::string, database_url, "",
           "Also verify by SQL straight from PostgreSQL (read-only queries).");
 ABSL_FLAG(double, max_error_rate, 0,
@@ -73,15 +75,24 @@ absl::StatusOr<Mix> ParseMix(const std::string& text) {
       return absl::InvalidArgumentError(absl::StrCat("--mix: bad item \"", item, "\""));
     }
     const std::string& name = parts[0];
-    if (name == "create") mix.create = weight;
-    else if (name == "set-default") mix.set_default = weight;
-    else if (name == "delete") mix.del = weight;
-    else if (name == "update-links") mix.update_links = weight;
-    else if (name == "get") mix.get = weight;
-    else if (name == "list") mix.list = weight;
-    else return absl::InvalidArgumentError(absl::StrCat("--mix: unknown operation \"", name, "\""));
+    if (name == "create")
+      mix.create = weight;
+    else if (name == "set-default")
+      mix.set_default = weight;
+    else if (name == "delete")
+      mix.del = weight;
+    else if (name == "update-links")
+      mix.update_links = weight;
+    else if (name == "get")
+      mix.get = weight;
+    else if (name == "list")
+      mix.list = weight;
+    else
+      return absl::InvalidArgumentError(
+          absl::StrCat("--mix: unknown operation \"", name, "\""));
   }
-  if (mix.create + mix.set_default + mix.del + mix.update_links + mix.get + mix.list == 0) {
+  if (mix.create + mix.set_default + mix.del + mix.update_links + mix.get + mix.list ==
+      0) {
     return absl::InvalidArgumentError("--mix: all weights are zero");
   }
   return mix;
@@ -91,25 +102,38 @@ absl::StatusOr<Mix> ParseMix(const std::string& text) {
 
 const char* OpName(OpKind kind) {
   switch (kind) {
-    case OpKind::kCreate: return "create";
-    case OpKind::kSetDefault: return "set-default";
-    case OpKind::kDelete: return "delete";
-    case OpKind::kUpdateLinks: return "update-links";
-    case OpKind::kGet: return "get";
-    case OpKind::kList: return "list";
-    case OpKind::kCreateLink: return "create-link";
-    case OpKind::kHealth: return "health";
+    case OpKind::kCreate:
+      return "create";
+    case OpKind::kSetDefault:
+      return "set-default";
+    case OpKind::kDelete:
+      return "delete";
+    case OpKind::kUpdateLinks:
+      return "update-links";
+    case OpKind::kGet:
+      return "get";
+    case OpKind::kList:
+      return "list";
+    case OpKind::kCreateLink:
+      return "create-link";
+    case OpKind::kHealth:
+      return "health";
   }
   return "?";
 }
 
 const char* ScenarioName(Scenario scenario) {
   switch (scenario) {
-    case Scenario::kFirstCard: return "first-card";
-    case Scenario::kHotUser: return "hot-user";
-    case Scenario::kSpread: return "spread";
-    case Scenario::kMixed: return "mixed";
-    case Scenario::kHealth: return "health";
+    case Scenario::kFirstCard:
+      return "first-card";
+    case Scenario::kHotUser:
+      return "hot-user";
+    case Scenario::kSpread:
+      return "spread";
+    case Scenario::kMixed:
+      return "mixed";
+    case Scenario::kHealth:
+      return "health";
   }
   return "?";
 }
@@ -151,8 +175,10 @@ absl::StatusOr<Config> ConfigFromFlags() {
   config.format = absl::GetFlag(FLAGS_format);
   config.progress = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
 
-  if (config.connections < 1) return absl::InvalidArgumentError("--connections: at least 1");
-  if (config.concurrency < 1) return absl::InvalidArgumentError("--concurrency: at least 1");
+  if (config.connections < 1)
+    return absl::InvalidArgumentError("--connections: at least 1");
+  if (config.concurrency < 1)
+    return absl::InvalidArgumentError("--concurrency: at least 1");
   if (config.users < 1) return absl::InvalidArgumentError("--users: at least 1");
   if (config.burst < 1) return absl::InvalidArgumentError("--burst: at least 1");
   if (config.format != "text" && config.format != "json") {
@@ -160,9 +186,11 @@ absl::StatusOr<Config> ConfigFromFlags() {
   }
   if (config.scenario != Scenario::kFirstCard && config.requests == 0 &&
       config.duration == absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("give --requests or --duration (first-card needs neither)");
+    return absl::InvalidArgumentError(
+        "give --requests or --duration (first-card needs neither)");
   }
-  if (config.user_prefix.size() > 60) return absl::InvalidArgumentError("--user_prefix: too long");
+  if (config.user_prefix.size() > 60)
+    return absl::InvalidArgumentError("--user_prefix: too long");
   return config;
 }
 

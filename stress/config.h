@@ -12,7 +12,16 @@ namespace card::stress {
 
 enum class Scenario { kFirstCard, kHotUser, kSpread, kMixed, kHealth };
 
-enum class OpKind { kCreate, kSetDefault, kDelete, kUpdateLinks, kGet, kList, kCreateLink, kHealth };
+enum class OpKind {
+  kCreate,
+  kSetDefault,
+  kDelete,
+  kUpdateLinks,
+  kGet,
+  kList,
+  kCreateLink,
+  kHealth
+};
 inline constexpr int kOpKinds = 8;
 // Every kind, in the order reports list them.
 inline constexpr OpKind kAllOpKinds[kOpKinds] = {
@@ -30,10 +39,10 @@ struct Config {
   std::vector<std::string> targets;
   int connections = 8;
   int concurrency = 64;
-  int64_t requests = 0;                          // 0: no count limit
+  int64_t requests = 0;                            // 0: no count limit
   absl::Duration duration = absl::ZeroDuration();  // zero: no time limit
-  double rps = 0;                                // 0: as fast as the window allows
-  absl::Duration timeout = absl::Seconds(20);    // per-RPC deadline
+  double rps = 0;                                  // 0: as fast as the window allows
+  absl::Duration timeout = absl::Seconds(20);      // per-RPC deadline
   int max_retries = 5;
 
   Scenario scenario = Scenario::kSpread;

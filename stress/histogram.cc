@@ -8,7 +8,8 @@ int Histogram::BucketOf(uint64_t micros) {
   if (micros < kSubBuckets) return static_cast<int>(micros);
   int msb = 63 - __builtin_clzll(micros);
   int shift = msb - 5;  // keep 5 bits below the leading one
-  int bucket = (msb - 4) * kSubBuckets + static_cast<int>((micros >> shift) & (kSubBuckets - 1));
+  int bucket =
+      (msb - 4) * kSubBuckets + static_cast<int>((micros >> shift) & (kSubBuckets - 1));
   return std::min(bucket, kBuckets - 1);
 }
 
@@ -20,7 +21,8 @@ uint64_t Histogram::UpperBoundOf(int bucket) {
 }
 
 void Histogram::Record(absl::Duration latency) {
-  uint64_t micros = static_cast<uint64_t>(std::max<int64_t>(0, absl::ToInt64Microseconds(latency)));
+  uint64_t micros =
+      static_cast<uint64_t>(std::max<int64_t>(0, absl::ToInt64Microseconds(latency)));
   counts_[BucketOf(micros)].fetch_add(1, std::memory_order_relaxed);
   total_micros_.fetch_add(micros, std::memory_order_relaxed);
   uint64_t seen = min_micros_.load(std::memory_order_relaxed);

@@ -14,7 +14,7 @@ namespace card::stress {
 
 class Histogram {
  public:
-  static constexpr int kSubBuckets = 32;            // per power of two
+  static constexpr int kSubBuckets = 32;             // per power of two
   static constexpr int kBuckets = kSubBuckets * 40;  // up to ~2^44 µs
 
   void Record(absl::Duration latency);

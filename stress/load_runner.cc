@@ -79,11 +79,16 @@ std::unique_ptr<google::protobuf::Message> RequestFor(const Op& op) {
 
 std::unique_ptr<google::protobuf::Message> ResponseFor(OpKind kind) {
   switch (kind) {
-    case OpKind::kDelete: return std::make_unique<google::protobuf::Empty>();
-    case OpKind::kList: return std::make_unique<v1::ListCardsResponse>();
-    case OpKind::kCreateLink: return std::make_unique<v1::PlatformLink>();
-    case OpKind::kHealth: return std::make_unique<health::HealthCheckResponse>();
-    default: return std::make_unique<v1::Card>();
+    case OpKind::kDelete:
+      return std::make_unique<google::protobuf::Empty>();
+    case OpKind::kList:
+      return std::make_unique<v1::ListCardsResponse>();
+    case OpKind::kCreateLink:
+      return std::make_unique<v1::PlatformLink>();
+    case OpKind::kHealth:
+      return std::make_unique<health::HealthCheckResponse>();
+    default:
+      return std::make_unique<v1::Card>();
   }
 }
 
@@ -102,8 +107,8 @@ std::string ResultId(const Op& op, const google::protobuf::Message& response) {
 
 absl::Duration Backoff(int attempt) {
   static thread_local std::mt19937 rng{std::random_device{}()};
-  absl::Duration base = std::min(absl::Milliseconds(50) * (1 << std::min(attempt, 6)),
-                                 absl::Seconds(2));
+  absl::Duration base =
+      std::min(absl::Milliseconds(50) * (1 << std::min(attempt, 6)), absl::Seconds(2));
   return base * std::uniform_real_distribution<double>(0.8, 1.2)(rng);
 }
 
@@ -135,16 +140,20 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
   auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(10);
   for (size_t i = 0; i < channels.size(); ++i) {
     if (!channels[i]->WaitForConnected(deadline)) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot connect to ", config.targets[i % config.targets.size()]));
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to ", config.targets[i % config.targets.size()]));
     }
   }
   return channels;
 }
 
-LoadRunner::LoadRunner(const Config& config, std::vector<std::shared_ptr<grpc::Channel>> channels,
+LoadRunner::LoadRunner(const Config& config,
+                       std::vector<std::shared_ptr<grpc::Channel>> channels,
                        Workload* workload, Stats* stats)
-    : config_(config), channels_(std::move(channels)), workload_(workload), stats_(stats) {
+    : config_(config),
+      channels_(std::move(channels)),
+      workload_(workload),
+      stats_(stats) {
   for (const auto& channel : channels_) {
     card_stubs_.push_back(v1::CardService::NewStub(channel));
     health_stubs_.push_back(health::Health::NewStub(channel));
@@ -173,7 +182,8 @@ void LoadRunner::Run() {
   }
   {
     std::unique_lock<std::mutex> lock(mu_);
-    finished_.wait(lock, [this] { return exhausted_ && active_ == 0 && backlog_.empty(); });
+    finished_.wait(lock,
+                   [this] { return exhausted_ && active_ == 0 && backlog_.empty(); });
   }
   elapsed_ = absl::Now() - start_;
   if (pacer.joinable()) pacer.join();
@@ -268,7 +278,8 @@ void LoadRunner::Issue(Call* call) {
                        static_cast<v1::ListCardsResponse*>(response), done);
       break;
     case OpKind::kCreateLink:
-      async->CreatePlatformLink(context, static_cast<v1::CreatePlatformLinkRequest*>(request),
+      async->CreatePlatformLink(context,
+                                static_cast<v1::CreatePlatformLinkRequest*>(request),
                                 static_cast<v1::PlatformLink*>(response), done);
       break;
     case OpKind::kHealth:
@@ -287,7 +298,8 @@ size_t LoadRunner::PickChannel() {
   for (size_t i = 0; i < count; ++i) {
     size_t index = (start + i) % count;
     grpc_connectivity_state state = channels_[index]->GetState(/*try_to_connect=*/true);
-    if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN) return index;
+    if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN)
+      return index;
   }
   return start % count;
 }
@@ -304,8 +316,8 @@ void LoadRunner::OnDone(Call* call, const grpc::Status& status) {
     timer_wake_.notify_one();
     return;
   }
-  Workload::Outcome outcome =
-      workload_->Finish(call->op, status, status.ok() ? ResultId(call->op, *call->response) : "");
+  Workload::Outcome outcome = workload_->Finish(
+      call->op, status, status.ok() ? ResultId(call->op, *call->response) : "");
   stats_->RecordFinal(call->op.kind, status, outcome, absl::Now() - call->op.intended);
   delete call;
   Release();

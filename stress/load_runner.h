@@ -62,7 +62,7 @@ class LoadRunner {
 
   std::mutex mu_;  // guards the fields below
   std::condition_variable finished_;
-  int active_ = 0;         // operations holding a concurrency slot
+  int active_ = 0;          // operations holding a concurrency slot
   bool exhausted_ = false;  // the workload has no more operations
   std::deque<Op> backlog_;  // open loop: due operations waiting for a slot
 

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   using namespace card::stress;
   absl::SetProgramUsageMessage(
       "Load and invariant-verification client for CardService.\n"
-      "  card-stress --target=127.0.0.1:50051 --scenario=first-card --users=500 --burst=20\n"
+      "  card-stress --target=127.0.0.1:50051 --scenario=first-card --users=500 "
+      "--burst=20\n"
       "  card-stress --scenario=mixed --users=20 --requests=20000 --concurrency=1000\n"
       "Exit codes: 0 pass, 1 invariant violated, 2 errors above --max_error_rate or "
       "verdict unknown, 3 threshold breached, 4 usage or setup error.");
@@ -30,12 +31,15 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   absl::StatusOr<Config> config = ConfigFromFlags();
   if (!config.ok()) {
-    std::fprintf(stderr, "card-stress: %s\n", std::string(config.status().message()).c_str());
+    std::fprintf(stderr, "card-stress: %s\n",
+                 std::string(config.status().message()).c_str());
     return kExitSetup;
   }
-  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels = ConnectChannels(*config);
+  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels =
+      ConnectChannels(*config);
   if (!channels.ok()) {
-    std::fprintf(stderr, "card-stress: %s\n", std::string(channels.status().message()).c_str());
+    std::fprintf(stderr, "card-stress: %s\n",
+                 std::string(channels.status().message()).c_str());
     return kExitSetup;
   }
 

@@ -26,11 +26,13 @@ double Finite(double value) { return std::isfinite(value) ? value : 0; }
 
 // Counts are 32-bit in the report (report.proto says why): saturate, never wrap.
 uint32_t Count(uint64_t n) {
-  return static_cast<uint32_t>(std::min<uint64_t>(n, std::numeric_limits<uint32_t>::max()));
+  return static_cast<uint32_t>(
+      std::min<uint64_t>(n, std::numeric_limits<uint32_t>::max()));
 }
 
 struct Totals {
-  uint64_t operations = 0, ok = 0, expected = 0, failed = 0, indeterminate = 0, retries = 0;
+  uint64_t operations = 0, ok = 0, expected = 0, failed = 0, indeterminate = 0,
+           retries = 0;
   uint64_t codes[kStatusCodes] = {};
 };
 
@@ -127,7 +129,8 @@ void SetVerification(const Verification& verification, pb::Verification* out) {
     checked->set_verdict(VerdictName(check.verdict));
     checked->set_users(check.users);
     checked->set_violation_count(check.violation_count);
-    for (const std::string& violation : check.violations) checked->add_violations(violation);
+    for (const std::string& violation : check.violations)
+      checked->add_violations(violation);
   }
 }
 
@@ -153,12 +156,15 @@ void Judge(RunResult& result) {
                                 static_cast<double>(totals.operations);
   const Histogram::Summary& latency = digest.all;
   double rps = totals.operations / digest.seconds;
-  if (config.max_p99 > absl::ZeroDuration() && latency.Percentile(0.99) > config.max_p99) {
-    result.breached.push_back(absl::StrCat("p99 ", absl::FormatDuration(latency.Percentile(0.99)),
-                                           " > --max_p99 ", absl::FormatDuration(config.max_p99)));
+  if (config.max_p99 > absl::ZeroDuration() &&
+      latency.Percentile(0.99) > config.max_p99) {
+    result.breached.push_back(
+        absl::StrCat("p99 ", absl::FormatDuration(latency.Percentile(0.99)),
+                     " > --max_p99 ", absl::FormatDuration(config.max_p99)));
   }
   if (config.min_rps > 0 && rps < config.min_rps) {
-    result.breached.push_back(absl::StrFormat("%.1f rps < --min_rps %.1f", rps, config.min_rps));
+    result.breached.push_back(
+        absl::StrFormat("%.1f rps < --min_rps %.1f", rps, config.min_rps));
   }
   if (result.verification.verdict == Verdict::kFalse) {
     result.exit_code = kExitViolation;
@@ -222,7 +228,8 @@ pb::Report BuildReport(const RunResult& result) {
   client->set_peak_rss_mb(Finite(result.cost.peak_rss_mb));
 
   SetVerification(result.verification, report.mutable_verification());
-  for (const std::string& breach : result.breached) report.add_thresholds_breached(breach);
+  for (const std::string& breach : result.breached)
+    report.add_thresholds_breached(breach);
   report.set_exit_code(result.exit_code);
   return report;
 }

@@ -21,7 +21,8 @@ namespace card::stress {
 // Exit codes, from worst to best.
 inline constexpr int kExitPass = 0;
 inline constexpr int kExitViolation = 1;
-inline constexpr int kExitErrors = 2;     // error rate above --max_error_rate, or verdict unknown
+inline constexpr int kExitErrors =
+    2;  // error rate above --max_error_rate, or verdict unknown
 inline constexpr int kExitThreshold = 3;  // --max_p99 or --min_rps breached
 inline constexpr int kExitSetup = 4;      // bad flags, cannot connect
 

@@ -18,13 +18,15 @@ namespace pb = devcard::cardstress::v1;
 
 std::string LatencyLine(const pb::Latency& ms) {
   return absl::StrFormat(
-      "min %.2f  mean %.2f  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms",
+      "min %.2f  mean %.2f  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f "
+      "ms",
       ms.min(), ms.mean(), ms.p50(), ms.p90(), ms.p95(), ms.p99(), ms.p999(), ms.max());
 }
 
 // Ten rows, like ghz: latency ranges between min and max, with bars.
-std::string HistogramText(const pb::Latency& ms,
-                          const google::protobuf::RepeatedPtrField<pb::HistogramBucket>& buckets) {
+std::string HistogramText(
+    const pb::Latency& ms,
+    const google::protobuf::RepeatedPtrField<pb::HistogramBucket>& buckets) {
   if (ms.count() == 0) return "  (no samples)\n";
   std::string out;
   constexpr int kRows = 10;
@@ -32,29 +34,33 @@ std::string HistogramText(const pb::Latency& ms,
   double step = std::max((high - low) / kRows, 1e-3);
   uint64_t rows[kRows] = {};
   for (const pb::HistogramBucket& bucket : buckets) {
-    int row = std::clamp(static_cast<int>((std::min(bucket.le_ms(), high) - low) / step), 0,
-                         kRows - 1);
+    int row = std::clamp(static_cast<int>((std::min(bucket.le_ms(), high) - low) / step),
+                         0, kRows - 1);
     rows[row] += bucket.count();
   }
   uint64_t most = *std::max_element(rows, rows + kRows);
   for (int r = 0; r < kRows; ++r) {
     int width = most == 0 ? 0 : static_cast<int>(40.0 * rows[r] / most + 0.5);
     absl::StrAppendFormat(&out, "  %9.2f ms [%8llu] |%s\n", low + step * (r + 1),
-                          static_cast<unsigned long long>(rows[r]), std::string(width, '#'));
+                          static_cast<unsigned long long>(rows[r]),
+                          std::string(width, '#'));
   }
   return out;
 }
 
-std::string PerOperation(const google::protobuf::Map<std::string, pb::Operation>& operations) {
+std::string PerOperation(
+    const google::protobuf::Map<std::string, pb::Operation>& operations) {
   std::string out = "Per operation:\n";
   for (OpKind kind : kAllOpKinds) {
     auto found = operations.find(OpName(kind));
     if (found == operations.end()) continue;
     const pb::Operation& op = found->second;
-    absl::StrAppendFormat(&out, "  %-13s %8d ops %9.1f/s  p50 %7.2f ms  p99 %7.2f ms  failed %d"
+    absl::StrAppendFormat(&out,
+                          "  %-13s %8d ops %9.1f/s  p50 %7.2f ms  p99 %7.2f ms  failed %d"
                           "  indeterminate %d  retries %d\n",
-                          OpName(kind), op.count(), op.ops_per_second(), op.latency_ms().p50(),
-                          op.latency_ms().p99(), op.failed(), op.indeterminate(), op.retries());
+                          OpName(kind), op.count(), op.ops_per_second(),
+                          op.latency_ms().p50(), op.latency_ms().p99(), op.failed(),
+                          op.indeterminate(), op.retries());
   }
   return out;
 }
@@ -76,8 +82,8 @@ std::string VerificationText(const pb::Verification& verification) {
   std::string out = "\nVerification:\n";
   if (!verification.ran()) absl::StrAppend(&out, "  (not run)\n");
   for (const pb::Check& check : verification.checks()) {
-    absl::StrAppendFormat(&out, "  %-28s %-7s %d users  — %s\n", check.name(), check.verdict(),
-                          check.users(), check.description());
+    absl::StrAppendFormat(&out, "  %-28s %-7s %d users  — %s\n", check.name(),
+                          check.verdict(), check.users(), check.description());
     for (const std::string& violation : check.violations()) {
       absl::StrAppend(&out, "      ", violation, "\n");
     }
@@ -90,10 +96,14 @@ std::string VerificationText(const pb::Verification& verification) {
 
 const char* VerdictLine(int exit_code) {
   switch (exit_code) {
-    case kExitPass: return "PASS";
-    case kExitViolation: return "FAIL: invariant violated";
-    case kExitErrors: return "FAIL: errors or unknown verdict";
-    default: return "FAIL: threshold breached";
+    case kExitPass:
+      return "PASS";
+    case kExitViolation:
+      return "FAIL: invariant violated";
+    case kExitErrors:
+      return "FAIL: errors or unknown verdict";
+    default:
+      return "FAIL: threshold breached";
   }
 }
 
@@ -105,11 +115,12 @@ std::string TextReport(const pb::Report& report) {
   std::string out;
   absl::StrAppendFormat(&out, "Summary:\n  Scenario:      %s (seed %d, users %s-*)\n",
                         config.scenario(), config.seed(), config.user_prefix());
-  absl::StrAppendFormat(&out, "  Targets:       %s  (%d connections each, concurrency %d%s)\n",
-                        absl::StrJoin(config.targets(), ","), config.connections(),
-                        config.concurrency(),
-                        config.rps() > 0 ? absl::StrFormat(", rate %.0f/s", config.rps()) : "");
-  absl::StrAppendFormat(&out, "  Operations:    %d  (ok %d, expected errors %d, failed %d, "
+  absl::StrAppendFormat(
+      &out, "  Targets:       %s  (%d connections each, concurrency %d%s)\n",
+      absl::StrJoin(config.targets(), ","), config.connections(), config.concurrency(),
+      config.rps() > 0 ? absl::StrFormat(", rate %.0f/s", config.rps()) : "");
+  absl::StrAppendFormat(&out,
+                        "  Operations:    %d  (ok %d, expected errors %d, failed %d, "
                         "indeterminate %d; %d retries)\n",
                         totals.operations(), totals.ok(), totals.expected_errors(),
                         totals.failed(), totals.indeterminate(), totals.retries());
@@ -120,7 +131,8 @@ std::string TextReport(const pb::Report& report) {
   absl::StrAppend(&out, "Latency (successful operations, from intended start):\n  ",
                   LatencyLine(report.latency_ms()), "\n\nHistogram:\n",
                   HistogramText(report.latency_ms(), report.histogram()), "\n");
-  absl::StrAppend(&out, PerOperation(report.operations()), StatusCodes(report.status_codes()));
+  absl::StrAppend(&out, PerOperation(report.operations()),
+                  StatusCodes(report.status_codes()));
   if (report.errors_size() > 0) {
     absl::StrAppend(&out, "\nErrors:\n");
     for (const pb::ErrorMessage& error : report.errors()) {
@@ -128,16 +140,17 @@ std::string TextReport(const pb::Report& report) {
     }
   }
   const pb::ClientCost& client = report.client();
-  absl::StrAppendFormat(&out, "\nClient: user %.2f s, system %.2f s CPU (%.0f operations per "
+  absl::StrAppendFormat(&out,
+                        "\nClient: user %.2f s, system %.2f s CPU (%.0f operations per "
                         "CPU-second), peak RSS %.1f MB\n",
-                        client.user_cpu_s(), client.system_cpu_s(), client.ops_per_cpu_second(),
-                        client.peak_rss_mb());
+                        client.user_cpu_s(), client.system_cpu_s(),
+                        client.ops_per_cpu_second(), client.peak_rss_mb());
   absl::StrAppend(&out, VerificationText(report.verification()));
   for (const std::string& breach : report.thresholds_breached()) {
     absl::StrAppend(&out, "Threshold: ", breach, "\n");
   }
-  absl::StrAppendFormat(&out, "\nVerdict: %s (exit %d)\n", VerdictLine(report.exit_code()),
-                        report.exit_code());
+  absl::StrAppendFormat(&out, "\nVerdict: %s (exit %d)\n",
+                        VerdictLine(report.exit_code()), report.exit_code());
   return out;
 }
 

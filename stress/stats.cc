@@ -4,8 +4,8 @@
 
 namespace card::stress {
 
-void Stats::RecordFinal(OpKind kind, const grpc::Status& status, Workload::Outcome outcome,
-                        absl::Duration latency) {
+void Stats::RecordFinal(OpKind kind, const grpc::Status& status,
+                        Workload::Outcome outcome, absl::Duration latency) {
   OpStats& stats = ops_[Index(kind)];
   int code = static_cast<int>(status.error_code());
   if (code >= 0 && code < kStatusCodes) stats.codes[code]++;
@@ -21,8 +21,8 @@ void Stats::RecordFinal(OpKind kind, const grpc::Status& status, Workload::Outco
   (outcome == Workload::Outcome::kFailed ? stats.failed : stats.indeterminate)++;
   errors_++;
   std::lock_guard<std::mutex> lock(messages_mu_);
-  std::string key = absl::StrCat(OpName(kind), ": ", status.error_code(), " ",
-                                 status.error_message());
+  std::string key =
+      absl::StrCat(OpName(kind), ": ", status.error_code(), " ", status.error_message());
   auto it = messages_.find(key);
   if (it != messages_.end()) {
     it->second++;

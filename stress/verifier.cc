@@ -22,7 +22,7 @@ constexpr int kReadBackPageSize = 1000;
 
 // One user's cards as read back.
 struct Observed {
-  bool ok = false;  // could we list them?
+  bool ok = false;                                    // could we list them?
   grpc::StatusCode list_code = grpc::StatusCode::OK;  // why not, if not
   std::string error;
   std::vector<v1::Card> cards;
@@ -44,7 +44,8 @@ Observed ReadBackOnce(client::CardClient& client, const std::string& user_id) {
   grpc::Status status = client.ListAllCards(user_id, kReadBackPageSize, &observed.cards);
   if (!status.ok()) {
     observed.list_code = status.error_code();
-    observed.error = absl::StrCat("ListCards: ", status.error_code(), " ", status.error_message());
+    observed.error =
+        absl::StrCat("ListCards: ", status.error_code(), " ", status.error_message());
     return observed;
   }
 
@@ -85,7 +86,8 @@ class CheckBuilder {
     ++check_.users;
     ++check_.violation_count;
     check_.verdict = Verdict::kFalse;
-    if (check_.violations.size() < kMaxExamples) check_.violations.push_back(user + ": " + what);
+    if (check_.violations.size() < kMaxExamples)
+      check_.violations.push_back(user + ": " + what);
   }
   void Unknown(const std::string& user, const std::string& why) {
     if (check_.verdict == Verdict::kTrue) check_.verdict = Verdict::kUnknown;
@@ -103,8 +105,9 @@ class CheckBuilder {
 struct ApiChecks {
   CheckBuilder one_default{"exactly_one_default",
                            "each user with cards has exactly one default (none without)"};
-  CheckBuilder acked_found{"acknowledged_creates_found",
-                           "every acknowledged create is listed unless acknowledged deleted"};
+  CheckBuilder acked_found{
+      "acknowledged_creates_found",
+      "every acknowledged create is listed unless acknowledged deleted"};
   CheckBuilder count{"card_count",
                      "cards listed = acknowledged creates - acknowledged deletes "
                      "(a range when some outcomes are indeterminate)"};
@@ -116,13 +119,13 @@ struct ApiChecks {
                               "GetDefaultCard returns a listed card marked default"};
 
   std::vector<CheckBuilder*> All() {
-    return {&one_default, &acked_found, &count, &no_duplicates, &only_attempted,
-            &default_exists};
+    return {&one_default,   &acked_found,    &count,
+            &no_duplicates, &only_attempted, &default_exists};
   }
 };
 
-void CheckUser(const std::string& user_id, const UserHistory& history, const Observed& seen,
-               ApiChecks& checks) {
+void CheckUser(const std::string& user_id, const UserHistory& history,
+               const Observed& seen, ApiChecks& checks) {
   CheckBuilder& one_default = checks.one_default;
   CheckBuilder& acked_found = checks.acked_found;
   CheckBuilder& count = checks.count;
@@ -146,7 +149,8 @@ void CheckUser(const std::string& user_id, const UserHistory& history, const Obs
   if (found > 0 ? defaults == 1 : defaults == 0) {
     one_default.Pass();
   } else {
-    one_default.Fail(user_id, absl::StrCat(defaults, " defaults among ", found, " cards"));
+    one_default.Fail(user_id,
+                     absl::StrCat(defaults, " defaults among ", found, " cards"));
   }
 
   std::set<std::string> acked;
@@ -156,7 +160,8 @@ void CheckUser(const std::string& user_id, const UserHistory& history, const Obs
     split_ack |= card_ids.size() > 1;
     for (const std::string& id : card_ids) {
       acked.insert(id);
-      bool maybe_deleted = history.acked_deleted.count(id) || history.indeterminate_deleted.count(id);
+      bool maybe_deleted =
+          history.acked_deleted.count(id) || history.indeterminate_deleted.count(id);
       if (!maybe_deleted && !ids.count(id)) ++missing;
     }
   }
@@ -175,8 +180,8 @@ void CheckUser(const std::string& user_id, const UserHistory& history, const Obs
     count.Fail(user_id, absl::StrCat(found, " cards, expected ",
                                      low == high ? absl::StrCat(expected)
                                                  : absl::StrCat(low, "..", high),
-                                     " (acknowledged creates ", acked.size(), " - deletes ",
-                                     history.acked_deleted.size(), ")"));
+                                     " (acknowledged creates ", acked.size(),
+                                     " - deletes ", history.acked_deleted.size(), ")"));
   }
 
   int duplicated = 0;
@@ -184,8 +189,10 @@ void CheckUser(const std::string& user_id, const UserHistory& history, const Obs
   if (duplicated == 0 && !split_ack) {
     no_duplicates.Pass();
   } else {
-    no_duplicates.Fail(user_id, absl::StrCat(duplicated, " request_id(s) made several cards",
-                                             split_ack ? "; a retry was acknowledged with another card" : ""));
+    no_duplicates.Fail(
+        user_id,
+        absl::StrCat(duplicated, " request_id(s) made several cards",
+                     split_ack ? "; a retry was acknowledged with another card" : ""));
   }
 
   int unattempted = 0;
@@ -202,16 +209,18 @@ void CheckUser(const std::string& user_id, const UserHistory& history, const Obs
     default_exists.Unknown(user_id, seen.default_error);
     return;
   }
-  bool default_ok = found == 0 ? !seen.has_default_card
-                               : seen.has_default_card && seen.default_card.is_default() &&
-                                     ids.count(seen.default_card.id()) > 0;
+  bool default_ok = found == 0
+                        ? !seen.has_default_card
+                        : seen.has_default_card && seen.default_card.is_default() &&
+                              ids.count(seen.default_card.id()) > 0;
   if (default_ok) {
     default_exists.Pass();
   } else {
-    default_exists.Fail(user_id, seen.has_default_card
-                                     ? absl::StrCat("GetDefaultCard returned ",
-                                                    seen.default_card.id(), ", not a listed default")
-                                     : "GetDefaultCard found no default");
+    default_exists.Fail(
+        user_id, seen.has_default_card
+                     ? absl::StrCat("GetDefaultCard returned ", seen.default_card.id(),
+                                    ", not a listed default")
+                     : "GetDefaultCard found no default");
   }
 }
 
@@ -234,11 +243,11 @@ Check CheckBySql(const Config& config, const std::map<std::string, Observed>& ob
     for (const auto& [user_id, seen] : observed) {
       auto [cards, defaults] = rows.count(user_id) ? rows[user_id] : std::make_pair(0, 0);
       if (cards > 0 ? defaults != 1 : defaults != 0) {
-        check.Fail(user_id, absl::StrCat("table holds ", defaults, " defaults among ", cards,
-                                         " cards"));
+        check.Fail(user_id, absl::StrCat("table holds ", defaults, " defaults among ",
+                                         cards, " cards"));
       } else if (seen.ok && static_cast<int>(seen.cards.size()) != cards) {
-        check.Fail(user_id, absl::StrCat("API listed ", seen.cards.size(), " cards, table holds ",
-                                         cards));
+        check.Fail(user_id, absl::StrCat("API listed ", seen.cards.size(),
+                                         " cards, table holds ", cards));
       } else {
         check.Pass();
       }
@@ -256,9 +265,12 @@ Check CheckBySql(const Config& config, const std::map<std::string, Observed>& ob
 
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kTrue: return "pass";
-    case Verdict::kUnknown: return "unknown";
-    case Verdict::kFalse: return "FAIL";
+    case Verdict::kTrue:
+      return "pass";
+    case Verdict::kUnknown:
+      return "unknown";
+    case Verdict::kFalse:
+      return "FAIL";
   }
   return "?";
 }
@@ -280,7 +292,8 @@ Verification Verify(const Config& config,
     readers.emplace_back([&, t] {
       std::vector<std::unique_ptr<client::CardClient>> clients;
       for (const auto& channel : channels) {
-        clients.push_back(std::make_unique<client::CardClient>(channel, kReadBackTimeout));
+        clients.push_back(
+            std::make_unique<client::CardClient>(channel, kReadBackTimeout));
       }
       for (size_t i; (i = next++) < users.size();) {
         Observed seen = ReadBack(clients, t, users[i]);
@@ -296,7 +309,8 @@ Verification Verify(const Config& config,
     CheckUser(user_id, history.at(user_id), observed[user_id], checks);
   }
   for (CheckBuilder* check : checks.All()) verification.checks.push_back(check->Take());
-  if (!config.database_url.empty()) verification.checks.push_back(CheckBySql(config, observed));
+  if (!config.database_url.empty())
+    verification.checks.push_back(CheckBySql(config, observed));
 
   for (const Check& check : verification.checks) {
     verification.verdict = std::max(verification.verdict, check.verdict);

@@ -11,7 +11,8 @@ namespace {
 constexpr int kLinksPerMixedUser = 3;
 
 bool IsIndeterminate(grpc::StatusCode code) {
-  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+  return code == grpc::StatusCode::UNAVAILABLE ||
+         code == grpc::StatusCode::DEADLINE_EXCEEDED ||
          code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::UNKNOWN;
 }
 
@@ -36,10 +37,12 @@ bool Expected(OpKind kind, grpc::StatusCode code) {
 Workload::Workload(const Config& config)
     : config_(config),
       deadline_(config.duration > absl::ZeroDuration() ? absl::Now() + config.duration
-                                                        : absl::InfiniteFuture()),
+                                                       : absl::InfiniteFuture()),
       rng_(config.seed) {}
 
-std::string Workload::UserName(int n) const { return absl::StrCat(config_.user_prefix, "-", n); }
+std::string Workload::UserName(int n) const {
+  return absl::StrCat(config_.user_prefix, "-", n);
+}
 
 std::optional<int64_t> Workload::planned() const {
   if (config_.scenario == Scenario::kFirstCard) {
@@ -102,7 +105,8 @@ std::optional<Op> Workload::NextMixed() {
   const Mix& mix = config_.mix;
   std::string user_id = UserName(static_cast<int>(rng_() % config_.users));
   UserHistory& user = users_[user_id];
-  int total = mix.create + mix.set_default + mix.del + mix.update_links + mix.get + mix.list;
+  int total =
+      mix.create + mix.set_default + mix.del + mix.update_links + mix.get + mix.list;
   int roll = static_cast<int>(rng_() % total);
   if ((roll -= mix.create) < 0 || user.live_cards.empty()) return NewCreate(user_id);
   Op op;
@@ -127,7 +131,8 @@ std::optional<Op> Workload::NextMixed() {
 }
 
 bool Workload::Retryable(const Op& op, const grpc::Status& status) {
-  if (!IsIndeterminate(status.error_code()) || status.error_code() == grpc::StatusCode::UNKNOWN) {
+  if (!IsIndeterminate(status.error_code()) ||
+      status.error_code() == grpc::StatusCode::UNKNOWN) {
     return false;
   }
   switch (op.kind) {
@@ -162,9 +167,9 @@ Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
         break;
       case OpKind::kDelete:
         user.acked_deleted.insert(op.card_id);
-        user.live_cards.erase(std::remove(user.live_cards.begin(), user.live_cards.end(),
-                                          op.card_id),
-                              user.live_cards.end());
+        user.live_cards.erase(
+            std::remove(user.live_cards.begin(), user.live_cards.end(), op.card_id),
+            user.live_cards.end());
         break;
       case OpKind::kCreateLink:
         user.links.push_back(result_id);
@@ -176,9 +181,9 @@ Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
   }
   if (Expected(op.kind, code)) {
     if (code == grpc::StatusCode::NOT_FOUND) {  // someone else deleted it
-      user.live_cards.erase(std::remove(user.live_cards.begin(), user.live_cards.end(),
-                                        op.card_id),
-                            user.live_cards.end());
+      user.live_cards.erase(
+          std::remove(user.live_cards.begin(), user.live_cards.end(), op.card_id),
+          user.live_cards.end());
     }
     return Outcome::kExpected;
   }

@@ -21,11 +21,11 @@ namespace card::stress {
 struct Op {
   OpKind kind = OpKind::kCreate;
   std::string user_id;
-  std::string request_id;              // create: also the card's description
-  std::string card_id;                 // set-default, delete, update-links, get
-  std::vector<std::string> link_ids;   // update-links
-  int attempt = 0;                     // retries so far
-  absl::Time intended;                 // latency is measured from here
+  std::string request_id;             // create: also the card's description
+  std::string card_id;                // set-default, delete, update-links, get
+  std::vector<std::string> link_ids;  // update-links
+  int attempt = 0;                    // retries so far
+  absl::Time intended;                // latency is measured from here
 };
 
 // What one user's cards should look like, from the operations' outcomes.
@@ -34,8 +34,8 @@ struct UserHistory {
   std::map<std::string, std::set<std::string>> acked_cards_by_request;
   std::set<std::string> indeterminate_requests;  // create outcome unknown
   std::set<std::string> acked_deleted;           // card ids
-  std::set<std::string> indeterminate_deleted;  // delete outcome unknown
-  std::vector<std::string> live_cards;  // what mixed operations aim at
+  std::set<std::string> indeterminate_deleted;   // delete outcome unknown
+  std::vector<std::string> live_cards;           // what mixed operations aim at
   std::vector<std::string> links;
 };
 

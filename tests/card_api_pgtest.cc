@@ -19,7 +19,8 @@ std::string ViolatedField(const grpc::Status& status) {
   google::rpc::Status details;
   google::rpc::BadRequest bad_request;
   if (!details.ParseFromString(status.error_details()) || details.details_size() != 1 ||
-      !details.details(0).UnpackTo(&bad_request) || bad_request.field_violations_size() != 1) {
+      !details.details(0).UnpackTo(&bad_request) ||
+      bad_request.field_violations_size() != 1) {
     return "";
   }
   return bad_request.field_violations(0).field();
@@ -30,10 +31,12 @@ class CardApiTest : public CardServerTest {
   int CardRows() { return Query("SELECT count(*) FROM cards")[0][0].as<int>(); }
 
   std::string InsertLink(const std::string& user_id) {
-    return Query("INSERT INTO platform_links (id, user_id, platform, username, url, create_time) "
-                 "VALUES (gen_random_uuid(), " +
-                 sql_->quote(user_id) +
-                 ", 'github', 'octo', 'https://github.com/octo', now()) RETURNING id")[0][0]
+    return Query(
+               "INSERT INTO platform_links (id, user_id, platform, username, url, "
+               "create_time) "
+               "VALUES (gen_random_uuid(), " +
+               sql_->quote(user_id) +
+               ", 'github', 'octo', 'https://github.com/octo', now()) RETURNING id")[0][0]
         .c_str();
   }
 };
@@ -71,8 +74,9 @@ TEST_F(CardApiTest, FirstCardIsDefaultLaterOnesAreNot) {
   EXPECT_TRUE(bobs.is_default());
 
   EXPECT_EQ(Query("SELECT count(*) FROM cards WHERE is_default")[0][0].as<int>(), 2);
-  EXPECT_EQ(Query("SELECT id FROM cards WHERE user_id = 'alice' AND is_default")[0][0].c_str(),
-            first.id());
+  EXPECT_EQ(
+      Query("SELECT id FROM cards WHERE user_id = 'alice' AND is_default")[0][0].c_str(),
+      first.id());
 }
 
 TEST_F(CardApiTest, GetCardReturnsTheStoredCard) {
@@ -128,7 +132,8 @@ TEST_F(CardApiTest, CreateCardRejectsEachInvalidFieldAndWritesNothing) {
       {"no title", [](auto& r) { r.mutable_card()->clear_title(); }, "card.title"},
       {"long title", [](auto& r) { r.mutable_card()->set_title(std::string(101, 't')); },
        "card.title"},
-      {"control character", [](auto& r) { r.mutable_card()->set_title("a\tb"); }, "card.title"},
+      {"control character", [](auto& r) { r.mutable_card()->set_title("a\tb"); },
+       "card.title"},
       {"long description",
        [](auto& r) { r.mutable_card()->set_description(std::string(101, 'd')); },
        "card.description"},
@@ -142,7 +147,8 @@ TEST_F(CardApiTest, CreateCardRejectsEachInvalidFieldAndWritesNothing) {
          r.add_link_ids("123e4567-e89b-12d3-a456-426614174000");
        },
        "link_ids[1]"},
-      {"unknown link", [](auto& r) { r.add_link_ids("123e4567-e89b-12d3-a456-426614174000"); },
+      {"unknown link",
+       [](auto& r) { r.add_link_ids("123e4567-e89b-12d3-a456-426614174000"); },
        "link_ids[0]"},
       {"long request id", [](auto& r) { r.set_request_id(std::string(129, 'r')); },
        "request_id"},
@@ -240,10 +246,11 @@ TEST_F(CardApiTest, ListCardsPagesOldestFirst) {
 }
 
 TEST_F(CardApiTest, ListCardsDefaultsTo50AndCapsAt1000) {
-  Query("INSERT INTO cards (id, user_id, title, description, slug, visibility, qr_enabled, "
-        "is_default, create_time, update_time) "
-        "SELECT gen_random_uuid(), 'bulk', 'c' || i, '', 'bulk-' || i, 1, false, i = 1, "
-        "now() + i * interval '1 ms', now() FROM generate_series(1, 1100) i");
+  Query(
+      "INSERT INTO cards (id, user_id, title, description, slug, visibility, qr_enabled, "
+      "is_default, create_time, update_time) "
+      "SELECT gen_random_uuid(), 'bulk', 'c' || i, '', 'bulk-' || i, 1, false, i = 1, "
+      "now() + i * interval '1 ms', now() FROM generate_series(1, 1100) i");
   v1::ListCardsRequest request;
   request.set_user_id("bulk");
   v1::ListCardsResponse response;
@@ -303,12 +310,14 @@ TEST_F(CardApiTest, ListCardsRejectsBadInputNamingTheField) {
 
 TEST_F(CardApiTest, HealthIsServingWhileTheDatabaseAnswers) {
   auto health = grpc::health::v1::Health::NewStub(NewChannel(1));
-  for (const std::string& service : {std::string(), std::string("devcard.card.v1.CardService")}) {
+  for (const std::string& service :
+       {std::string(), std::string("devcard.card.v1.CardService")}) {
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
     ASSERT_TRUE(health->Check(Context().get(), request, &response).ok());
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+        << service;
   }
 }
 

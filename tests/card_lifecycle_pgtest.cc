@@ -30,7 +30,8 @@ class CardLifecycleTest : public CardServerTest {
     return card;
   }
 
-  v1::PlatformLink MustCreateLink(const std::string& user_id, const std::string& username) {
+  v1::PlatformLink MustCreateLink(const std::string& user_id,
+                                  const std::string& username) {
     v1::CreatePlatformLinkRequest request;
     request.set_user_id(user_id);
     request.mutable_link()->set_platform("github");
@@ -144,31 +145,49 @@ TEST_F(CardLifecycleTest, UpdateRejectsBadMasksAndFieldsNamingThem) {
       {{"colour"}, none, StatusCode::INVALID_ARGUMENT, "update_mask"},
       {{"is_default"}, none, StatusCode::INVALID_ARGUMENT, "update_mask"},
       {{"title", "title"}, none, StatusCode::INVALID_ARGUMENT, "update_mask"},
-      {{"title"}, [](auto& r) { r.mutable_card()->set_title(""); }, StatusCode::INVALID_ARGUMENT,
+      {{"title"},
+       [](auto& r) { r.mutable_card()->set_title(""); },
+       StatusCode::INVALID_ARGUMENT,
        "card.title"},
       {{"description"},
        [](auto& r) { r.mutable_card()->set_description(std::string(101, 'd')); },
-       StatusCode::INVALID_ARGUMENT, "card.description"},
+       StatusCode::INVALID_ARGUMENT,
+       "card.description"},
       {{"visibility"},
        [](auto& r) { r.mutable_card()->set_visibility(v1::VISIBILITY_UNSPECIFIED); },
-       StatusCode::INVALID_ARGUMENT, "card.visibility"},
-      {{"title"}, [](auto& r) { r.add_link_ids("123e4567-e89b-12d3-a456-426614174000"); },
-       StatusCode::INVALID_ARGUMENT, "link_ids"},
+       StatusCode::INVALID_ARGUMENT,
+       "card.visibility"},
+      {{"title"},
+       [](auto& r) { r.add_link_ids("123e4567-e89b-12d3-a456-426614174000"); },
+       StatusCode::INVALID_ARGUMENT,
+       "link_ids"},
       {{"links"},
        [](auto& r) {
          r.add_link_ids("123e4567-e89b-12d3-a456-426614174000");
          r.add_link_ids("123e4567-e89b-12d3-a456-426614174000");
        },
-       StatusCode::INVALID_ARGUMENT, "link_ids[1]"},
-      {{"title"}, [](auto& r) { r.mutable_card()->set_etag("W/\"nonsense"); },
-       StatusCode::INVALID_ARGUMENT, "card.etag"},
-      {{"title"}, [](auto& r) { r.mutable_card()->set_id("nope"); },
-       StatusCode::INVALID_ARGUMENT, "card.id"},
-      {{"title"}, [](auto& r) { r.set_user_id(""); }, StatusCode::INVALID_ARGUMENT, "user_id"},
+       StatusCode::INVALID_ARGUMENT,
+       "link_ids[1]"},
+      {{"title"},
+       [](auto& r) { r.mutable_card()->set_etag("W/\"nonsense"); },
+       StatusCode::INVALID_ARGUMENT,
+       "card.etag"},
+      {{"title"},
+       [](auto& r) { r.mutable_card()->set_id("nope"); },
+       StatusCode::INVALID_ARGUMENT,
+       "card.id"},
+      {{"title"},
+       [](auto& r) { r.set_user_id(""); },
+       StatusCode::INVALID_ARGUMENT,
+       "user_id"},
       {{"title"},
        [](auto& r) { r.mutable_card()->set_id("00000000-0000-0000-0000-000000000000"); },
-       StatusCode::NOT_FOUND, "card.id"},
-      {{"title"}, [](auto& r) { r.set_user_id("mallory"); }, StatusCode::NOT_FOUND, "card.id"},
+       StatusCode::NOT_FOUND,
+       "card.id"},
+      {{"title"},
+       [](auto& r) { r.set_user_id("mallory"); },
+       StatusCode::NOT_FOUND,
+       "card.id"},
   };
   for (const Case& c : cases) {
     v1::UpdateCardRequest request = UpdateOf(card, c.paths);
@@ -176,7 +195,8 @@ TEST_F(CardLifecycleTest, UpdateRejectsBadMasksAndFieldsNamingThem) {
     v1::Card out;
     grpc::Status status = Update(request, &out);
     EXPECT_EQ(status.error_code(), c.code) << c.field << ": " << status.error_message();
-    EXPECT_EQ(status.error_message().rfind(c.field + ":", 0), 0u) << status.error_message();
+    EXPECT_EQ(status.error_message().rfind(c.field + ":", 0), 0u)
+        << status.error_message();
   }
   EXPECT_EQ(Query("SELECT version FROM cards")[0][0].as<int>(), 1);  // nothing written
 }
@@ -219,7 +239,8 @@ TEST_F(CardLifecycleTest, UpdateLinksRefusesAnotherUsersLinkAndChangesNothing) {
   v1::Card out;
   grpc::Status status = Update(request, &out);
   EXPECT_EQ(status.error_code(), StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(status.error_message().rfind("link_ids[1]:", 0), 0u) << status.error_message();
+  EXPECT_EQ(status.error_message().rfind("link_ids[1]:", 0), 0u)
+      << status.error_message();
   EXPECT_EQ(Query("SELECT count(*) FROM card_links")[0][0].as<int>(), 0);
   EXPECT_EQ(Query("SELECT title FROM cards")[0][0].c_str(), std::string("Card"));
 }
@@ -258,7 +279,8 @@ TEST_F(CardLifecycleTest, DeletingTheDefaultPromotesTheOldestRemainingCard) {
 TEST_F(CardLifecycleTest, TheLastCardCannotBeDeleted) {
   v1::Card only = MustCreate("alice", "Only");
   grpc::Status status = Delete("alice", only.id());
-  EXPECT_EQ(status.error_code(), StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_EQ(status.error_code(), StatusCode::FAILED_PRECONDITION)
+      << status.error_message();
   EXPECT_EQ(DefaultInDatabase("alice"), only.id());
 }
 
@@ -267,12 +289,14 @@ TEST_F(CardLifecycleTest, DeleteChecksEtagOwnerAndInput) {
   v1::Card second = MustCreate("alice", "Second");
   v1::Card changed;
   ASSERT_TRUE(SetDefault("alice", second.id(), &changed).ok());  // bumps second's etag
-  EXPECT_EQ(Delete("alice", second.id(), second.etag()).error_code(), StatusCode::ABORTED);
+  EXPECT_EQ(Delete("alice", second.id(), second.etag()).error_code(),
+            StatusCode::ABORTED);
   EXPECT_EQ(Delete("mallory", second.id()).error_code(), StatusCode::NOT_FOUND);
   EXPECT_EQ(Delete("alice", "00000000-0000-0000-0000-000000000000").error_code(),
             StatusCode::NOT_FOUND);
   EXPECT_EQ(Delete("alice", "not-a-uuid").error_code(), StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Delete("alice", second.id(), "garbage").error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Delete("alice", second.id(), "garbage").error_code(),
+            StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Query("SELECT count(*) FROM cards")[0][0].as<int>(), 2);
   EXPECT_TRUE(Delete("alice", second.id(), changed.etag()).ok());
   EXPECT_EQ(DefaultInDatabase("alice"), first.id());
@@ -311,8 +335,9 @@ TEST_F(CardLifecycleTest, SetDefaultErrors) {
   v1::Card card = MustCreate("alice", "Card");
   v1::Card out;
   EXPECT_EQ(SetDefault("mallory", card.id(), &out).error_code(), StatusCode::NOT_FOUND);
-  EXPECT_EQ(SetDefault("alice", "00000000-0000-0000-0000-000000000000", &out).error_code(),
-            StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      SetDefault("alice", "00000000-0000-0000-0000-000000000000", &out).error_code(),
+      StatusCode::NOT_FOUND);
   EXPECT_EQ(SetDefault("alice", "bad", &out).error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(SetDefault("", card.id(), &out).error_code(), StatusCode::INVALID_ARGUMENT);
 }
@@ -344,7 +369,8 @@ TEST_F(CardLifecycleTest, SharedCardsArePublicOrUnlistedOnly) {
   grpc::Status unknown_status = shared("no-such-slug-12345678", &out);
   EXPECT_EQ(private_status.error_code(), StatusCode::NOT_FOUND);
   EXPECT_EQ(unknown_status.error_code(), StatusCode::NOT_FOUND);
-  EXPECT_EQ(private_status.error_message(), unknown_status.error_message());  // reveals nothing
+  EXPECT_EQ(private_status.error_message(),
+            unknown_status.error_message());  // reveals nothing
   EXPECT_EQ(shared("", &out).error_code(), StatusCode::INVALID_ARGUMENT);
 }
 
@@ -363,7 +389,8 @@ TEST_F(CardLifecycleTest, PlatformLinksAreValidated) {
       {[](auto& l) { l.set_url("javascript:alert(1)"); }, "link.url"},
       {[](auto& l) { l.set_url("https://"); }, "link.url"},
       {[](auto& l) { l.set_url("https://exa mple.com"); }, "link.url"},
-      {[](auto& l) { l.set_url("https://example.com/" + std::string(2030, 'x')); }, "link.url"},
+      {[](auto& l) { l.set_url("https://example.com/" + std::string(2030, 'x')); },
+       "link.url"},
       {[](auto& l) { l.set_display_order(-1); }, "link.display_order"},
   };
   for (const Case& c : cases) {
@@ -376,14 +403,16 @@ TEST_F(CardLifecycleTest, PlatformLinksAreValidated) {
     v1::PlatformLink out;
     grpc::Status status = stub_->CreatePlatformLink(Context().get(), request, &out);
     EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << c.field;
-    EXPECT_EQ(status.error_message().rfind(c.field + ":", 0), 0u) << status.error_message();
+    EXPECT_EQ(status.error_message().rfind(c.field + ":", 0), 0u)
+        << status.error_message();
   }
   EXPECT_EQ(Query("SELECT count(*) FROM platform_links")[0][0].as<int>(), 0);
 }
 
 TEST_F(CardLifecycleTest, PlatformLinksListInPagesOldestFirst) {
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(MustCreateLink("alice", "u" + std::to_string(i)).id());
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(MustCreateLink("alice", "u" + std::to_string(i)).id());
   MustCreateLink("bob", "not-alice");
   std::vector<std::string> listed;
   std::string token;
@@ -457,18 +486,21 @@ TEST_F(CardLifecycleTest, RequestIdsExpireAfterTheRetentionOnly) {
   v1::Card card;
   ASSERT_TRUE(Create("alice", "Fresh", &card, "fresh").ok());
   ASSERT_TRUE(Create("alice", "Old", &card, "old").ok());
-  Query("UPDATE create_requests SET create_time = now() - interval '49 hours' "
-        "WHERE request_id = 'old'");
+  Query(
+      "UPDATE create_requests SET create_time = now() - interval '49 hours' "
+      "WHERE request_id = 'old'");
   absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (Query("SELECT count(*) FROM create_requests WHERE request_id = 'old'")[0][0].as<int>() >
-             0 &&
+  while (Query("SELECT count(*) FROM create_requests WHERE request_id = 'old'")[0][0]
+                 .as<int>() > 0 &&
          absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(100));
   }
-  EXPECT_EQ(Query("SELECT count(*) FROM create_requests WHERE request_id = 'old'")[0][0].as<int>(),
+  EXPECT_EQ(Query("SELECT count(*) FROM create_requests WHERE request_id = 'old'")[0][0]
+                .as<int>(),
             0);
-  EXPECT_EQ(
-      Query("SELECT count(*) FROM create_requests WHERE request_id = 'fresh'")[0][0].as<int>(), 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM create_requests WHERE request_id = 'fresh'")[0][0]
+                .as<int>(),
+            1);
 }
 
 }  // namespace

@@ -7,9 +7,8 @@
 #include <string>
 #include <thread>
 
-#include "absl/time/clock.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "support/burst.h"
 #include "support/server_fixture.h"
 
@@ -48,8 +47,8 @@ TEST_F(CreateRaceTest, FiveHundredConcurrentCreatesForOneNewUser) {
   int acknowledged = 0, defaults_acknowledged = 0;
   std::set<std::string> ids;
   for (const CreateOutcome& outcome : outcomes) {
-    ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_code() << " "
-                                     << outcome.status.error_message();
+    ASSERT_TRUE(outcome.status.ok())
+        << outcome.status.error_code() << " " << outcome.status.error_message();
     ++acknowledged;
     defaults_acknowledged += outcome.card.is_default();
     ids.insert(outcome.card.id());
@@ -78,8 +77,10 @@ void CreateRaceTest::StalledBurstMakesOneDefault(const std::string& user_id) {
   std::thread burst([&] { outcomes = CreateAllAtOnce(Channels(), requests); });
   // Open the gate once the server's connections are all waiting on something.
   for (int i = 0; i < 100; ++i) {
-    int waiting = Query("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                        "'card-server' AND wait_event_type = 'Lock'")[0][0].as<int>();
+    int waiting = Query(
+                      "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                      "'card-server' AND wait_event_type = 'Lock'")[0][0]
+                      .as<int>();
     if (waiting >= 16) break;
     absl::SleepFor(absl::Milliseconds(50));
   }
@@ -88,8 +89,8 @@ void CreateRaceTest::StalledBurstMakesOneDefault(const std::string& user_id) {
 
   int defaults_acknowledged = 0;
   for (const CreateOutcome& outcome : outcomes) {
-    ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_code() << " "
-                                     << outcome.status.error_message();
+    ASSERT_TRUE(outcome.status.ok())
+        << outcome.status.error_code() << " " << outcome.status.error_message();
     defaults_acknowledged += outcome.card.is_default();
   }
   EXPECT_EQ(defaults_acknowledged, 1);
@@ -107,8 +108,9 @@ TEST_F(CreateRaceTest, FiveHundredCreatesStalledAtTheirInsertStillMakeOneDefault
 // the server insists on READ COMMITTED even if the database defaults to
 // REPEATABLE READ (whose snapshot would predate the lock).
 TEST_F(CreateRaceTest, DatabaseDefaultOfRepeatableReadDoesNotBreakTheGuarantee) {
-  Query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation "
-        "TO ''repeatable read''', current_database()); END $$");
+  Query(
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation "
+      "TO ''repeatable read''', current_database()); END $$");
   StalledBurstMakesOneDefault("repeatable-read-user");
 }
 
@@ -130,7 +132,8 @@ TEST_F(CreateRaceTest, TwentyConcurrentCreatesEachForOneHundredNewUsers) {
   int users_with_one_default = 0;
   for (const UserCounts& user : counts) {
     EXPECT_EQ(user.cards, acknowledged[user.user_id]) << user.user_id;
-    EXPECT_EQ(user.defaults, 1) << user.user_id << " has " << user.defaults << " defaults";
+    EXPECT_EQ(user.defaults, 1)
+        << user.user_id << " has " << user.defaults << " defaults";
     users_with_one_default += user.defaults == 1;
   }
   EXPECT_EQ(users_with_one_default, 100);

@@ -41,7 +41,8 @@ class MixedInvariantsTest : public CardServerTest {
     CardServerTest::SetUp();
     for (int i = 0; i < kChannels; ++i) {
       auto channel = NewChannel(200 + i);
-      channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      channel->WaitForConnected(std::chrono::system_clock::now() +
+                                std::chrono::seconds(10));
       stubs_.push_back(v1::CardService::NewStub(channel));
     }
   }
@@ -58,8 +59,8 @@ class MixedInvariantsTest : public CardServerTest {
     for (StatusCode code : allowed) {
       if (status.error_code() == code) return;
     }
-    unexpected_.push_back(absl::StrCat(what, ": ", status.error_code(), " ",
-                                       status.error_message()));
+    unexpected_.push_back(
+        absl::StrCat(what, ": ", status.error_code(), " ", status.error_message()));
   }
 
   template <typename T>
@@ -70,7 +71,8 @@ class MixedInvariantsTest : public CardServerTest {
   std::mt19937 rng_{20261129};
   std::vector<std::unique_ptr<v1::CardService::Stub>> stubs_;
   // What the calls reported (guarded by InFlight's serialisation of callbacks).
-  std::map<std::string, std::vector<std::string>> cards_by_user_;  // acknowledged, may be stale
+  std::map<std::string, std::vector<std::string>>
+      cards_by_user_;  // acknowledged, may be stale
   std::map<std::string, std::vector<std::string>> links_by_user_;
   std::set<std::string> acked_created_, acked_deleted_;
   std::map<std::string, std::set<std::string>> card_ids_by_request_;
@@ -116,7 +118,8 @@ void MixedInvariantsTest::RunWave(int wave) {
           [stub](auto... a) { stub->async()->SetDefaultCard(a...); }, request,
           [this](const grpc::Status& status, const v1::Card& card) {
             Expect(status, {StatusCode::NOT_FOUND}, "SetDefaultCard");
-            if (status.ok() && !card.is_default()) unexpected_.push_back("SetDefault not default");
+            if (status.ok() && !card.is_default())
+              unexpected_.push_back("SetDefault not default");
           });
     } else if (roll < 60) {
       v1::DeleteCardRequest request;
@@ -139,7 +142,8 @@ void MixedInvariantsTest::RunWave(int wave) {
       request.mutable_card()->set_id(Pick(cards));
       request.mutable_update_mask()->add_paths("links");
       std::set<std::string> chosen;
-      for (int i = 0, count = links.empty() ? 0 : static_cast<int>(rng_() % 4); i < count; ++i) {
+      for (int i = 0, count = links.empty() ? 0 : static_cast<int>(rng_() % 4); i < count;
+           ++i) {
         chosen.insert(Pick(links));
       }
       bool foreign = rng_() % 10 == 0;
@@ -197,8 +201,8 @@ void MixedInvariantsTest::RunWave(int wave) {
 TEST_F(MixedInvariantsTest, EveryInvariantHoldsAfterThousandsOfMixedCalls) {
   for (int wave = 0; wave < kWaves; ++wave) RunWave(wave);
 
-  EXPECT_TRUE(unexpected_.empty()) << unexpected_.size() << " unexpected statuses, first: "
-                                   << unexpected_.front();
+  EXPECT_TRUE(unexpected_.empty())
+      << unexpected_.size() << " unexpected statuses, first: " << unexpected_.front();
   // Exactly one default per user with cards.
   for (const pqxx::row& row :
        Query("SELECT user_id, count(*) FILTER (WHERE is_default) FROM cards "
@@ -206,23 +210,28 @@ TEST_F(MixedInvariantsTest, EveryInvariantHoldsAfterThousandsOfMixedCalls) {
     ADD_FAILURE() << row[0].c_str() << " has " << row[1].c_str() << " defaults";
   }
   // No card shows another user's link.
-  EXPECT_EQ(Query("SELECT count(*) FROM card_links cl JOIN cards c ON c.id = cl.card_id "
-                  "JOIN platform_links l ON l.id = cl.link_id WHERE c.user_id <> l.user_id")[0][0]
-                .as<int>(),
-            0);
+  EXPECT_EQ(
+      Query(
+          "SELECT count(*) FROM card_links cl JOIN cards c ON c.id = cl.card_id "
+          "JOIN platform_links l ON l.id = cl.link_id WHERE c.user_id <> l.user_id")[0][0]
+          .as<int>(),
+      0);
   // No request_id made two cards: in the database...
   for (const pqxx::row& row : Query("SELECT description, count(*) FROM cards "
                                     "GROUP BY description HAVING count(*) > 1")) {
-    ADD_FAILURE() << "request " << row[0].c_str() << " made " << row[1].c_str() << " cards";
+    ADD_FAILURE() << "request " << row[0].c_str() << " made " << row[1].c_str()
+                  << " cards";
   }
   // ...nor in what the retries were told.
   for (const auto& [request_id, ids] : card_ids_by_request_) {
-    EXPECT_EQ(ids.size(), 1u) << request_id << " acknowledged with " << ids.size() << " ids";
+    EXPECT_EQ(ids.size(), 1u) << request_id << " acknowledged with " << ids.size()
+                              << " ids";
   }
   // Every acknowledged create is there unless acknowledged deleted; no
   // acknowledged delete is; nothing is there that was never acknowledged.
   std::set<std::string> present;
-  for (const pqxx::row& row : Query("SELECT id FROM cards")) present.insert(row[0].c_str());
+  for (const pqxx::row& row : Query("SELECT id FROM cards"))
+    present.insert(row[0].c_str());
   for (const std::string& id : acked_created_) {
     EXPECT_EQ(present.count(id), acked_deleted_.count(id) ? 0u : 1u) << id;
   }

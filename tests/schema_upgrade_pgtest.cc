@@ -3,6 +3,7 @@
 // data and gets the new definitions; a changed definition is re-applied at the
 // next start; unchanged ones are left alone.
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,7 +14,6 @@
 #include "gtest/gtest.h"
 #include "storage/migrations.h"
 #include "support/pg_environment.h"
-#include <pqxx/pqxx>
 
 namespace card::testing {
 namespace {
@@ -31,7 +31,8 @@ std::unique_ptr<app::CardServer> StartServer(const std::string& url) {
   options.listen = "127.0.0.1:0";
   options.database_url = url;
   options.db_pool_size = 2;
-  absl::StatusOr<std::unique_ptr<app::CardServer>> server = app::CardServer::Start(options);
+  absl::StatusOr<std::unique_ptr<app::CardServer>> server =
+      app::CardServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
 }
@@ -59,7 +60,8 @@ TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunct
   RestoreFixture("cards_b25440a.dump", url);
   pqxx::connection sql(url);
   ASSERT_EQ(One(sql, "SELECT count(*) FROM pg_proc WHERE proname = 'card_owned'"), "0");
-  const std::string link_id = One(sql, "SELECT id FROM platform_links WHERE user_id = 'alice'");
+  const std::string link_id =
+      One(sql, "SELECT id FROM platform_links WHERE user_id = 'alice'");
   const std::string first_id = One(sql, "SELECT id FROM cards WHERE title = 'First'");
   const std::string second_id = One(sql, "SELECT id FROM cards WHERE title = 'Second'");
 
@@ -113,12 +115,16 @@ TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunct
   remove.set_card_id(first_id);
   google::protobuf::Empty empty;
   ASSERT_TRUE(stub->DeleteCard(Context().get(), remove, &empty).ok());
-  EXPECT_EQ(One(sql, "SELECT id FROM cards WHERE user_id = 'alice' AND is_default"), second_id);
+  EXPECT_EQ(One(sql, "SELECT id FROM cards WHERE user_id = 'alice' AND is_default"),
+            second_id);
 
   // Nothing else changed: bob's card and the migration history are as they were.
-  EXPECT_EQ(One(sql, "SELECT count(*) FROM cards WHERE user_id = 'bob' AND is_default"), "1");
-  EXPECT_EQ(One(sql, "SELECT string_agg(name, ',' ORDER BY version) FROM card_schema_migrations"),
-            "0001_cards,0002_card_lifecycle");
+  EXPECT_EQ(One(sql, "SELECT count(*) FROM cards WHERE user_id = 'bob' AND is_default"),
+            "1");
+  EXPECT_EQ(
+      One(sql,
+          "SELECT string_agg(name, ',' ORDER BY version) FROM card_schema_migrations"),
+      "0001_cards,0002_card_lifecycle");
   server->Shutdown(absl::Seconds(2));
 }
 
@@ -132,7 +138,8 @@ TEST(SchemaUpgrade, AChangedDefinitionIsReappliedAtTheNextStartAndOnlyThen) {
   std::string url = PostgresEnvironment::Get().CreateDatabase();
   StartAndStop(url);
   pqxx::connection sql(url);
-  const std::string applied_at = "SELECT max(applied_at)::text FROM card_schema_definitions";
+  const std::string applied_at =
+      "SELECT max(applied_at)::text FROM card_schema_definitions";
   std::string first_applied = One(sql, applied_at);
 
   // Unchanged: a second start leaves the definitions alone.

@@ -47,14 +47,16 @@ TEST(ServerProcess, MigrateOnlyFromSeveralReplicasAtOnceAppliesEachMigrationOnce
   std::string url = PostgresEnvironment::Get().CreateDatabase();
   std::vector<pid_t> replicas;
   for (int i = 0; i < 4; ++i) {
-    replicas.push_back(Spawn({CARD_SERVER_BINARY, "--migrate_only", "--database_url=" + url}));
+    replicas.push_back(
+        Spawn({CARD_SERVER_BINARY, "--migrate_only", "--database_url=" + url}));
   }
   for (pid_t pid : replicas) EXPECT_EQ(WaitExit(pid, absl::Seconds(30)), 0);
   pqxx::connection conn(url);
   pqxx::nontransaction txn(conn);
   EXPECT_EQ(txn.exec1("SELECT count(*) FROM card_schema_migrations")[0].as<int>(),
             txn.exec1("SELECT max(version) FROM card_schema_migrations")[0].as<int>());
-  EXPECT_EQ(txn.exec1("SELECT count(*) FROM pg_proc WHERE proname = 'card_create'")[0].as<int>(),
+  EXPECT_EQ(txn.exec1("SELECT count(*) FROM pg_proc WHERE proname = 'card_create'")[0]
+                .as<int>(),
             1);
 }
 
@@ -108,9 +110,11 @@ TEST(ServerProcess, SigtermDrainsAndExitsZero) {
 }
 
 TEST(ServerProcess, HelpListsTheOperatorFlags) {
-  std::string help = RunCommand(absl::StrCat(CARD_SERVER_BINARY, " --helpfull 2>&1; true"));
-  for (const char* flag : {"--listen", "--database_url", "--db_pool_size", "--migrate_only",
-                           "--shutdown_grace", "--statement_timeout", "--max_request_time"}) {
+  std::string help =
+      RunCommand(absl::StrCat(CARD_SERVER_BINARY, " --helpfull 2>&1; true"));
+  for (const char* flag :
+       {"--listen", "--database_url", "--db_pool_size", "--migrate_only",
+        "--shutdown_grace", "--statement_timeout", "--max_request_time"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }

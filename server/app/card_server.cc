@@ -48,7 +48,8 @@ absl::Status MigrateWhenReachable(const ServerOptions& options,
     if (status.ok()) {
       log::Info(absl::StrCat("schema up to date (", applied.migrations_applied,
                              " migration(s) applied now, definitions ",
-                             applied.definitions_applied ? "re-applied" : "unchanged", ")"));
+                             applied.definitions_applied ? "re-applied" : "unchanged",
+                             ")"));
       return status;
     }
     if (!absl::IsUnavailable(status) || absl::Now() >= give_up) return status;
@@ -94,18 +95,21 @@ void ExpireRequestIds(service::CardService* service) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOptions& options) {
+absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
+    const ServerOptions& options) {
   absl::StatusOr<std::string> connection_string =
       storage::ConnectionString(options.database_url);
   if (!connection_string.ok()) return connection_string.status();
-  if (options.db_pool_size < 1) return absl::InvalidArgumentError("--db_pool_size must be >= 1");
+  if (options.db_pool_size < 1)
+    return absl::InvalidArgumentError("--db_pool_size must be >= 1");
   if (options.request_id_retention < service::kMinRequestIdRetention) {
     return absl::InvalidArgumentError(
         absl::StrCat("--request_id_retention must be at least ",
                      absl::FormatDuration(service::kMinRequestIdRetention),
                      " (the API's promise to retrying callers)"));
   }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      Credentials(options);
   if (!credentials.ok()) return credentials.status();
   if (options.migrate) {
     absl::Status migrated = MigrateWhenReachable(options, *connection_string);
@@ -123,8 +127,10 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOption
   service_options.request_id_retention = options.request_id_retention;
   parts->service =
       std::make_unique<service::CardService>(parts->repository.get(), service_options);
-  parts->executor = std::make_unique<Executor>(options.db_pool_size, options.max_queued_requests);
-  parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(), parts->executor.get());
+  parts->executor =
+      std::make_unique<Executor>(options.db_pool_size, options.max_queued_requests);
+  parts->rpc =
+      std::make_unique<rpc::CardServiceImpl>(parts->service.get(), parts->executor.get());
   database.pool_size = 1;
   database.application_name = "card-server-health";
   parts->probe = std::make_unique<storage::PostgresRepository>(database);
@@ -134,11 +140,13 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(const ServerOption
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, *credentials, &parts->port);
   if (options.max_connection_age > absl::ZeroDuration()) {
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
-                               static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
     // Calls in flight on an aged connection get this long to finish.
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-                               static_cast<int>(absl::ToInt64Milliseconds(options.max_request_time)));
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.max_request_time)));
   }
   builder.RegisterService(parts->rpc.get());
   parts->server = builder.BuildAndStart();

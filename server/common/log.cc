@@ -12,7 +12,8 @@ namespace {
 
 void Write(char level, absl::string_view message) {
   static std::mutex mu;
-  std::string line = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  std::string line =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   line.push_back(' ');
   line.push_back(level);
   line.push_back(' ');

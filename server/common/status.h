@@ -3,14 +3,14 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 // Abseil 20220623 has no status macros of its own.
-#define CARD_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::absl::Status card_status_ = (expr);       \
+#define CARD_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status card_status_ = (expr);        \
     if (!card_status_.ok()) return card_status_; \
   } while (0)
 

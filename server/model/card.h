@@ -12,7 +12,12 @@
 namespace card::model {
 
 // Values match devcard.card.v1.Visibility; kUnspecified never reaches storage.
-enum class Visibility : int16_t { kUnspecified = 0, kPublic = 1, kUnlisted = 2, kPrivate = 3 };
+enum class Visibility : int16_t {
+  kUnspecified = 0,
+  kPublic = 1,
+  kUnlisted = 2,
+  kPrivate = 3
+};
 
 struct PlatformLink {
   std::string id;

@@ -32,7 +32,8 @@ class CardRepository {
   // differs).
   virtual absl::StatusOr<Card> CreateCard(const NewCard& card, absl::Time deadline) = 0;
   // ABORTED if `update.expected_version` is set and stale.
-  virtual absl::StatusOr<Card> UpdateCard(const CardUpdate& update, absl::Time deadline) = 0;
+  virtual absl::StatusOr<Card> UpdateCard(const CardUpdate& update,
+                                          absl::Time deadline) = 0;
   // `expected_version` 0: any version. Promotes the oldest remaining card if
   // the default is deleted; FAILED_PRECONDITION for the user's last card.
   virtual absl::Status DeleteCard(const std::string& user_id, const std::string& card_id,
@@ -42,17 +43,19 @@ class CardRepository {
                                               absl::Time deadline) = 0;
 
   // NOT_FOUND unless the card exists and belongs to the user.
-  virtual absl::StatusOr<Card> GetCard(const std::string& user_id, const std::string& card_id,
+  virtual absl::StatusOr<Card> GetCard(const std::string& user_id,
+                                       const std::string& card_id,
                                        absl::Time deadline) = 0;
   // NOT_FOUND when the user has no cards.
   virtual absl::StatusOr<Card> GetDefaultCard(const std::string& user_id,
                                               absl::Time deadline) = 0;
   // NOT_FOUND unless a PUBLIC or UNLISTED card has this slug.
-  virtual absl::StatusOr<Card> GetSharedCard(const std::string& slug, absl::Time deadline) = 0;
+  virtual absl::StatusOr<Card> GetSharedCard(const std::string& slug,
+                                             absl::Time deadline) = 0;
   // Up to `limit` cards after `after` (or from the start), oldest first.
-  virtual absl::StatusOr<std::vector<Card>> ListCards(const std::string& user_id,
-                                                      const std::optional<CardCursor>& after,
-                                                      int limit, absl::Time deadline) = 0;
+  virtual absl::StatusOr<std::vector<Card>> ListCards(
+      const std::string& user_id, const std::optional<CardCursor>& after, int limit,
+      absl::Time deadline) = 0;
 
   virtual absl::StatusOr<PlatformLink> CreateLink(const NewPlatformLink& link,
                                                   absl::Time deadline) = 0;

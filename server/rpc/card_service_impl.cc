@@ -56,9 +56,9 @@ grpc::ServerUnaryReactor* CardServiceImpl::CardCall(
   });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::CreateCard(grpc::CallbackServerContext* context,
-                                                      const v1::CreateCardRequest* request,
-                                                      v1::Card* response) {
+grpc::ServerUnaryReactor* CardServiceImpl::CreateCard(
+    grpc::CallbackServerContext* context, const v1::CreateCardRequest* request,
+    v1::Card* response) {
   return CardCall(context, response, [this, request](absl::Time deadline) {
     return service_->CreateCard(FromProto(*request), deadline);
   });
@@ -85,17 +85,17 @@ grpc::ServerUnaryReactor* CardServiceImpl::ListCards(grpc::CallbackServerContext
   });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::UpdateCard(grpc::CallbackServerContext* context,
-                                                      const v1::UpdateCardRequest* request,
-                                                      v1::Card* response) {
+grpc::ServerUnaryReactor* CardServiceImpl::UpdateCard(
+    grpc::CallbackServerContext* context, const v1::UpdateCardRequest* request,
+    v1::Card* response) {
   return CardCall(context, response, [this, request](absl::Time deadline) {
     return service_->UpdateCard(FromProto(*request), deadline);
   });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::DeleteCard(grpc::CallbackServerContext* context,
-                                                      const v1::DeleteCardRequest* request,
-                                                      google::protobuf::Empty* /*response*/) {
+grpc::ServerUnaryReactor* CardServiceImpl::DeleteCard(
+    grpc::CallbackServerContext* context, const v1::DeleteCardRequest* request,
+    google::protobuf::Empty* /*response*/) {
   return Dispatch(context, [this, request](absl::Time deadline) {
     return service_->DeleteCard(request->user_id(), request->card_id(), request->etag(),
                                 deadline);
@@ -144,7 +144,8 @@ grpc::ServerUnaryReactor* CardServiceImpl::ListPlatformLinks(
     absl::StatusOr<model::LinkPage> page = service_->ListPlatformLinks(
         request->user_id(), request->page_size(), request->page_token(), deadline);
     if (!page.ok()) return page.status();
-    for (const model::PlatformLink& link : page->links) ToProto(link, response->add_links());
+    for (const model::PlatformLink& link : page->links)
+      ToProto(link, response->add_links());
     response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
   });

@@ -16,21 +16,25 @@ class CardServiceImpl final : public devcard::card::v1::CardService::CallbackSer
   CardServiceImpl(service::CardService* service, Executor* executor)
       : service_(service), executor_(executor) {}
 
-  grpc::ServerUnaryReactor* CreateCard(grpc::CallbackServerContext* context,
-                                       const devcard::card::v1::CreateCardRequest* request,
-                                       devcard::card::v1::Card* response) override;
+  grpc::ServerUnaryReactor* CreateCard(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::CreateCardRequest* request,
+      devcard::card::v1::Card* response) override;
   grpc::ServerUnaryReactor* GetCard(grpc::CallbackServerContext* context,
                                     const devcard::card::v1::GetCardRequest* request,
                                     devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* ListCards(grpc::CallbackServerContext* context,
-                                      const devcard::card::v1::ListCardsRequest* request,
-                                      devcard::card::v1::ListCardsResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateCard(grpc::CallbackServerContext* context,
-                                       const devcard::card::v1::UpdateCardRequest* request,
-                                       devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* DeleteCard(grpc::CallbackServerContext* context,
-                                       const devcard::card::v1::DeleteCardRequest* request,
-                                       google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* ListCards(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::ListCardsRequest* request,
+      devcard::card::v1::ListCardsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateCard(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::UpdateCardRequest* request,
+      devcard::card::v1::Card* response) override;
+  grpc::ServerUnaryReactor* DeleteCard(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::DeleteCardRequest* request,
+      google::protobuf::Empty* response) override;
   grpc::ServerUnaryReactor* SetDefaultCard(
       grpc::CallbackServerContext* context,
       const devcard::card::v1::SetDefaultCardRequest* request,
@@ -39,9 +43,10 @@ class CardServiceImpl final : public devcard::card::v1::CardService::CallbackSer
       grpc::CallbackServerContext* context,
       const devcard::card::v1::GetDefaultCardRequest* request,
       devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* GetSharedCard(grpc::CallbackServerContext* context,
-                                          const devcard::card::v1::GetSharedCardRequest* request,
-                                          devcard::card::v1::Card* response) override;
+  grpc::ServerUnaryReactor* GetSharedCard(
+      grpc::CallbackServerContext* context,
+      const devcard::card::v1::GetSharedCardRequest* request,
+      devcard::card::v1::Card* response) override;
   grpc::ServerUnaryReactor* CreatePlatformLink(
       grpc::CallbackServerContext* context,
       const devcard::card::v1::CreatePlatformLinkRequest* request,
@@ -63,8 +68,9 @@ class CardServiceImpl final : public devcard::card::v1::CardService::CallbackSer
 
   // Runs `work` on the executor with the call's deadline and finishes the call
   // with its status. RESOURCE_EXHAUSTED if the executor's queue is full.
-  grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* context,
-                                     std::function<absl::Status(absl::Time deadline)> work);
+  grpc::ServerUnaryReactor* Dispatch(
+      grpc::CallbackServerContext* context,
+      std::function<absl::Status(absl::Time deadline)> work);
 
   service::CardService* service_;
   Executor* executor_;

@@ -9,7 +9,8 @@ namespace {
 
 // Times in the model have microsecond precision (PostgreSQL's).
 void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
-  *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(time));
+  *out =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(time));
 }
 
 }  // namespace
@@ -66,7 +67,8 @@ model::CardPatch FromProto(const devcard::card::v1::UpdateCardRequest& request) 
   return patch;
 }
 
-model::NewPlatformLink FromProto(const devcard::card::v1::CreatePlatformLinkRequest& request) {
+model::NewPlatformLink FromProto(
+    const devcard::card::v1::CreatePlatformLinkRequest& request) {
   model::NewPlatformLink link;
   link.user_id = request.user_id();
   link.platform = request.link().platform();

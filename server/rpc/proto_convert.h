@@ -11,6 +11,7 @@ void ToProto(const model::PlatformLink& link, devcard::card::v1::PlatformLink* o
 
 model::NewCard FromProto(const devcard::card::v1::CreateCardRequest& request);
 model::CardPatch FromProto(const devcard::card::v1::UpdateCardRequest& request);
-model::NewPlatformLink FromProto(const devcard::card::v1::CreatePlatformLinkRequest& request);
+model::NewPlatformLink FromProto(
+    const devcard::card::v1::CreatePlatformLinkRequest& request);
 
 }  // namespace card::rpc

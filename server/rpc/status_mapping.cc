@@ -16,7 +16,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   auto code = static_cast<grpc::StatusCode>(status.code());
   std::string message(status.message());
   std::optional<std::string> field = ErrorField(status);
-  if (!field || code != grpc::StatusCode::INVALID_ARGUMENT) return grpc::Status(code, message);
+  if (!field || code != grpc::StatusCode::INVALID_ARGUMENT)
+    return grpc::Status(code, message);
 
   google::rpc::BadRequest bad_request;
   google::rpc::BadRequest::FieldViolation* violation = bad_request.add_field_violations();

@@ -42,24 +42,28 @@ class CardService {
 
   // `card.slug_base` is ignored; the service derives it from the title.
   absl::StatusOr<model::Card> CreateCard(model::NewCard card, absl::Time deadline);
-  absl::StatusOr<model::Card> UpdateCard(const model::CardPatch& patch, absl::Time deadline);
+  absl::StatusOr<model::Card> UpdateCard(const model::CardPatch& patch,
+                                         absl::Time deadline);
   absl::Status DeleteCard(const std::string& user_id, const std::string& card_id,
                           const std::string& etag, absl::Time deadline);
   absl::StatusOr<model::Card> SetDefaultCard(const std::string& user_id,
-                                             const std::string& card_id, absl::Time deadline);
+                                             const std::string& card_id,
+                                             absl::Time deadline);
 
-  absl::StatusOr<model::Card> GetCard(const std::string& user_id, const std::string& card_id,
-                                      absl::Time deadline);
-  absl::StatusOr<model::Card> GetDefaultCard(const std::string& user_id, absl::Time deadline);
+  absl::StatusOr<model::Card> GetCard(const std::string& user_id,
+                                      const std::string& card_id, absl::Time deadline);
+  absl::StatusOr<model::Card> GetDefaultCard(const std::string& user_id,
+                                             absl::Time deadline);
   absl::StatusOr<model::Card> GetSharedCard(const std::string& slug, absl::Time deadline);
   // `page_size` 0 means kDefaultPageSize; larger than kMaxPageSize is lowered.
   absl::StatusOr<model::CardPage> ListCards(const std::string& user_id, int page_size,
                                             const std::string& page_token,
                                             absl::Time deadline);
 
-  absl::StatusOr<model::PlatformLink> CreatePlatformLink(const model::NewPlatformLink& link,
-                                                         absl::Time deadline);
-  absl::StatusOr<model::LinkPage> ListPlatformLinks(const std::string& user_id, int page_size,
+  absl::StatusOr<model::PlatformLink> CreatePlatformLink(
+      const model::NewPlatformLink& link, absl::Time deadline);
+  absl::StatusOr<model::LinkPage> ListPlatformLinks(const std::string& user_id,
+                                                    int page_size,
                                                     const std::string& page_token,
                                                     absl::Time deadline);
   absl::Status DeletePlatformLink(const std::string& user_id, const std::string& link_id,

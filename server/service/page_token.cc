@@ -25,15 +25,17 @@ uint32_t UserTag(absl::string_view user_id) {
 // and would only make PostgreSQL's timestamp arithmetic overflow.
 constexpr int64_t kLatestMicros = int64_t{32503680000} * 1000000;
 
-absl::Status Malformed() { return InvalidField("page_token", "not a token from this list"); }
+absl::Status Malformed() {
+  return InvalidField("page_token", "not a token from this list");
+}
 
 }  // namespace
 
 std::string EncodePageToken(absl::string_view kind, absl::string_view user_id,
                             const model::CardCursor& cursor) {
   return absl::WebSafeBase64Escape(absl::StrCat(kind, ":", UserTag(user_id), ":",
-                                                absl::ToUnixMicros(cursor.create_time), ":",
-                                                cursor.id));
+                                                absl::ToUnixMicros(cursor.create_time),
+                                                ":", cursor.id));
 }
 
 absl::StatusOr<model::CardCursor> DecodePageToken(absl::string_view kind,
@@ -45,8 +47,8 @@ absl::StatusOr<model::CardCursor> DecodePageToken(absl::string_view kind,
   uint32_t tag;
   int64_t micros;
   if (parts.size() != 4 || parts[0] != kind || !absl::SimpleAtoi(parts[1], &tag) ||
-      tag != UserTag(user_id) || !absl::SimpleAtoi(parts[2], &micros) ||
-      micros < 0 || micros >= kLatestMicros || !IsUuid(parts[3])) {
+      tag != UserTag(user_id) || !absl::SimpleAtoi(parts[2], &micros) || micros < 0 ||
+      micros >= kLatestMicros || !IsUuid(parts[3])) {
     return Malformed();
   }
   return model::CardCursor{absl::FromUnixMicros(micros), std::string(parts[3])};

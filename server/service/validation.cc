@@ -36,7 +36,8 @@ bool IsUuid(absl::string_view text) {
   if (text.size() != 36) return false;
   for (size_t i = 0; i < text.size(); ++i) {
     bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? text[i] != '-' : !absl::ascii_isxdigit(static_cast<unsigned char>(text[i]))) {
+    if (dash ? text[i] != '-'
+             : !absl::ascii_isxdigit(static_cast<unsigned char>(text[i]))) {
       return false;
     }
   }
@@ -94,14 +95,16 @@ absl::Status ValidateText(absl::string_view text, absl::string_view field, size_
     return InvalidField(field, absl::StrCat("at most ", max, " characters"));
   }
   for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) return InvalidField(field, "must not contain control characters");
+    if (c < 0x20 || c == 0x7f)
+      return InvalidField(field, "must not contain control characters");
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateVisibility(model::Visibility visibility, absl::string_view field,
                                 bool allow_unspecified) {
-  if (visibility < model::Visibility::kUnspecified || visibility > model::Visibility::kPrivate) {
+  if (visibility < model::Visibility::kUnspecified ||
+      visibility > model::Visibility::kPrivate) {
     return InvalidField(field, "unknown value");
   }
   if (visibility == model::Visibility::kUnspecified && !allow_unspecified) {
@@ -110,9 +113,11 @@ absl::Status ValidateVisibility(model::Visibility visibility, absl::string_view 
   return absl::OkStatus();
 }
 
-absl::Status ValidateLinkIds(const std::vector<std::string>& link_ids, absl::string_view field) {
+absl::Status ValidateLinkIds(const std::vector<std::string>& link_ids,
+                             absl::string_view field) {
   if (link_ids.size() > kMaxLinksPerCard) {
-    return InvalidField(field, absl::StrCat("at most ", kMaxLinksPerCard, " links per card"));
+    return InvalidField(field,
+                        absl::StrCat("at most ", kMaxLinksPerCard, " links per card"));
   }
   absl::flat_hash_set<std::string> seen;
   for (size_t i = 0; i < link_ids.size(); ++i) {
@@ -142,7 +147,8 @@ absl::Status ValidatePlatformLink(absl::string_view platform, absl::string_view 
     return InvalidField(url_field, "must start with http:// or https://");
   }
   if (rest.empty() || rest.front() == '/' || !IsPrintableAscii(rest)) {
-    return InvalidField(url_field, "must name a host and contain no spaces or control characters");
+    return InvalidField(url_field,
+                        "must name a host and contain no spaces or control characters");
   }
   if (display_order < 0) {
     return InvalidField(absl::StrCat(prefix, "display_order"), "must not be negative");
@@ -152,9 +158,11 @@ absl::Status ValidatePlatformLink(absl::string_view platform, absl::string_view 
 
 absl::Status ValidateRequestId(absl::string_view request_id) {
   if (request_id.size() > kMaxRequestIdBytes) {
-    return InvalidField("request_id", absl::StrCat("at most ", kMaxRequestIdBytes, " bytes"));
+    return InvalidField("request_id",
+                        absl::StrCat("at most ", kMaxRequestIdBytes, " bytes"));
   }
-  if (!IsPrintableAscii(request_id)) return InvalidField("request_id", "printable ASCII only");
+  if (!IsPrintableAscii(request_id))
+    return InvalidField("request_id", "printable ASCII only");
   return absl::OkStatus();
 }
 

@@ -21,7 +21,8 @@ inline constexpr size_t kMaxUsernameChars = 100;
 inline constexpr size_t kMaxUrlBytes = 2048;
 
 // 1-128 bytes of printable ASCII (0x21-0x7e: no spaces, no control characters).
-absl::Status ValidateUserId(absl::string_view user_id, absl::string_view field = "user_id");
+absl::Status ValidateUserId(absl::string_view user_id,
+                            absl::string_view field = "user_id");
 
 // A canonical textual UUID (8-4-4-4-12 hex digits).
 bool IsUuid(absl::string_view text);

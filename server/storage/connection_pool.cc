@@ -9,7 +9,8 @@
 
 namespace card::storage {
 
-ConnectionPool::ConnectionPool(PostgresOptions options, std::vector<PreparedStatement> statements)
+ConnectionPool::ConnectionPool(PostgresOptions options,
+                               std::vector<PreparedStatement> statements)
     : options_(std::move(options)), statements_(std::move(statements)) {
   free_.resize(options_.pool_size);
 }
@@ -22,11 +23,12 @@ std::unique_ptr<pqxx::connection> ConnectionPool::Connect() const {
   // READ COMMITTED whatever the database's default: each statement after the
   // user's lock must see what the previous holder committed (under REPEATABLE
   // READ the snapshot would predate the lock).
-  setup.exec_params("SELECT set_config('statement_timeout', $1, false), "
-                    "set_config('application_name', $2, false), "
-                    "set_config('default_transaction_isolation', 'read committed', false)",
-                    std::to_string(absl::ToInt64Milliseconds(options_.statement_timeout)),
-                    options_.application_name);
+  setup.exec_params(
+      "SELECT set_config('statement_timeout', $1, false), "
+      "set_config('application_name', $2, false), "
+      "set_config('default_transaction_isolation', 'read committed', false)",
+      std::to_string(absl::ToInt64Milliseconds(options_.statement_timeout)),
+      options_.application_name);
   setup.commit();
   for (const PreparedStatement& statement : statements_) {
     conn->prepare(statement.name, statement.sql);
@@ -44,7 +46,8 @@ absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadlin
       if (released_.wait_for(lock, absl::ToChronoNanoseconds(left)) ==
               std::cv_status::timeout &&
           free_.empty()) {
-        return absl::DeadlineExceededError("no database connection free before the deadline");
+        return absl::DeadlineExceededError(
+            "no database connection free before the deadline");
       }
     }
     conn = std::move(free_.back());

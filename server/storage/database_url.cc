@@ -12,10 +12,8 @@ namespace {
 // Dead-peer detection: about 5 s idle, then 3 probes 2 s apart; unacknowledged
 // data is given up after 15 s.
 const std::map<std::string, std::string> kDefaults = {
-    {"keepalives", "1"},
-    {"keepalives_idle", "5"},
-    {"keepalives_interval", "2"},
-    {"keepalives_count", "3"},
+    {"keepalives", "1"},           {"keepalives_idle", "5"},
+    {"keepalives_interval", "2"},  {"keepalives_count", "3"},
     {"tcp_user_timeout", "15000"},
 };
 

@@ -32,7 +32,8 @@ constexpr char kCurrentVersion[] =
     "SELECT coalesce(max(version), 0) FROM card_schema_migrations";
 constexpr char kRecordVersion[] =
     "INSERT INTO card_schema_migrations (version, name) VALUES ($1, $2)";
-constexpr char kAppliedDefinitions[] = "SELECT name, definition FROM card_schema_definitions";
+constexpr char kAppliedDefinitions[] =
+    "SELECT name, definition FROM card_schema_definitions";
 constexpr char kForgetDefinitions[] = "DELETE FROM card_schema_definitions";
 constexpr char kRecordDefinition[] =
     "INSERT INTO card_schema_definitions (name, definition) VALUES ($1, $2)";
@@ -80,19 +81,22 @@ void ApplyDefinitions(pqxx::connection& conn) {
     txn.exec_params0(kRecordDefinition, definition.name, definition.sql);
   }
   txn.commit();
-  log::Info(absl::StrCat("applied ", Definitions().size(), " function and view definitions"));
+  log::Info(
+      absl::StrCat("applied ", Definitions().size(), " function and view definitions"));
 }
 
 }  // namespace
 
-absl::Status ApplyMigrations(const std::string& connection_string, MigrationResult* result) {
+absl::Status ApplyMigrations(const std::string& connection_string,
+                             MigrationResult* result) {
   MigrationResult done;
   try {
     pqxx::connection conn(connection_string);
     {
       pqxx::nontransaction session(conn);
       session.exec0("SET lock_timeout = '120s'");
-      session.exec_params("SELECT pg_advisory_lock($1, $2)", kLockNamespace, kMigrationLockId);
+      session.exec_params("SELECT pg_advisory_lock($1, $2)", kLockNamespace,
+                          kMigrationLockId);
       session.exec0(kCreateVersionTable);
       session.exec0(kCreateDefinitionTable);
     }
@@ -102,7 +106,8 @@ absl::Status ApplyMigrations(const std::string& connection_string, MigrationResu
       done.definitions_applied = true;
     }
     pqxx::nontransaction session(conn);
-    session.exec_params("SELECT pg_advisory_unlock($1, $2)", kLockNamespace, kMigrationLockId);
+    session.exec_params("SELECT pg_advisory_unlock($1, $2)", kLockNamespace,
+                        kMigrationLockId);
   } catch (const std::exception& e) {
     return TranslateDatabaseError(e, "migrate");
   }

@@ -38,7 +38,8 @@ absl::Status ConnectionLost(absl::string_view operation, const std::exception& e
   static std::atomic<int64_t> last_logged_ms{0};
   int64_t now_ms = absl::ToUnixMillis(absl::Now());
   int64_t last_ms = last_logged_ms.load();
-  if (now_ms - last_ms >= 5000 && last_logged_ms.compare_exchange_strong(last_ms, now_ms)) {
+  if (now_ms - last_ms >= 5000 &&
+      last_logged_ms.compare_exchange_strong(last_ms, now_ms)) {
     log::Warning(absl::StrCat("database connection lost or refused during ", operation,
                               ": ", PrimaryMessage(error)));
   }
@@ -49,12 +50,18 @@ absl::Status ConnectionLost(absl::string_view operation, const std::exception& e
 
 absl::Status FromSqlState(const std::string& state, const std::exception& error,
                           absl::string_view operation) {
-  if (state == "CS400") return FromFieldMessage(absl::StatusCode::kInvalidArgument, PrimaryMessage(error));
-  if (state == "CS403") return FromFieldMessage(absl::StatusCode::kPermissionDenied, PrimaryMessage(error));
-  if (state == "CS404") return FromFieldMessage(absl::StatusCode::kNotFound, PrimaryMessage(error));
-  if (state == "CS409") return FromFieldMessage(absl::StatusCode::kFailedPrecondition, PrimaryMessage(error));
-  if (state == "CS410") return FromFieldMessage(absl::StatusCode::kAborted, PrimaryMessage(error));
-  if (state == "57014") return absl::DeadlineExceededError("database statement timed out");
+  if (state == "CS400")
+    return FromFieldMessage(absl::StatusCode::kInvalidArgument, PrimaryMessage(error));
+  if (state == "CS403")
+    return FromFieldMessage(absl::StatusCode::kPermissionDenied, PrimaryMessage(error));
+  if (state == "CS404")
+    return FromFieldMessage(absl::StatusCode::kNotFound, PrimaryMessage(error));
+  if (state == "CS409")
+    return FromFieldMessage(absl::StatusCode::kFailedPrecondition, PrimaryMessage(error));
+  if (state == "CS410")
+    return FromFieldMessage(absl::StatusCode::kAborted, PrimaryMessage(error));
+  if (state == "57014")
+    return absl::DeadlineExceededError("database statement timed out");
   if (state == "55P03") {
     return absl::DeadlineExceededError("timed out waiting for the user's other requests");
   }
@@ -74,7 +81,8 @@ absl::Status FromSqlState(const std::string& state, const std::exception& error,
   // 53xxx: out of connections, memory or disk. 25006: read-only transaction,
   // i.e. connected to a standby after a failover; a new connection may reach
   // the new primary.
-  if (absl::StartsWith(state, "53")) return absl::UnavailableError("database out of resources; retry");
+  if (absl::StartsWith(state, "53"))
+    return absl::UnavailableError("database out of resources; retry");
   if (state == "25006") return ConnectionLost(operation, error);
   log::Error(absl::StrCat("database error ", state, " in ", operation, ": ",
                           PrimaryMessage(error)));
@@ -83,7 +91,8 @@ absl::Status FromSqlState(const std::string& state, const std::exception& error,
 
 }  // namespace
 
-absl::Status TranslateDatabaseError(const std::exception& error, absl::string_view operation) {
+absl::Status TranslateDatabaseError(const std::exception& error,
+                                    absl::string_view operation) {
   if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr) {
     return ConnectionLost(operation, error);
   }

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <exception>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace card::storage {
 
@@ -20,7 +20,8 @@ namespace card::storage {
 //                                                 NOT_FOUND/FAILED_PRECONDITION/ABORTED
 //   anything else                              -> INTERNAL, logged
 // `operation` names what was being done, for the log line.
-absl::Status TranslateDatabaseError(const std::exception& error, absl::string_view operation);
+absl::Status TranslateDatabaseError(const std::exception& error,
+                                    absl::string_view operation);
 
 // True if the status means the connection it came from should be replaced.
 bool IsConnectionLoss(const absl::Status& status);

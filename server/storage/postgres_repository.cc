@@ -78,9 +78,11 @@ constexpr PreparedStatement kListLinksAfter{"card_list_links_after", R"sql(
 constexpr PreparedStatement kPing{"card_ping", "SELECT 1"};
 
 std::vector<PreparedStatement> Statements() {
-  return {kCreateCard,     kUpdateCard,     kDeleteCard,     kSetDefaultCard, kCreateLink,
-          kDeleteLink,     kGetCard,        kGetDefaultCard, kGetSharedCard,  kListCardsFirst,
-          kListCardsAfter, kListLinksFirst, kListLinksAfter, kExpireCreateRequests, kPing};
+  return {kCreateCard,     kUpdateCard,           kDeleteCard,
+          kSetDefaultCard, kCreateLink,           kDeleteLink,
+          kGetCard,        kGetDefaultCard,       kGetSharedCard,
+          kListCardsFirst, kListCardsAfter,       kListLinksFirst,
+          kListLinksAfter, kExpireCreateRequests, kPing};
 }
 
 // Exactly one card from `rows`, or NOT_FOUND with `not_found`.
@@ -103,33 +105,36 @@ absl::StatusOr<model::Card> PostgresRepository::CreateCard(const model::NewCard&
                                                            absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return OneCard(pool_->Execute("CreateCard", deadline, kCreateCard, card.user_id, card.title,
-                                card.description, static_cast<int>(card.visibility),
-                                card.qr_enabled, UuidArray(card.link_ids), card.request_id,
-                                card.slug_base, *lock_timeout_ms),
-                 "card_create returned no card");
+  return OneCard(
+      pool_->Execute("CreateCard", deadline, kCreateCard, card.user_id, card.title,
+                     card.description, static_cast<int>(card.visibility), card.qr_enabled,
+                     UuidArray(card.link_ids), card.request_id, card.slug_base,
+                     *lock_timeout_ms),
+      "card_create returned no card");
 }
 
-absl::StatusOr<model::Card> PostgresRepository::UpdateCard(const model::CardUpdate& update,
-                                                           absl::Time deadline) {
+absl::StatusOr<model::Card> PostgresRepository::UpdateCard(
+    const model::CardUpdate& update, absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
   static const std::vector<std::string> kNoLinks;
   return OneCard(
-      pool_->Execute("UpdateCard", deadline, kUpdateCard, update.user_id, update.card_id,
-                     update.expected_version, update.title.has_value(),
-                     update.title.value_or(""), update.description.has_value(),
-                     update.description.value_or(""), update.visibility.has_value(),
-                     static_cast<int>(update.visibility.value_or(model::Visibility::kPublic)),
-                     update.qr_enabled.has_value(), update.qr_enabled.value_or(false),
-                     update.link_ids.has_value(), UuidArray(update.link_ids.value_or(kNoLinks)),
-                     *lock_timeout_ms),
+      pool_->Execute(
+          "UpdateCard", deadline, kUpdateCard, update.user_id, update.card_id,
+          update.expected_version, update.title.has_value(), update.title.value_or(""),
+          update.description.has_value(), update.description.value_or(""),
+          update.visibility.has_value(),
+          static_cast<int>(update.visibility.value_or(model::Visibility::kPublic)),
+          update.qr_enabled.has_value(), update.qr_enabled.value_or(false),
+          update.link_ids.has_value(), UuidArray(update.link_ids.value_or(kNoLinks)),
+          *lock_timeout_ms),
       "card_update returned no card");
 }
 
 absl::Status PostgresRepository::DeleteCard(const std::string& user_id,
                                             const std::string& card_id,
-                                            int64_t expected_version, absl::Time deadline) {
+                                            int64_t expected_version,
+                                            absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
   return pool_
@@ -143,8 +148,8 @@ absl::StatusOr<model::Card> PostgresRepository::SetDefaultCard(const std::string
                                                                absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return OneCard(pool_->Execute("SetDefaultCard", deadline, kSetDefaultCard, user_id, card_id,
-                                *lock_timeout_ms),
+  return OneCard(pool_->Execute("SetDefaultCard", deadline, kSetDefaultCard, user_id,
+                                card_id, *lock_timeout_ms),
                  "card_set_default returned no card");
 }
 
@@ -182,9 +187,9 @@ absl::StatusOr<model::PlatformLink> PostgresRepository::CreateLink(
     const model::NewPlatformLink& link, absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  absl::StatusOr<pqxx::result> rows =
-      pool_->Execute("CreatePlatformLink", deadline, kCreateLink, link.user_id, link.platform,
-                     link.username, link.url, link.display_order, *lock_timeout_ms);
+  absl::StatusOr<pqxx::result> rows = pool_->Execute(
+      "CreatePlatformLink", deadline, kCreateLink, link.user_id, link.platform,
+      link.username, link.url, link.display_order, *lock_timeout_ms);
   if (!rows.ok()) return rows.status();
   std::vector<model::PlatformLink> links = LinksFromRows(*rows);
   if (links.size() != 1) return absl::InternalError("card_create_link returned no link");
@@ -192,11 +197,13 @@ absl::StatusOr<model::PlatformLink> PostgresRepository::CreateLink(
 }
 
 absl::Status PostgresRepository::DeleteLink(const std::string& user_id,
-                                            const std::string& link_id, absl::Time deadline) {
+                                            const std::string& link_id,
+                                            absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
   return pool_
-      ->Execute("DeletePlatformLink", deadline, kDeleteLink, user_id, link_id, *lock_timeout_ms)
+      ->Execute("DeletePlatformLink", deadline, kDeleteLink, user_id, link_id,
+                *lock_timeout_ms)
       .status();
 }
 
@@ -204,14 +211,16 @@ absl::StatusOr<std::vector<model::PlatformLink>> PostgresRepository::ListLinks(
     const std::string& user_id, const std::optional<model::CardCursor>& after, int limit,
     absl::Time deadline) {
   absl::StatusOr<pqxx::result> rows =
-      after ? pool_->Execute("ListPlatformLinks", deadline, kListLinksAfter, user_id, limit,
-                             absl::ToUnixMicros(after->create_time), after->id)
-            : pool_->Execute("ListPlatformLinks", deadline, kListLinksFirst, user_id, limit);
+      after ? pool_->Execute("ListPlatformLinks", deadline, kListLinksAfter, user_id,
+                             limit, absl::ToUnixMicros(after->create_time), after->id)
+            : pool_->Execute("ListPlatformLinks", deadline, kListLinksFirst, user_id,
+                             limit);
   if (!rows.ok()) return rows.status();
   return LinksFromRows(*rows);
 }
 
-absl::StatusOr<int> PostgresRepository::ExpireCreateRequests(absl::Duration age, int batch,
+absl::StatusOr<int> PostgresRepository::ExpireCreateRequests(absl::Duration age,
+                                                             int batch,
                                                              absl::Time deadline) {
   absl::StatusOr<pqxx::result> rows =
       pool_->Execute("ExpireCreateRequests", deadline, kExpireCreateRequests,

@@ -21,7 +21,8 @@ namespace card::storage {
 class ConnectionPool;
 
 struct PostgresOptions {
-  std::string connection_string;  // From ConnectionString(). Never logged: it may carry a password.
+  std::string connection_string;  // From ConnectionString(). Never logged: it may carry a
+                                  // password.
   int pool_size = 16;
   // PostgreSQL's statement_timeout on every connection: a cap on any one statement.
   absl::Duration statement_timeout = absl::Seconds(10);
@@ -46,23 +47,24 @@ class PostgresRepository final : public model::CardRepository {
   absl::StatusOr<model::Card> SetDefaultCard(const std::string& user_id,
                                              const std::string& card_id,
                                              absl::Time deadline) override;
-  absl::StatusOr<model::Card> GetCard(const std::string& user_id, const std::string& card_id,
+  absl::StatusOr<model::Card> GetCard(const std::string& user_id,
+                                      const std::string& card_id,
                                       absl::Time deadline) override;
   absl::StatusOr<model::Card> GetDefaultCard(const std::string& user_id,
                                              absl::Time deadline) override;
   absl::StatusOr<model::Card> GetSharedCard(const std::string& slug,
                                             absl::Time deadline) override;
   absl::StatusOr<std::vector<model::Card>> ListCards(
-      const std::string& user_id, const std::optional<model::CardCursor>& after, int limit,
-      absl::Time deadline) override;
+      const std::string& user_id, const std::optional<model::CardCursor>& after,
+      int limit, absl::Time deadline) override;
 
   absl::StatusOr<model::PlatformLink> CreateLink(const model::NewPlatformLink& link,
                                                  absl::Time deadline) override;
   absl::Status DeleteLink(const std::string& user_id, const std::string& link_id,
                           absl::Time deadline) override;
   absl::StatusOr<std::vector<model::PlatformLink>> ListLinks(
-      const std::string& user_id, const std::optional<model::CardCursor>& after, int limit,
-      absl::Time deadline) override;
+      const std::string& user_id, const std::optional<model::CardCursor>& after,
+      int limit, absl::Time deadline) override;
 
   absl::StatusOr<int> ExpireCreateRequests(absl::Duration age, int batch,
                                            absl::Time deadline) override;

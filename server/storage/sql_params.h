@@ -17,7 +17,8 @@ namespace card::storage {
 // deadline, in whole milliseconds (0 would mean "forever" to PostgreSQL).
 inline absl::StatusOr<int> LockTimeoutMs(absl::Time deadline) {
   int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-  if (ms < 1) return absl::DeadlineExceededError("deadline passed before the database was reached");
+  if (ms < 1)
+    return absl::DeadlineExceededError("deadline passed before the database was reached");
   return static_cast<int>(std::min<int64_t>(ms, INT32_MAX));
 }
 

@@ -35,7 +35,8 @@ BENCHMARK(BM_ValidateFiftyLinkIds);
 
 void BM_SlugBase(benchmark::State& state) {
   for (auto _ : state) {
-    benchmark::DoNotOptimize(card::service::SlugBase("  Jane Doe, Staff Engineer @ Payments  "));
+    benchmark::DoNotOptimize(
+        card::service::SlugBase("  Jane Doe, Staff Engineer @ Payments  "));
   }
 }
 BENCHMARK(BM_SlugBase);

@@ -27,12 +27,14 @@ v1::ListCardsResponse Page(std::vector<std::string> ids, std::string next_token)
 struct FakeServer {
   Pages pages;
   int calls = 0;
-  grpc::Status operator()(const v1::ListCardsRequest& request, v1::ListCardsResponse* response) {
+  grpc::Status operator()(const v1::ListCardsRequest& request,
+                          v1::ListCardsResponse* response) {
     ++calls;
     EXPECT_EQ(request.user_id(), "alice");
     EXPECT_EQ(request.page_size(), 2);
     auto found = pages.find(request.page_token());
-    if (found == pages.end()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad token");
+    if (found == pages.end())
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad token");
     *response = found->second;
     return grpc::Status::OK;
   }
@@ -52,7 +54,8 @@ std::vector<std::string> Ids(const std::vector<v1::Card>& cards) {
 }
 
 TEST(ReadAllPages, CollectsEveryPageInOrderUntilTheTokenIsEmpty) {
-  FakeServer server{{{"", Page({"a", "b"}, "t1")}, {"t1", Page({"c", "d"}, "t2")},
+  FakeServer server{{{"", Page({"a", "b"}, "t1")},
+                     {"t1", Page({"c", "d"}, "t2")},
                      {"t2", Page({"e"}, "")}}};
   std::vector<v1::Card> cards;
   grpc::Status status = ReadAllPages(FirstPage(), std::ref(server),
@@ -82,11 +85,23 @@ TEST(ReadAllPages, RefusesAServerThatRepeatsAPageTokenInsteadOfLooping) {
 }
 
 TEST(StatusCodeName, NamesEveryGrpcCodeAsGrpcDoes) {
-  const std::vector<std::string> names = {
-      "OK",        "CANCELLED",           "UNKNOWN",  "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS",      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED",   "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-      "UNAVAILABLE", "DATA_LOSS",         "UNAUTHENTICATED"};
+  const std::vector<std::string> names = {"OK",
+                                          "CANCELLED",
+                                          "UNKNOWN",
+                                          "INVALID_ARGUMENT",
+                                          "DEADLINE_EXCEEDED",
+                                          "NOT_FOUND",
+                                          "ALREADY_EXISTS",
+                                          "PERMISSION_DENIED",
+                                          "RESOURCE_EXHAUSTED",
+                                          "FAILED_PRECONDITION",
+                                          "ABORTED",
+                                          "OUT_OF_RANGE",
+                                          "UNIMPLEMENTED",
+                                          "INTERNAL",
+                                          "UNAVAILABLE",
+                                          "DATA_LOSS",
+                                          "UNAUTHENTICATED"};
   for (int code = 0; code < static_cast<int>(names.size()); ++code) {
     EXPECT_EQ(StatusCodeName(static_cast<grpc::StatusCode>(code)), names[code]) << code;
   }

@@ -35,7 +35,8 @@ class ReportTest : public ::testing::Test {
     stats_.RecordAttemptRetried(OpKind::kCreate);
     stats_.RecordFinal(OpKind::kCreate, grpc::Status::OK, Workload::Outcome::kOk,
                        absl::Milliseconds(5));
-    stats_.RecordFinal(OpKind::kCreate, grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"),
+    stats_.RecordFinal(OpKind::kCreate,
+                       grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"),
                        Workload::Outcome::kIndeterminate, absl::Milliseconds(40));
     stats_.RecordFinal(OpKind::kDelete, grpc::Status(grpc::StatusCode::NOT_FOUND, "gone"),
                        Workload::Outcome::kExpected, absl::Milliseconds(3));
@@ -44,7 +45,8 @@ class ReportTest : public ::testing::Test {
 
     Check one_default;
     one_default.name = "exactly_one_default";
-    one_default.description = "each user with cards has exactly one default (none without)";
+    one_default.description =
+        "each user with cards has exactly one default (none without)";
     one_default.verdict = Verdict::kFalse;
     one_default.users = 3;
     one_default.violations = {"stress-test-1: 2 defaults among 2 cards"};
@@ -94,7 +96,8 @@ const Value* Find(const Struct& root, const std::string& path) {
     if (found == object->fields().end()) return nullptr;
     value = &found->second;
     if (first_element) {
-      if (!value->has_list_value() || value->list_value().values_size() == 0) return nullptr;
+      if (!value->has_list_value() || value->list_value().values_size() == 0)
+        return nullptr;
       value = &value->list_value().values(0);
     }
     object = value->has_struct_value() ? &value->struct_value() : nullptr;
@@ -122,29 +125,72 @@ TEST_F(ReportTest, JsonIsOneObjectOnOneLine) {
 // Every key of the hand-written report that card-stress/v1 promised (taken
 // from its output), "[0]" standing for the first element of a list.
 TEST_F(ReportTest, JsonKeepsEveryKeyOfTheHandWrittenV1Report) {
-  const std::vector<std::string> keys = {
-      "schema", "started_at", "elapsed_s", "exit_code", "thresholds_breached",
-      "config.scenario", "config.targets", "config.connections", "config.concurrency",
-      "config.requests", "config.duration_s", "config.rps", "config.timeout_s",
-      "config.max_retries", "config.users", "config.burst", "config.user_prefix", "config.seed",
-      "config.verify", "config.sql_verify", "config.max_error_rate",
-      "totals.operations", "totals.ok", "totals.expected_errors", "totals.failed",
-      "totals.indeterminate", "totals.retries", "totals.ops_per_second", "totals.error_rate",
-      "latency_ms.count", "latency_ms.min", "latency_ms.mean", "latency_ms.p50",
-      "latency_ms.p90", "latency_ms.p95", "latency_ms.p99", "latency_ms.p999", "latency_ms.max",
-      "histogram[0].le_ms", "histogram[0].count", "status_codes.OK",
-      "status_codes.UNAVAILABLE", "status_codes.NOT_FOUND",
-      "operations.create.count", "operations.create.ops_per_second", "operations.create.failed",
-      "operations.create.indeterminate", "operations.create.retries",
-      "operations.create.latency_ms.p99", "operations.create.error_latency_ms.max",
-      "operations.create.status_codes.UNAVAILABLE", "operations.delete.status_codes.NOT_FOUND",
-      "errors[0].message", "errors[0].count",
-      "client.user_cpu_s", "client.system_cpu_s", "client.ops_per_cpu_second",
-      "client.peak_rss_mb",
-      "verification.ran", "verification.verdict", "verification.checks[0].name",
-      "verification.checks[0].description", "verification.checks[0].verdict",
-      "verification.checks[0].users", "verification.checks[0].violation_count",
-      "verification.checks[0].violations"};
+  const std::vector<std::string> keys = {"schema",
+                                         "started_at",
+                                         "elapsed_s",
+                                         "exit_code",
+                                         "thresholds_breached",
+                                         "config.scenario",
+                                         "config.targets",
+                                         "config.connections",
+                                         "config.concurrency",
+                                         "config.requests",
+                                         "config.duration_s",
+                                         "config.rps",
+                                         "config.timeout_s",
+                                         "config.max_retries",
+                                         "config.users",
+                                         "config.burst",
+                                         "config.user_prefix",
+                                         "config.seed",
+                                         "config.verify",
+                                         "config.sql_verify",
+                                         "config.max_error_rate",
+                                         "totals.operations",
+                                         "totals.ok",
+                                         "totals.expected_errors",
+                                         "totals.failed",
+                                         "totals.indeterminate",
+                                         "totals.retries",
+                                         "totals.ops_per_second",
+                                         "totals.error_rate",
+                                         "latency_ms.count",
+                                         "latency_ms.min",
+                                         "latency_ms.mean",
+                                         "latency_ms.p50",
+                                         "latency_ms.p90",
+                                         "latency_ms.p95",
+                                         "latency_ms.p99",
+                                         "latency_ms.p999",
+                                         "latency_ms.max",
+                                         "histogram[0].le_ms",
+                                         "histogram[0].count",
+                                         "status_codes.OK",
+                                         "status_codes.UNAVAILABLE",
+                                         "status_codes.NOT_FOUND",
+                                         "operations.create.count",
+                                         "operations.create.ops_per_second",
+                                         "operations.create.failed",
+                                         "operations.create.indeterminate",
+                                         "operations.create.retries",
+                                         "operations.create.latency_ms.p99",
+                                         "operations.create.error_latency_ms.max",
+                                         "operations.create.status_codes.UNAVAILABLE",
+                                         "operations.delete.status_codes.NOT_FOUND",
+                                         "errors[0].message",
+                                         "errors[0].count",
+                                         "client.user_cpu_s",
+                                         "client.system_cpu_s",
+                                         "client.ops_per_cpu_second",
+                                         "client.peak_rss_mb",
+                                         "verification.ran",
+                                         "verification.verdict",
+                                         "verification.checks[0].name",
+                                         "verification.checks[0].description",
+                                         "verification.checks[0].verdict",
+                                         "verification.checks[0].users",
+                                         "verification.checks[0].violation_count",
+                                         "verification.checks[0].violations"};
   const Struct json = ParsedAsJson(BuildReport(result_));
   for (const std::string& key : keys) EXPECT_NE(Find(json, key), nullptr) << key;
   EXPECT_EQ(Find(json, "operations.list"), nullptr) << "only operations that ran";
@@ -153,13 +199,24 @@ TEST_F(ReportTest, JsonKeepsEveryKeyOfTheHandWrittenV1Report) {
 // Scripts add counts up (stress/h2load-health: failed + indeterminate); proto3
 // JSON would quote a 64-bit integer.
 TEST_F(ReportTest, CountsAreJsonNumbers) {
-  const std::vector<std::string> counts = {
-      "totals.operations", "totals.ok", "totals.expected_errors", "totals.failed",
-      "totals.indeterminate", "totals.retries", "latency_ms.count", "histogram[0].count",
-      "status_codes.OK", "operations.create.count", "operations.create.retries",
-      "operations.create.status_codes.UNAVAILABLE", "errors[0].count", "exit_code",
-      "config.requests", "config.connections", "verification.checks[0].users",
-      "verification.checks[0].violation_count"};
+  const std::vector<std::string> counts = {"totals.operations",
+                                           "totals.ok",
+                                           "totals.expected_errors",
+                                           "totals.failed",
+                                           "totals.indeterminate",
+                                           "totals.retries",
+                                           "latency_ms.count",
+                                           "histogram[0].count",
+                                           "status_codes.OK",
+                                           "operations.create.count",
+                                           "operations.create.retries",
+                                           "operations.create.status_codes.UNAVAILABLE",
+                                           "errors[0].count",
+                                           "exit_code",
+                                           "config.requests",
+                                           "config.connections",
+                                           "verification.checks[0].users",
+                                           "verification.checks[0].violation_count"};
   const Struct json = ParsedAsJson(BuildReport(result_));
   for (const std::string& key : counts) {
     const Value* value = Find(json, key);
@@ -215,14 +272,17 @@ TEST(TextReport, RendersEachCheckWithItsVerdictAndViolationsFromTheMessage) {
   report.set_exit_code(kExitViolation);
 
   std::string text = TextReport(report);
-  EXPECT_NE(text.find("\nVerification:\n"
-                      "  exactly_one_default          FAIL    100 users  — one default each\n"
-                      "      u-1: 2 defaults among 20 cards\n"
-                      "      ... 7 in all\n"
-                      "  default_exists               unknown 99 users  — GetDefaultCard agrees\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "\nVerification:\n"
+          "  exactly_one_default          FAIL    100 users  — one default each\n"
+          "      u-1: 2 defaults among 20 cards\n"
+          "      ... 7 in all\n"
+          "  default_exists               unknown 99 users  — GetDefaultCard agrees\n"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("\nVerdict: FAIL: invariant violated (exit 1)\n"), std::string::npos)
+  EXPECT_NE(text.find("\nVerdict: FAIL: invariant violated (exit 1)\n"),
+            std::string::npos)
       << text;
 }
 
@@ -235,21 +295,25 @@ TEST(TextReport, SaysWhenVerificationDidNotRun) {
 
 TEST_F(ReportTest, TextShowsTheRunsFiguresInTheUsualLayout) {
   std::string text = TextReport(BuildReport(result_));
-  EXPECT_NE(text.find("Summary:\n  Scenario:      mixed (seed 42, users stress-test-*)\n"
-                      "  Targets:       127.0.0.1:50051,127.0.0.1:50052  (8 connections each, "
-                      "concurrency 64)\n"
-                      "  Operations:    4  (ok 2, expected errors 1, failed 0, indeterminate 1; "
-                      "1 retries)\n"
-                      "  Duration:      2.000 s\n  Throughput:    2.0 ops/s\n"
-                      "  Error rate:    25.0000% (max 0.0000%)\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "Summary:\n  Scenario:      mixed (seed 42, users stress-test-*)\n"
+          "  Targets:       127.0.0.1:50051,127.0.0.1:50052  (8 connections each, "
+          "concurrency 64)\n"
+          "  Operations:    4  (ok 2, expected errors 1, failed 0, indeterminate 1; "
+          "1 retries)\n"
+          "  Duration:      2.000 s\n  Throughput:    2.0 ops/s\n"
+          "  Error rate:    25.0000% (max 0.0000%)\n"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("\nStatus codes:\n  OK                   2\n  NOT_FOUND            1\n"
-                      "  UNAVAILABLE          1\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("\nStatus codes:\n  OK                   2\n  NOT_FOUND            1\n"
+                "  UNAVAILABLE          1\n"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("\nErrors:\n  [1] create: 14 down\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("  create               2 ops       1.0/s"), std::string::npos) << text;
+  EXPECT_NE(text.find("  create               2 ops       1.0/s"), std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -9,7 +9,8 @@ std::vector<CreateOutcome> CreateAllAtOnce(
     const std::vector<devcard::card::v1::CreateCardRequest>& requests) {
   std::vector<std::unique_ptr<devcard::card::v1::CardService::Stub>> stubs;
   for (const auto& channel : channels) {
-    channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    channel->WaitForConnected(std::chrono::system_clock::now() +
+                              std::chrono::seconds(10));
     stubs.push_back(devcard::card::v1::CardService::NewStub(channel));
   }
   std::vector<CreateOutcome> outcomes(requests.size());

@@ -15,10 +15,13 @@ namespace {
 
 PostgresEnvironment* g_environment = nullptr;
 
-std::string ThrowawayScript() { return absl::StrCat(CARD_SOURCE_DIR, "/scripts/throwaway-pg.sh"); }
+std::string ThrowawayScript() {
+  return absl::StrCat(CARD_SOURCE_DIR, "/scripts/throwaway-pg.sh");
+}
 
 std::string WithDatabase(const std::string& url, const std::string& database) {
-  return absl::StrCat(url, url.find('?') == std::string::npos ? "?" : "&", "dbname=", database);
+  return absl::StrCat(url, url.find('?') == std::string::npos ? "?" : "&",
+                      "dbname=", database);
 }
 
 }  // namespace
@@ -32,7 +35,8 @@ std::string RunCommand(const std::string& command) {
   }
   std::array<char, 4096> buffer;
   size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    output.append(buffer.data(), n);
   int rc = pclose(pipe);
   if (rc != 0) ADD_FAILURE() << "command failed (" << rc << "): " << command;
   return std::string(absl::StripAsciiWhitespace(output));
@@ -42,7 +46,8 @@ PostgresEnvironment& PostgresEnvironment::Get() { return *g_environment; }
 
 void PostgresEnvironment::SetUp() {
   g_environment = this;
-  if (const char* url = std::getenv("CARD_TEST_DATABASE_URL"); url != nullptr && *url != '\0') {
+  if (const char* url = std::getenv("CARD_TEST_DATABASE_URL");
+      url != nullptr && *url != '\0') {
     admin_url_ = url;
     return;
   }
@@ -50,7 +55,8 @@ void PostgresEnvironment::SetUp() {
   cluster_dir_ = mkdtemp(dir_template);
   // The socket's name carries the port; any number works as nothing listens on TCP.
   port_ = std::to_string(20000 + getpid() % 20000);
-  admin_url_ = RunCommand(absl::StrCat(ThrowawayScript(), " start ", cluster_dir_, " ", port_));
+  admin_url_ =
+      RunCommand(absl::StrCat(ThrowawayScript(), " start ", cluster_dir_, " ", port_));
   ASSERT_FALSE(admin_url_.empty()) << "could not start a throwaway PostgreSQL";
 }
 

@@ -21,7 +21,8 @@ void CardServerTest::SetUp() {
   options.db_pool_size = 8;
   options.health_check_interval = absl::Milliseconds(200);
   Configure(options);
-  absl::StatusOr<std::unique_ptr<app::CardServer>> server = app::CardServer::Start(options);
+  absl::StatusOr<std::unique_ptr<app::CardServer>> server =
+      app::CardServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);
   stub_ = v1::CardService::NewStub(NewChannel(0));
@@ -41,7 +42,9 @@ void CardServerTest::TearDown() {
   sql_.reset();
 }
 
-std::string CardServerTest::target() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+std::string CardServerTest::target() const {
+  return absl::StrCat("127.0.0.1:", server_->port());
+}
 
 std::shared_ptr<grpc::Channel> CardServerTest::NewChannel(int index) const {
   grpc::ChannelArguments args;

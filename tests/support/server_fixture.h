@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,6 @@
 #include "devcard/card/v1/card_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include <pqxx/pqxx>
 
 namespace card::testing {
 
@@ -31,7 +31,8 @@ class CardServerTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> NewChannel(int index) const;
 
   // A context with a deadline (default 10 s).
-  static std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(10));
+  static std::unique_ptr<grpc::ClientContext> Context(
+      absl::Duration timeout = absl::Seconds(10));
 
   // Convenience wrappers through the stub.
   grpc::Status Create(const std::string& user_id, const std::string& title, v1::Card* out,

@@ -50,7 +50,8 @@ class CardServiceTest : public ::testing::Test {
   }
 
   // Expects INVALID_ARGUMENT naming `field`, and that the repository was not asked.
-  void ExpectRefused(const absl::Status& status, const std::string& field, int calls_before) {
+  void ExpectRefused(const absl::Status& status, const std::string& field,
+                     int calls_before) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
     EXPECT_EQ(ErrorField(status).value_or(""), field) << status;
     EXPECT_EQ(repository_.calls, calls_before) << "invalid input reached the repository";
@@ -90,9 +91,10 @@ TEST_F(CardServiceTest, UpdateMaskCanClearAndSetFieldsToTheirZeroValues) {
 TEST_F(CardServiceTest, UpdateMaskMistakesAreRefusedBeforeAnythingIsWritten) {
   model::Card card = Create("Title");
   int calls = repository_.calls;
-  ExpectRefused(service_.UpdateCard(Patch(card, {}), Deadline()).status(), "update_mask", calls);
-  ExpectRefused(service_.UpdateCard(Patch(card, {"colour"}), Deadline()).status(), "update_mask",
+  ExpectRefused(service_.UpdateCard(Patch(card, {}), Deadline()).status(), "update_mask",
                 calls);
+  ExpectRefused(service_.UpdateCard(Patch(card, {"colour"}), Deadline()).status(),
+                "update_mask", calls);
   model::CardPatch repeated = Patch(card, {"title", "title"});
   repeated.title = "T";
   ExpectRefused(service_.UpdateCard(repeated, Deadline()).status(), "update_mask", calls);
@@ -101,9 +103,11 @@ TEST_F(CardServiceTest, UpdateMaskMistakesAreRefusedBeforeAnythingIsWritten) {
   model::CardPatch links_without_path = Patch(card, {"title"});
   links_without_path.title = "T";
   links_without_path.link_ids = {"123e4567-e89b-12d3-a456-426614174000"};
-  ExpectRefused(service_.UpdateCard(links_without_path, Deadline()).status(), "link_ids", calls);
+  ExpectRefused(service_.UpdateCard(links_without_path, Deadline()).status(), "link_ids",
+                calls);
   model::CardPatch empty_title = Patch(card, {"title"});
-  ExpectRefused(service_.UpdateCard(empty_title, Deadline()).status(), "card.title", calls);
+  ExpectRefused(service_.UpdateCard(empty_title, Deadline()).status(), "card.title",
+                calls);
   model::CardPatch unspecified_visibility = Patch(card, {"visibility"});
   ExpectRefused(service_.UpdateCard(unspecified_visibility, Deadline()).status(),
                 "card.visibility", calls);
@@ -121,7 +125,8 @@ TEST_F(CardServiceTest, EtagOfACardIsTheVersionTheRepositoryChecks) {
 
   // The same etag again is stale now.
   patch.title = "Third";
-  EXPECT_EQ(service_.UpdateCard(patch, Deadline()).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(service_.UpdateCard(patch, Deadline()).status().code(),
+            absl::StatusCode::kAborted);
 
   // No etag: no check.
   patch.etag = "";
@@ -149,7 +154,8 @@ TEST_F(CardServiceTest, PagesCoverEveryCardOnceInCreationOrder) {
   std::vector<size_t> page_sizes;
   std::string token;
   do {
-    absl::StatusOr<model::CardPage> page = service_.ListCards(kUser, 2, token, Deadline());
+    absl::StatusOr<model::CardPage> page =
+        service_.ListCards(kUser, 2, token, Deadline());
     ASSERT_TRUE(page.ok()) << page.status();
     page_sizes.push_back(page->cards.size());
     for (const model::Card& card : page->cards) listed.push_back(card.id);
@@ -177,7 +183,8 @@ TEST_F(CardServiceTest, PageSizeDefaultsAndIsCapped) {
   ASSERT_TRUE(service_.ListCards(kUser, 100000, "", Deadline()).ok());
   EXPECT_EQ(repository_.last_limit, kMaxPageSize + 1);
   int calls = repository_.calls;
-  ExpectRefused(service_.ListCards(kUser, -1, "", Deadline()).status(), "page_size", calls);
+  ExpectRefused(service_.ListCards(kUser, -1, "", Deadline()).status(), "page_size",
+                calls);
 }
 
 TEST_F(CardServiceTest, PageTokensOnlyWorkForTheListTheyCameFrom) {
@@ -191,8 +198,8 @@ TEST_F(CardServiceTest, PageTokensOnlyWorkForTheListTheyCameFrom) {
   ExpectRefused(
       service_.ListPlatformLinks(kUser, 1, page->next_page_token, Deadline()).status(),
       "page_token", calls);
-  ExpectRefused(service_.ListCards(kUser, 1, "not-a-token", Deadline()).status(), "page_token",
-                calls);
+  ExpectRefused(service_.ListCards(kUser, 1, "not-a-token", Deadline()).status(),
+                "page_token", calls);
 }
 
 TEST_F(CardServiceTest, LinksPageLikeCards) {
@@ -204,7 +211,8 @@ TEST_F(CardServiceTest, LinksPageLikeCards) {
     link.url = "https://github.com/alice";
     ASSERT_TRUE(service_.CreatePlatformLink(link, Deadline()).ok());
   }
-  absl::StatusOr<model::LinkPage> first = service_.ListPlatformLinks(kUser, 2, "", Deadline());
+  absl::StatusOr<model::LinkPage> first =
+      service_.ListPlatformLinks(kUser, 2, "", Deadline());
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->links.size(), 2u);
   absl::StatusOr<model::LinkPage> rest =

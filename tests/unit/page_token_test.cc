@@ -1,9 +1,10 @@
 #include "service/page_token.h"
 
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include <vector>
 #include "common/status.h"
 #include "gtest/gtest.h"
 

@@ -9,7 +9,8 @@ namespace card::rpc {
 namespace {
 
 TEST(ToGrpcStatus, KeepsCodeAndMessage) {
-  grpc::Status status = ToGrpcStatus(absl::UnavailableError("database unavailable; retry"));
+  grpc::Status status =
+      ToGrpcStatus(absl::UnavailableError("database unavailable; retry"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(status.error_message(), "database unavailable; retry");
   EXPECT_TRUE(status.error_details().empty());

@@ -9,7 +9,9 @@
 namespace card::service {
 namespace {
 
-std::string FieldOf(const absl::Status& status) { return ErrorField(status).value_or(""); }
+std::string FieldOf(const absl::Status& status) {
+  return ErrorField(status).value_or("");
+}
 
 TEST(ValidateUserId, AcceptsPrintableAsciiUpTo128Bytes) {
   EXPECT_TRUE(ValidateUserId("u").ok());
@@ -38,12 +40,12 @@ TEST(IsUuid, AcceptsCanonicalFormOnly) {
 TEST(Utf8Length, CountsCodePointsAndRejectsMalformed) {
   EXPECT_EQ(Utf8Length(""), 0);
   EXPECT_EQ(Utf8Length("abc"), 3);
-  EXPECT_EQ(Utf8Length("caf\xc3\xa9"), 4);         // é
-  EXPECT_EQ(Utf8Length("\xe2\x82\xac"), 1);        // €
-  EXPECT_EQ(Utf8Length("\xf0\x9f\x98\x80"), 1);    // emoji
-  EXPECT_EQ(Utf8Length("\xc3"), -1);               // truncated
-  EXPECT_EQ(Utf8Length("\xc0\xaf"), -1);           // overlong
-  EXPECT_EQ(Utf8Length("\xed\xa0\x80"), -1);       // surrogate
+  EXPECT_EQ(Utf8Length("caf\xc3\xa9"), 4);       // é
+  EXPECT_EQ(Utf8Length("\xe2\x82\xac"), 1);      // €
+  EXPECT_EQ(Utf8Length("\xf0\x9f\x98\x80"), 1);  // emoji
+  EXPECT_EQ(Utf8Length("\xc3"), -1);             // truncated
+  EXPECT_EQ(Utf8Length("\xc0\xaf"), -1);         // overlong
+  EXPECT_EQ(Utf8Length("\xed\xa0\x80"), -1);     // surrogate
   EXPECT_EQ(Utf8Length("\xff"), -1);
 }
 
@@ -67,7 +69,8 @@ TEST(ValidateLinkIds, NamesTheOffendingElement) {
   EXPECT_TRUE(ValidateLinkIds({a, b}).ok());
   EXPECT_EQ(FieldOf(ValidateLinkIds({a, "nope"})), "link_ids[1]");
   EXPECT_EQ(FieldOf(ValidateLinkIds({a, b, a})), "link_ids[2]");
-  EXPECT_EQ(FieldOf(ValidateLinkIds({a, "123E4567-E89B-12D3-A456-426614174000"})), "link_ids[1]");
+  EXPECT_EQ(FieldOf(ValidateLinkIds({a, "123E4567-E89B-12D3-A456-426614174000"})),
+            "link_ids[1]");
   std::vector<std::string> too_many;
   for (int i = 0; i < 51; ++i) {
     char id[37];
