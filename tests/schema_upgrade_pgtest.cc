@@ -164,5 +164,32 @@ TEST(SchemaUpgrade, AChangedDefinitionIsReappliedAtTheNextStartAndOnlyThen) {
             std::string::npos);
 }
 
+TEST(SchemaUpgrade, AnOlderBinaryLeavesANewerDatabasesDefinitionsAlone) {
+  std::string url = PostgresEnvironment::Get().CreateDatabase();
+  StartAndStop(url);
+  pqxx::connection sql(url);
+  // As after a newer release: a migration this binary does not know, and a
+  // card_lock_user of its own (here: one that still takes the lock).
+  {
+    pqxx::work txn(sql);
+    txn.exec(R"sql(
+      INSERT INTO card_schema_migrations (version, name) VALUES (9999, '9999_future');
+      CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
+      RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_advisory_xact_lock(hashtextextended(p_user_id, 0)); END $$;
+      UPDATE card_schema_definitions SET definition = 'from a newer release'
+      WHERE name = '10_card_lock_user')sql");
+    txn.commit();
+  }
+  StartAndStop(url);
+  EXPECT_EQ(One(sql,
+                "SELECT definition FROM card_schema_definitions "
+                "WHERE name = '10_card_lock_user'"),
+            "from a newer release");
+  EXPECT_EQ(One(sql, "SELECT prosrc FROM pg_proc WHERE proname = 'card_lock_user'")
+                .find("set_config"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace card::testing

@@ -103,11 +103,12 @@ absl::Status ValidateText(absl::string_view text, absl::string_view field, size_
 
 absl::Status ValidateVisibility(model::Visibility visibility, absl::string_view field,
                                 bool allow_unspecified) {
-  if (visibility < model::Visibility::kUnspecified ||
-      visibility > model::Visibility::kPrivate) {
-    return InvalidField(field, "unknown value");
+  const bool known = visibility >= model::Visibility::kUnspecified &&
+                     visibility <= model::Visibility::kPrivate;
+  if (allow_unspecified) {
+    return known ? absl::OkStatus() : InvalidField(field, "unknown value");
   }
-  if (visibility == model::Visibility::kUnspecified && !allow_unspecified) {
+  if (!known || visibility == model::Visibility::kUnspecified) {
     return InvalidField(field, "must be PUBLIC, UNLISTED or PRIVATE");
   }
   return absl::OkStatus();

@@ -38,12 +38,13 @@ constexpr char kForgetDefinitions[] = "DELETE FROM card_schema_definitions";
 constexpr char kRecordDefinition[] =
     "INSERT INTO card_schema_definitions (name, definition) VALUES ($1, $2)";
 
+int CurrentVersion(pqxx::connection& conn) {
+  pqxx::read_transaction read(conn);
+  return read.exec1(kCurrentVersion)[0].as<int>();
+}
+
 int ApplyPendingMigrations(pqxx::connection& conn) {
-  int current = 0;
-  {
-    pqxx::read_transaction read(conn);
-    current = read.exec1(kCurrentVersion)[0].as<int>();
-  }
+  int current = CurrentVersion(conn);
   int count = 0;
   for (const Migration& migration : Migrations()) {
     if (migration.version <= current) continue;
@@ -101,7 +102,16 @@ absl::Status ApplyMigrations(const std::string& connection_string,
       session.exec0(kCreateDefinitionTable);
     }
     done.migrations_applied = ApplyPendingMigrations(conn);
-    if (!DefinitionsUpToDate(conn)) {
+    // A replica of an older release restarting during a rollout must not put
+    // its definitions back over the newer release's: it recognises a newer
+    // database by a migration it does not know.
+    const int newest_known = Migrations().empty() ? 0 : Migrations().back().version;
+    const int database_version = CurrentVersion(conn);
+    if (database_version > newest_known) {
+      log::Warning(absl::StrCat("database schema version ", database_version,
+                                " is newer than this binary's ", newest_known,
+                                "; leaving its function and view definitions alone"));
+    } else if (!DefinitionsUpToDate(conn)) {
       ApplyDefinitions(conn);
       done.definitions_applied = true;
     }

@@ -9,7 +9,8 @@
 //    CREATE OR REPLACE. Whenever any file differs from what the database last
 //    applied, all of them are applied again, in file-name order (dependency
 //    order), in one transaction. So changing card_create is an edit of one
-//    file, reviewed as a diff of that file.
+//    file, reviewed as a diff of that file. A binary older than the database
+//    (the database has a migration it does not know) leaves them alone.
 #pragma once
 
 #include <string>

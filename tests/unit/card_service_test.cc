@@ -273,8 +273,6 @@ TEST_F(CardServiceTest, CreateDefaultsVisibilityAndDerivesTheSlugFromTheTitle) {
   model::Card card = Create("Hello, World!");
   EXPECT_EQ(card.visibility, model::Visibility::kPublic);
   EXPECT_EQ(card.slug, "hello-world-fake");
-  EXPECT_TRUE(card.is_default);
-  EXPECT_FALSE(Create("Second").is_default);
 }
 
 }  // namespace
