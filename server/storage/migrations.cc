@@ -43,8 +43,8 @@ int CurrentVersion(pqxx::connection& conn) {
   return read.exec1(kCurrentVersion)[0].as<int>();
 }
 
-int ApplyPendingMigrations(pqxx::connection& conn) {
-  int current = CurrentVersion(conn);
+// Applies the migrations newer than `current`, the database's version.
+int ApplyPendingMigrations(pqxx::connection& conn, int current) {
   int count = 0;
   for (const Migration& migration : Migrations()) {
     if (migration.version <= current) continue;
@@ -101,12 +101,12 @@ absl::Status ApplyMigrations(const std::string& connection_string,
       session.exec0(kCreateVersionTable);
       session.exec0(kCreateDefinitionTable);
     }
-    done.migrations_applied = ApplyPendingMigrations(conn);
     // A replica of an older release restarting during a rollout must not put
     // its definitions back over the newer release's: it recognises a newer
-    // database by a migration it does not know.
+    // database by a migration it does not know (and then has none to apply).
     const int newest_known = Migrations().empty() ? 0 : Migrations().back().version;
     const int database_version = CurrentVersion(conn);
+    done.migrations_applied = ApplyPendingMigrations(conn, database_version);
     if (database_version > newest_known) {
       log::Warning(absl::StrCat("database schema version ", database_version,
                                 " is newer than this binary's ", newest_known,

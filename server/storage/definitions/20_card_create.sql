@@ -53,7 +53,7 @@ BEGIN
     EXIT WHEN FOUND;
   END LOOP;
 
-  PERFORM card_replace_links(p_user_id, v_card_id, p_link_ids);
+  PERFORM card_add_links(p_user_id, v_card_id, p_link_ids);
 
   IF p_request_id <> '' THEN
     INSERT INTO create_requests (user_id, request_id, card_id, fingerprint)

@@ -14,7 +14,8 @@ BEGIN
   PERFORM card_lock_user(p_user_id, p_lock_timeout_ms);
   PERFORM card_owned(p_user_id, p_card_id, 'card.id', p_expected_version, 'card.etag');
   IF p_set_links THEN
-    PERFORM card_replace_links(p_user_id, p_card_id, p_link_ids);
+    DELETE FROM card_links WHERE card_id = p_card_id;
+    PERFORM card_add_links(p_user_id, p_card_id, p_link_ids);
   END IF;
   UPDATE cards SET
     title       = CASE WHEN p_set_title THEN p_title ELSE title END,
