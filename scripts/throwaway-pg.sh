@@ -5,6 +5,8 @@
 #   throwaway-pg.sh start DIR [PORT]   initdb (first time) and start; prints the URL
 #   throwaway-pg.sh stop DIR           stop and delete DIR
 #   throwaway-pg.sh crash DIR          stop abruptly, keep DIR (start brings it back)
+#   throwaway-pg.sh freeze|thaw DIR    SIGSTOP / SIGCONT the postmaster and its
+#                                      children: a server that stops answering
 #
 # initdb refuses to run as root, so as root the cluster belongs to `postgres`.
 # fsync is off (data survives a killed PostgreSQL, not a killed machine): test
@@ -13,7 +15,7 @@
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-cmd=${1:?usage: throwaway-pg.sh start|stop|crash DIR [PORT]}
+cmd=${1:?usage: throwaway-pg.sh start|stop|crash|freeze|thaw DIR [PORT]}
 dir=${2:?usage: throwaway-pg.sh start|stop|crash DIR [PORT]}
 port=${3:-5432}
 
@@ -45,8 +47,13 @@ case "$cmd" in
   crash)
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
     ;;
+  freeze | thaw)
+    signal=$([ "$cmd" = freeze ] && echo STOP || echo CONT)
+    postmaster=$(head -1 "$dir/data/postmaster.pid")
+    kill -"$signal" "$postmaster" $(pgrep -P "$postmaster" || true)
+    ;;
   *)
-    echo "usage: throwaway-pg.sh start|stop|crash DIR [PORT]" >&2
+    echo "usage: throwaway-pg.sh start|stop|crash|freeze|thaw DIR [PORT]" >&2
     exit 2
     ;;
 esac

@@ -23,8 +23,25 @@ ABSL_FLAG(int, db_pool_size, 16,
           "Database connections (and worker threads). Keep replicas x this below "
           "PostgreSQL's max_connections.");
 ABSL_FLAG(int, max_queued_requests, 50000,
-          "Requests waiting for a database connection beyond this are refused with "
-          "RESOURCE_EXHAUSTED.");
+          "Requests waiting in the per-user queues, all users together; more are "
+          "refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_queued_per_user, 1000,
+          "Requests for one user waiting behind the one being served; more are "
+          "refused with RESOURCE_EXHAUSTED. A user's requests run one at a time per "
+          "replica, so one user can never take more than one worker.");
+ABSL_FLAG(int64_t, max_queued_bytes, int64_t{64} << 20,
+          "Total size of the requests waiting in the per-user queues; more are refused "
+          "with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, transport_memory_limit, int64_t{128} << 20,
+          "Memory gRPC may use for connections and messages in flight (its "
+          "ResourceQuota); under pressure it stops reading from clients.");
+ABSL_FLAG(int, max_concurrent_streams, 2000,
+          "Calls in flight on one HTTP/2 connection; a client's further calls wait. Keep "
+          "it above --max_queued_per_user: a gateway multiplexing many users over one "
+          "connection must not have it filled by one blocked user.");
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
+          "Connections without calls for this long are closed (clients reconnect when "
+          "they need to).");
 ABSL_FLAG(absl::Duration, statement_timeout, absl::Seconds(10),
           "PostgreSQL statement_timeout on every pooled connection.");
 ABSL_FLAG(absl::Duration, max_request_time, absl::Seconds(10),
@@ -99,6 +116,11 @@ int main(int argc, char** argv) {
   options.database_url = DatabaseUrl();
   options.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
   options.max_queued_requests = absl::GetFlag(FLAGS_max_queued_requests);
+  options.max_queued_per_user = absl::GetFlag(FLAGS_max_queued_per_user);
+  options.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
+  options.transport_memory_limit = absl::GetFlag(FLAGS_transport_memory_limit);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
   options.statement_timeout = absl::GetFlag(FLAGS_statement_timeout);
   options.max_request_time = absl::GetFlag(FLAGS_max_request_time);
   options.startup_timeout = absl::GetFlag(FLAGS_startup_timeout);

@@ -7,13 +7,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "app/health_monitor.h"
-#include "common/executor.h"
+#include "common/cancellation.h"
 #include "common/log.h"
+#include "common/per_user_scheduler.h"
 #include "common/periodic_task.h"
+#include "grpc/support/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "rpc/card_service_impl.h"
+#include "rpc/request_parsing.h"
 #include "service/card_service.h"
 #include "storage/database_url.h"
 #include "storage/migrations.h"
@@ -25,13 +29,17 @@ namespace card::app {
 struct CardServer::Parts {
   std::unique_ptr<storage::PostgresRepository> repository;
   std::unique_ptr<service::CardService> service;
-  std::unique_ptr<Executor> executor;
+  std::unique_ptr<PerUserScheduler> scheduler;
   std::unique_ptr<rpc::CardServiceImpl> rpc;
   // The health probe's own connection: never queued behind RPC traffic.
   std::unique_ptr<storage::PostgresRepository> probe;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<HealthMonitor> health;
   std::unique_ptr<PeriodicTask> request_id_sweeper;
+  // Cancelled at shutdown, so that a probe or a sweep stuck on a frozen
+  // database does not hold shutdown up until its deadline.
+  Cancellation health_cancellation;
+  Cancellation sweeper_cancellation;
   int port = 0;
   bool shut_down = false;
 };
@@ -84,6 +92,51 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// The largest valid request: an UpdateCardRequest echoing a whole Card with
+// 50 links of maximum size (~142 KB). Anything bigger is refused by the
+// transport before it is read into memory.
+constexpr int kMaxRequestBytes = 256 << 10;
+// Clients may ping an idle connection this often; more often, and after two
+// strikes the connection is closed (gRPC's keepalive enforcement).
+constexpr int kMinClientPingIntervalMs = 10'000;
+// A probe query not answered in this long means the database is not serving:
+// with a 1 s probe interval, health turns NOT_SERVING within about 3 s of the
+// database freezing (the probe's statement is interrupted 0.5 s after this).
+constexpr absl::Duration kProbeTimeout = absl::Seconds(1);
+
+// gRPC core's own log lines (a client can provoke them at will) go through
+// the server's logger, rate limited.
+void LogFromGrpc(gpr_log_func_args* args) {
+  static log::RateLimited limited(/*burst=*/10, absl::Seconds(60));
+  if (args->severity == GPR_LOG_SEVERITY_DEBUG) return;
+  limited.Warning(absl::StrCat("grpc: ", args->message));
+}
+
+void SetTransportLimits(const ServerOptions& options, grpc::ServerBuilder* builder) {
+  grpc::ResourceQuota quota("card-server");
+  quota.Resize(options.transport_memory_limit);
+  builder->SetResourceQuota(quota);
+  builder->SetMaxReceiveMessageSize(kMaxRequestBytes);
+  builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a taken port is an error
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                              options.max_concurrent_streams);
+  builder->AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_idle)));
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                              kMinClientPingIntervalMs);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  if (options.max_connection_age > absl::ZeroDuration()) {
+    builder->AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
+    // Calls in flight on an aged connection get this long to finish.
+    builder->AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.max_request_time)));
+  }
+}
+
 void ExpireRequestIds(service::CardService* service) {
   absl::StatusOr<int> expired = service->ExpireRequestIds();
   if (!expired.ok()) {
@@ -102,6 +155,10 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   if (!connection_string.ok()) return connection_string.status();
   if (options.db_pool_size < 1)
     return absl::InvalidArgumentError("--db_pool_size must be >= 1");
+  if (options.max_queued_per_user < 1 || options.max_concurrent_streams < 1) {
+    return absl::InvalidArgumentError(
+        "--max_queued_per_user and --max_concurrent_streams must be >= 1");
+  }
   if (options.request_id_retention < service::kMinRequestIdRetention) {
     return absl::InvalidArgumentError(
         absl::StrCat("--request_id_retention must be at least ",
@@ -127,40 +184,47 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   service_options.request_id_retention = options.request_id_retention;
   parts->service =
       std::make_unique<service::CardService>(parts->repository.get(), service_options);
-  parts->executor =
-      std::make_unique<Executor>(options.db_pool_size, options.max_queued_requests);
-  parts->rpc =
-      std::make_unique<rpc::CardServiceImpl>(parts->service.get(), parts->executor.get());
+  SchedulerLimits limits;
+  limits.workers = options.db_pool_size;  // so a worker never waits for a connection
+  limits.max_queued = options.max_queued_requests;
+  limits.max_queued_per_user = options.max_queued_per_user;
+  limits.max_queued_bytes = options.max_queued_bytes;
+  limits.one_queue_per_request = !options.per_user_queues;
+  parts->scheduler = std::make_unique<PerUserScheduler>(limits);
+  parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
+                                                      parts->scheduler.get());
   database.pool_size = 1;
   database.application_name = "card-server-health";
   parts->probe = std::make_unique<storage::PostgresRepository>(database);
 
+  rpc::RouteProtobufLogs();
+  gpr_set_log_function(&LogFromGrpc);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, *credentials, &parts->port);
-  if (options.max_connection_age > absl::ZeroDuration()) {
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_AGE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
-    // Calls in flight on an aged connection get this long to finish.
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options.max_request_time)));
-  }
+  SetTransportLimits(options, &builder);
   builder.RegisterService(parts->rpc.get());
   parts->server = builder.BuildAndStart();
   if (parts->server == nullptr || parts->port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
   storage::PostgresRepository* probe = parts->probe.get();
+  Cancellation* health_cancellation = &parts->health_cancellation;
   parts->health = std::make_unique<HealthMonitor>(
       parts->server->GetHealthCheckService(),
-      [probe] { return probe->Ping(absl::Now() + absl::Seconds(2)); },
+      [probe, health_cancellation] {
+        ScopedCallCancellation scope(health_cancellation);
+        return probe->Ping(absl::Now() + kProbeTimeout);
+      },
       options.health_check_interval);
   service::CardService* service = parts->service.get();
+  Cancellation* sweeper_cancellation = &parts->sweeper_cancellation;
   parts->request_id_sweeper = std::make_unique<PeriodicTask>(
-      options.request_id_sweep_interval, [service] { ExpireRequestIds(service); });
+      options.request_id_sweep_interval, [service, sweeper_cancellation] {
+        ScopedCallCancellation scope(sweeper_cancellation);
+        ExpireRequestIds(service);
+      });
   return std::unique_ptr<CardServer>(new CardServer(std::move(parts)));
 }
 
@@ -173,12 +237,18 @@ int CardServer::port() const { return parts_->port; }
 void CardServer::Shutdown(absl::Duration grace) {
   if (parts_->shut_down) return;
   parts_->shut_down = true;
-  parts_->health->Stop();
-  // Load balancers and probes see NOT_SERVING from here on.
+  absl::Time drained_by = absl::Now() + grace;
+  // Load balancers and probes see NOT_SERVING from here on; the monitor's
+  // later results are ignored.
   parts_->server->GetHealthCheckService()->Shutdown();
-  parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  parts_->health_cancellation.Cancel();
+  parts_->sweeper_cancellation.Cancel();
+  parts_->health->Stop();
   parts_->request_id_sweeper->Stop();
-  parts_->executor->Stop();
+  // In-flight calls get until `drained_by`; then gRPC cancels them, which
+  // cancels their statements (and their sockets, if the database is frozen).
+  parts_->server->Shutdown(absl::ToChronoTime(drained_by));
+  parts_->scheduler->Stop();
   parts_->server->Wait();
 }
 

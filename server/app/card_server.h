@@ -14,8 +14,19 @@ namespace card::app {
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // Port 0 picks a free one.
   std::string database_url;                // Never logged.
-  int db_pool_size = 16;
+  int db_pool_size = 16;                   // Also the number of worker threads.
+  // Bounds on requests waiting in the per-user queues (RESOURCE_EXHAUSTED past them).
   size_t max_queued_requests = 50000;
+  size_t max_queued_per_user = 1000;
+  size_t max_queued_bytes = 64 << 20;
+  // Tests only: false gives every request a queue of its own (the old single
+  // FIFO), to show that the isolation test catches the difference.
+  bool per_user_queues = true;
+  // Transport bounds: memory gRPC may use for connections and messages in
+  // flight, streams per connection, and how long an idle connection is kept.
+  size_t transport_memory_limit = 128 << 20;
+  int max_concurrent_streams = 2000;
+  absl::Duration max_connection_idle = absl::Minutes(5);
   absl::Duration statement_timeout = absl::Seconds(10);
   absl::Duration max_request_time = absl::Seconds(10);
   absl::Duration health_check_interval = absl::Seconds(1);

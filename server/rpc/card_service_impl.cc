@@ -1,162 +1,176 @@
 #include "rpc/card_service_impl.h"
 
-#include <exception>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "common/log.h"
 #include "rpc/proto_convert.h"
-#include "rpc/status_mapping.h"
+#include "rpc/unary_call.h"
+#include "service/validation.h"
 
 namespace card::rpc {
 
 namespace v1 = devcard::card::v1;
+using google::protobuf::Empty;
 
-grpc::ServerUnaryReactor* CardServiceImpl::Dispatch(
-    grpc::CallbackServerContext* context,
-    std::function<absl::Status(absl::Time deadline)> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+namespace {
+
+// A shared card's lookups queue by slug: no user is named, and the same slug
+// asked for many times still takes one worker at a time.
+absl::StatusOr<std::string> QueueOf(const v1::GetSharedCardRequest& request) {
+  absl::Status valid = service::ValidateSlug(request.slug());
+  if (!valid.ok()) return valid;
+  return absl::StrCat(" slug ", request.slug());  // a user id has no spaces
+}
+
+template <class Request>
+absl::StatusOr<std::string> QueueOf(const Request& request) {
+  absl::Status valid = service::ValidateUserId(request.user_id());
+  if (!valid.ok()) return valid;
+  return request.user_id();
+}
+
+// A result that is one card or one link, into the response.
+template <class Model, class Proto>
+absl::Status Reply(absl::StatusOr<Model> result, Proto* response) {
+  if (result.ok()) ToProto(*result, response);
+  return result.status();
+}
+
+}  // namespace
+
+template <class Request, class Response, class Handler>
+CardServiceImpl::Reactor* CardServiceImpl::Serve(Context* context, const Bytes* request,
+                                                 Bytes* response, Handler handler) {
   // Taken at arrival, so that time queued here counts against the cap.
   absl::Time deadline = service_->RequestDeadline(absl::FromChrono(context->deadline()));
-  bool queued = executor_->Submit([reactor, context, deadline, work = std::move(work)] {
-    if (context->IsCancelled()) {
-      reactor->Finish(grpc::Status::CANCELLED);
-      return;
-    }
-    if (absl::Now() >= deadline) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                   "deadline passed while queued in the server"));
-      return;
-    }
-    absl::Status status;
-    try {
-      status = work(deadline);
-    } catch (const std::exception& e) {
-      // No exception escapes a handler; the caller gets a generic message.
-      log::Error(absl::StrCat("unhandled exception in RPC: ", e.what()));
-      status = absl::InternalError("internal error");
-    }
-    reactor->Finish(ToGrpcStatus(status));
-  });
-  if (!queued) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "server overloaded; retry with backoff"));
-  }
-  return reactor;
+  return UnaryCall<Request, Response>::Start(
+      context, request, response, scheduler_, deadline,
+      [](const Request& parsed) { return QueueOf(parsed); }, std::move(handler));
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::CardCall(
-    grpc::CallbackServerContext* context, v1::Card* response,
-    std::function<absl::StatusOr<model::Card>(absl::Time deadline)> work) {
-  return Dispatch(context, [response, work = std::move(work)](absl::Time deadline) {
-    absl::StatusOr<model::Card> card = work(deadline);
-    if (card.ok()) ToProto(*card, response);
-    return card.status();
-  });
+CardServiceImpl::Reactor* CardServiceImpl::CreateCard(Context* context,
+                                                      const Bytes* request,
+                                                      Bytes* response) {
+  return Serve<v1::CreateCardRequest, v1::Card>(
+      context, request, response,
+      [this](const v1::CreateCardRequest& in, v1::Card* out, absl::Time deadline) {
+        return Reply(service_->CreateCard(FromProto(in), deadline), out);
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::CreateCard(
-    grpc::CallbackServerContext* context, const v1::CreateCardRequest* request,
-    v1::Card* response) {
-  return CardCall(context, response, [this, request](absl::Time deadline) {
-    return service_->CreateCard(FromProto(*request), deadline);
-  });
+CardServiceImpl::Reactor* CardServiceImpl::GetCard(Context* context, const Bytes* request,
+                                                   Bytes* response) {
+  return Serve<v1::GetCardRequest, v1::Card>(
+      context, request, response,
+      [this](const v1::GetCardRequest& in, v1::Card* out, absl::Time deadline) {
+        return Reply(service_->GetCard(in.user_id(), in.card_id(), deadline), out);
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::GetCard(grpc::CallbackServerContext* context,
-                                                   const v1::GetCardRequest* request,
-                                                   v1::Card* response) {
-  return CardCall(context, response, [this, request](absl::Time deadline) {
-    return service_->GetCard(request->user_id(), request->card_id(), deadline);
-  });
+CardServiceImpl::Reactor* CardServiceImpl::ListCards(Context* context,
+                                                     const Bytes* request,
+                                                     Bytes* response) {
+  return Serve<v1::ListCardsRequest, v1::ListCardsResponse>(
+      context, request, response,
+      [this](const v1::ListCardsRequest& in, v1::ListCardsResponse* out,
+             absl::Time deadline) {
+        absl::StatusOr<model::CardPage> page =
+            service_->ListCards(in.user_id(), in.page_size(), in.page_token(), deadline);
+        if (!page.ok()) return page.status();
+        for (const model::Card& card : page->cards) ToProto(card, out->add_cards());
+        out->set_next_page_token(page->next_page_token);
+        return absl::OkStatus();
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::ListCards(grpc::CallbackServerContext* context,
-                                                     const v1::ListCardsRequest* request,
-                                                     v1::ListCardsResponse* response) {
-  return Dispatch(context, [this, request, response](absl::Time deadline) {
-    absl::StatusOr<model::CardPage> page = service_->ListCards(
-        request->user_id(), request->page_size(), request->page_token(), deadline);
-    if (!page.ok()) return page.status();
-    for (const model::Card& card : page->cards) ToProto(card, response->add_cards());
-    response->set_next_page_token(page->next_page_token);
-    return absl::OkStatus();
-  });
+CardServiceImpl::Reactor* CardServiceImpl::UpdateCard(Context* context,
+                                                      const Bytes* request,
+                                                      Bytes* response) {
+  return Serve<v1::UpdateCardRequest, v1::Card>(
+      context, request, response,
+      [this](const v1::UpdateCardRequest& in, v1::Card* out, absl::Time deadline) {
+        return Reply(service_->UpdateCard(FromProto(in), deadline), out);
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::UpdateCard(
-    grpc::CallbackServerContext* context, const v1::UpdateCardRequest* request,
-    v1::Card* response) {
-  return CardCall(context, response, [this, request](absl::Time deadline) {
-    return service_->UpdateCard(FromProto(*request), deadline);
-  });
+CardServiceImpl::Reactor* CardServiceImpl::DeleteCard(Context* context,
+                                                      const Bytes* request,
+                                                      Bytes* response) {
+  return Serve<v1::DeleteCardRequest, Empty>(
+      context, request, response,
+      [this](const v1::DeleteCardRequest& in, Empty*, absl::Time deadline) {
+        return service_->DeleteCard(in.user_id(), in.card_id(), in.etag(), deadline);
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::DeleteCard(
-    grpc::CallbackServerContext* context, const v1::DeleteCardRequest* request,
-    google::protobuf::Empty* /*response*/) {
-  return Dispatch(context, [this, request](absl::Time deadline) {
-    return service_->DeleteCard(request->user_id(), request->card_id(), request->etag(),
-                                deadline);
-  });
+CardServiceImpl::Reactor* CardServiceImpl::SetDefaultCard(Context* context,
+                                                          const Bytes* request,
+                                                          Bytes* response) {
+  return Serve<v1::SetDefaultCardRequest, v1::Card>(
+      context, request, response,
+      [this](const v1::SetDefaultCardRequest& in, v1::Card* out, absl::Time deadline) {
+        return Reply(service_->SetDefaultCard(in.user_id(), in.card_id(), deadline), out);
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::SetDefaultCard(
-    grpc::CallbackServerContext* context, const v1::SetDefaultCardRequest* request,
-    v1::Card* response) {
-  return CardCall(context, response, [this, request](absl::Time deadline) {
-    return service_->SetDefaultCard(request->user_id(), request->card_id(), deadline);
-  });
+CardServiceImpl::Reactor* CardServiceImpl::GetDefaultCard(Context* context,
+                                                          const Bytes* request,
+                                                          Bytes* response) {
+  return Serve<v1::GetDefaultCardRequest, v1::Card>(
+      context, request, response,
+      [this](const v1::GetDefaultCardRequest& in, v1::Card* out, absl::Time deadline) {
+        return Reply(service_->GetDefaultCard(in.user_id(), deadline), out);
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::GetDefaultCard(
-    grpc::CallbackServerContext* context, const v1::GetDefaultCardRequest* request,
-    v1::Card* response) {
-  return CardCall(context, response, [this, request](absl::Time deadline) {
-    return service_->GetDefaultCard(request->user_id(), deadline);
-  });
+CardServiceImpl::Reactor* CardServiceImpl::GetSharedCard(Context* context,
+                                                         const Bytes* request,
+                                                         Bytes* response) {
+  return Serve<v1::GetSharedCardRequest, v1::Card>(
+      context, request, response,
+      [this](const v1::GetSharedCardRequest& in, v1::Card* out, absl::Time deadline) {
+        return Reply(service_->GetSharedCard(in.slug(), deadline), out);
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::GetSharedCard(
-    grpc::CallbackServerContext* context, const v1::GetSharedCardRequest* request,
-    v1::Card* response) {
-  return CardCall(context, response, [this, request](absl::Time deadline) {
-    return service_->GetSharedCard(request->slug(), deadline);
-  });
+CardServiceImpl::Reactor* CardServiceImpl::CreatePlatformLink(Context* context,
+                                                              const Bytes* request,
+                                                              Bytes* response) {
+  return Serve<v1::CreatePlatformLinkRequest, v1::PlatformLink>(
+      context, request, response,
+      [this](const v1::CreatePlatformLinkRequest& in, v1::PlatformLink* out,
+             absl::Time deadline) {
+        return Reply(service_->CreatePlatformLink(FromProto(in), deadline), out);
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::CreatePlatformLink(
-    grpc::CallbackServerContext* context, const v1::CreatePlatformLinkRequest* request,
-    v1::PlatformLink* response) {
-  return Dispatch(context, [this, request, response](absl::Time deadline) {
-    absl::StatusOr<model::PlatformLink> link =
-        service_->CreatePlatformLink(FromProto(*request), deadline);
-    if (link.ok()) ToProto(*link, response);
-    return link.status();
-  });
+CardServiceImpl::Reactor* CardServiceImpl::ListPlatformLinks(Context* context,
+                                                             const Bytes* request,
+                                                             Bytes* response) {
+  return Serve<v1::ListPlatformLinksRequest, v1::ListPlatformLinksResponse>(
+      context, request, response,
+      [this](const v1::ListPlatformLinksRequest& in, v1::ListPlatformLinksResponse* out,
+             absl::Time deadline) {
+        absl::StatusOr<model::LinkPage> page = service_->ListPlatformLinks(
+            in.user_id(), in.page_size(), in.page_token(), deadline);
+        if (!page.ok()) return page.status();
+        for (const model::PlatformLink& link : page->links)
+          ToProto(link, out->add_links());
+        out->set_next_page_token(page->next_page_token);
+        return absl::OkStatus();
+      });
 }
 
-grpc::ServerUnaryReactor* CardServiceImpl::ListPlatformLinks(
-    grpc::CallbackServerContext* context, const v1::ListPlatformLinksRequest* request,
-    v1::ListPlatformLinksResponse* response) {
-  return Dispatch(context, [this, request, response](absl::Time deadline) {
-    absl::StatusOr<model::LinkPage> page = service_->ListPlatformLinks(
-        request->user_id(), request->page_size(), request->page_token(), deadline);
-    if (!page.ok()) return page.status();
-    for (const model::PlatformLink& link : page->links)
-      ToProto(link, response->add_links());
-    response->set_next_page_token(page->next_page_token);
-    return absl::OkStatus();
-  });
-}
-
-grpc::ServerUnaryReactor* CardServiceImpl::DeletePlatformLink(
-    grpc::CallbackServerContext* context, const v1::DeletePlatformLinkRequest* request,
-    google::protobuf::Empty* /*response*/) {
-  return Dispatch(context, [this, request](absl::Time deadline) {
-    return service_->DeletePlatformLink(request->user_id(), request->link_id(), deadline);
-  });
+CardServiceImpl::Reactor* CardServiceImpl::DeletePlatformLink(Context* context,
+                                                              const Bytes* request,
+                                                              Bytes* response) {
+  return Serve<v1::DeletePlatformLinkRequest, Empty>(
+      context, request, response,
+      [this](const v1::DeletePlatformLinkRequest& in, Empty*, absl::Time deadline) {
+        return service_->DeletePlatformLink(in.user_id(), in.link_id(), deadline);
+      });
 }
 
 }  // namespace card::rpc

@@ -1,79 +1,74 @@
-// The gRPC face of CardService: unpack the request, hand the blocking work to
-// the executor, map the result. Rules live in service::CardService.
+// The gRPC face of CardService: parse the request, queue it on its user's
+// queue, run it through service::CardService, map the result. Rules live in
+// the service.
+//
+// Registered through the generated service's raw (ByteBuffer) callback methods
+// so that a request that does not parse gets INVALID_ARGUMENT naming the field
+// (see rpc/request_parsing.h); the service, its methods and its descriptors
+// (reflection) are the generated ones.
 #pragma once
 
-#include <functional>
-
-#include "common/executor.h"
+#include "common/per_user_scheduler.h"
 #include "devcard/card/v1/card_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "service/card_service.h"
 
 namespace card::rpc {
 
-class CardServiceImpl final : public devcard::card::v1::CardService::CallbackService {
- public:
-  CardServiceImpl(service::CardService* service, Executor* executor)
-      : service_(service), executor_(executor) {}
+namespace generated = devcard::card::v1;
 
-  grpc::ServerUnaryReactor* CreateCard(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::CreateCardRequest* request,
-      devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* GetCard(grpc::CallbackServerContext* context,
-                                    const devcard::card::v1::GetCardRequest* request,
-                                    devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* ListCards(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::ListCardsRequest* request,
-      devcard::card::v1::ListCardsResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateCard(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::UpdateCardRequest* request,
-      devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* DeleteCard(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::DeleteCardRequest* request,
-      google::protobuf::Empty* response) override;
-  grpc::ServerUnaryReactor* SetDefaultCard(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::SetDefaultCardRequest* request,
-      devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* GetDefaultCard(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::GetDefaultCardRequest* request,
-      devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* GetSharedCard(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::GetSharedCardRequest* request,
-      devcard::card::v1::Card* response) override;
-  grpc::ServerUnaryReactor* CreatePlatformLink(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::CreatePlatformLinkRequest* request,
-      devcard::card::v1::PlatformLink* response) override;
-  grpc::ServerUnaryReactor* ListPlatformLinks(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::ListPlatformLinksRequest* request,
-      devcard::card::v1::ListPlatformLinksResponse* response) override;
-  grpc::ServerUnaryReactor* DeletePlatformLink(
-      grpc::CallbackServerContext* context,
-      const devcard::card::v1::DeletePlatformLinkRequest* request,
-      google::protobuf::Empty* response) override;
+using RawCardService = generated::CardService::WithRawCallbackMethod_CreateCard<
+    generated::CardService::WithRawCallbackMethod_GetCard<
+        generated::CardService::WithRawCallbackMethod_ListCards<
+            generated::CardService::WithRawCallbackMethod_UpdateCard<
+                generated::CardService::WithRawCallbackMethod_DeleteCard<
+                    generated::CardService::WithRawCallbackMethod_SetDefaultCard<
+                        generated::CardService::WithRawCallbackMethod_GetDefaultCard<
+                            generated::CardService::WithRawCallbackMethod_GetSharedCard<
+                                generated::CardService::
+                                    WithRawCallbackMethod_CreatePlatformLink<
+                                        generated::CardService::
+                                            WithRawCallbackMethod_ListPlatformLinks<
+                                                generated::CardService::
+                                                    WithRawCallbackMethod_DeletePlatformLink<
+                                                        generated::CardService::
+                                                            Service>>>>>>>>>>>;
+
+class CardServiceImpl final : public RawCardService {
+ public:
+  CardServiceImpl(service::CardService* service, PerUserScheduler* scheduler)
+      : service_(service), scheduler_(scheduler) {}
+
+  using Reactor = grpc::ServerUnaryReactor;
+  using Context = grpc::CallbackServerContext;
+  using Bytes = grpc::ByteBuffer;
+
+  Reactor* CreateCard(Context* context, const Bytes* request, Bytes* response) override;
+  Reactor* GetCard(Context* context, const Bytes* request, Bytes* response) override;
+  Reactor* ListCards(Context* context, const Bytes* request, Bytes* response) override;
+  Reactor* UpdateCard(Context* context, const Bytes* request, Bytes* response) override;
+  Reactor* DeleteCard(Context* context, const Bytes* request, Bytes* response) override;
+  Reactor* SetDefaultCard(Context* context, const Bytes* request,
+                          Bytes* response) override;
+  Reactor* GetDefaultCard(Context* context, const Bytes* request,
+                          Bytes* response) override;
+  Reactor* GetSharedCard(Context* context, const Bytes* request,
+                         Bytes* response) override;
+  Reactor* CreatePlatformLink(Context* context, const Bytes* request,
+                              Bytes* response) override;
+  Reactor* ListPlatformLinks(Context* context, const Bytes* request,
+                             Bytes* response) override;
+  Reactor* DeletePlatformLink(Context* context, const Bytes* request,
+                              Bytes* response) override;
 
  private:
-  // Dispatches a call whose result is one card.
-  grpc::ServerUnaryReactor* CardCall(
-      grpc::CallbackServerContext* context, devcard::card::v1::Card* response,
-      std::function<absl::StatusOr<model::Card>(absl::Time deadline)> work);
-
-  // Runs `work` on the executor with the call's deadline and finishes the call
-  // with its status. RESOURCE_EXHAUSTED if the executor's queue is full.
-  grpc::ServerUnaryReactor* Dispatch(
-      grpc::CallbackServerContext* context,
-      std::function<absl::Status(absl::Time deadline)> work);
+  // Parses the request, queues it on its user's queue and runs `handler` there.
+  template <class Request, class Response, class Handler>
+  Reactor* Serve(Context* context, const Bytes* request, Bytes* response,
+                 Handler handler);
 
   service::CardService* service_;
-  Executor* executor_;
+  PerUserScheduler* scheduler_;
 };
 
 }  // namespace card::rpc

@@ -92,11 +92,27 @@ absl::StatusOr<std::optional<model::CardCursor>> PageStart(
   return std::optional<model::CardCursor>(*std::move(cursor));
 }
 
+// Roughly what an item costs in a response: its strings plus a few bytes of
+// framing per field. Used only to keep a page under kMaxPageBytes.
+size_t ResponseBytes(const model::PlatformLink& link) {
+  return link.id.size() + link.user_id.size() + link.platform.size() +
+         link.username.size() + link.url.size() + 48;
+}
+size_t ResponseBytes(const model::Card& card) {
+  size_t bytes = card.id.size() + card.user_id.size() + card.title.size() +
+                 card.description.size() + card.slug.size() + 64;
+  for (const model::PlatformLink& link : card.links) bytes += ResponseBytes(link);
+  return bytes;
+}
+
 // Fetches one page of a user's `kind` (cards or links) after validating the
 // request: `fetch(after, limit)` reads up to `limit` items after the cursor.
-// One item more than the page holds is read, to tell whether another page
-// follows; it is dropped, and the next page's token points at the last item
-// kept ("" when there was no extra item).
+// A page ends at `page_size` items or when the next item would take it past
+// kMaxPageBytes (AIP-158 lets a server return fewer items than asked; it
+// always returns at least one). Items are read kFetchBatch at a time, so a
+// large page of large cards never sits whole in memory, and one more than
+// needed, to tell whether another page follows. The next page's token points
+// at the last item kept ("" on the last page).
 template <typename Item, typename Fetch>
 absl::Status FetchPage(absl::string_view kind, const std::string& user_id, int page_size,
                        const std::string& page_token, const Fetch& fetch,
@@ -104,13 +120,32 @@ absl::Status FetchPage(absl::string_view kind, const std::string& user_id, int p
   absl::StatusOr<std::optional<model::CardCursor>> after =
       PageStart(kind, user_id, page_size, page_token);
   if (!after.ok()) return after.status();
-  int limit = PageLimit(page_size);
-  absl::StatusOr<std::vector<Item>> fetched = fetch(*after, limit + 1);
-  if (!fetched.ok()) return fetched.status();
-  *items = *std::move(fetched);
+  const size_t limit = PageLimit(page_size);
+  items->clear();
   next_page_token->clear();
-  if (items->size() > static_cast<size_t>(limit)) {
-    items->resize(limit);
+  std::optional<model::CardCursor> cursor = *std::move(after);
+  size_t bytes = 0;
+  bool more = false;
+  bool full = false;
+  while (!full && items->size() < limit) {
+    size_t want = std::min(limit - items->size(), kFetchBatch);
+    absl::StatusOr<std::vector<Item>> fetched = fetch(cursor, static_cast<int>(want + 1));
+    if (!fetched.ok()) return fetched.status();
+    more = fetched->size() > want;
+    if (more) fetched->pop_back();
+    for (Item& item : *fetched) {
+      size_t item_bytes = ResponseBytes(item);
+      if (!items->empty() && bytes + item_bytes > kMaxPageBytes) {
+        full = more = true;
+        break;
+      }
+      bytes += item_bytes;
+      items->push_back(std::move(item));
+    }
+    if (!more) break;
+    cursor = model::CardCursor{items->back().create_time, items->back().id};
+  }
+  if (more && !items->empty()) {
     *next_page_token = EncodePageToken(
         kind, user_id, model::CardCursor{items->back().create_time, items->back().id});
   }
@@ -174,7 +209,7 @@ absl::StatusOr<model::Card> CardService::GetDefaultCard(const std::string& user_
 
 absl::StatusOr<model::Card> CardService::GetSharedCard(const std::string& slug,
                                                        absl::Time deadline) {
-  if (slug.empty()) return InvalidField("slug", "required");
+  CARD_RETURN_IF_ERROR(ValidateSlug(slug));
   return repository_->GetSharedCard(slug, deadline);
 }
 

@@ -29,6 +29,11 @@ inline constexpr absl::Duration kMinRequestIdRetention = absl::Hours(24);
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;
+// A list response stops growing at about this size (clients refuse messages
+// over 4 MiB by default), whatever page_size asked for.
+inline constexpr size_t kMaxPageBytes = 1 << 20;
+// List pages are read from storage this many items at a time.
+inline constexpr size_t kFetchBatch = 100;
 
 class CardService {
  public:

@@ -50,53 +50,75 @@ absl::Status ValidateUuid(absl::string_view value, absl::string_view field) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Decodes the code point at `text[*i]` and advances `*i`; -1 if invalid UTF-8.
+int32_t NextCodePoint(absl::string_view text, size_t* i) {
+  unsigned char lead = static_cast<unsigned char>(text[*i]);
+  size_t extra;
+  uint32_t min_code_point;
+  if (lead < 0x80) {
+    extra = 0, min_code_point = 0;
+  } else if ((lead & 0xe0) == 0xc0) {
+    extra = 1, min_code_point = 0x80;
+  } else if ((lead & 0xf0) == 0xe0) {
+    extra = 2, min_code_point = 0x800;
+  } else if ((lead & 0xf8) == 0xf0) {
+    extra = 3, min_code_point = 0x10000;
+  } else {
+    return -1;
+  }
+  if (*i + extra >= text.size() && extra > 0) return -1;  // truncated sequence
+  uint32_t code_point = extra == 0 ? lead : lead & (0x3f >> extra);
+  for (size_t k = 1; k <= extra; ++k) {
+    unsigned char next = static_cast<unsigned char>(text[*i + k]);
+    if ((next & 0xc0) != 0x80) return -1;
+    code_point = (code_point << 6) | (next & 0x3f);
+  }
+  if (code_point < min_code_point || code_point > 0x10ffff ||
+      (code_point >= 0xd800 && code_point <= 0xdfff)) {
+    return -1;
+  }
+  *i += extra + 1;
+  return static_cast<int32_t>(code_point);
+}
+
+// What a single line of display text must not contain, or nullptr.
+const char* ForbiddenOnOneLine(int32_t c) {
+  if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) return "control characters";
+  if (c == 0x2028 || c == 0x2029) return "line or paragraph separators";
+  if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+    return "bidirectional overrides or isolates";
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 int Utf8Length(absl::string_view text) {
   int count = 0;
   for (size_t i = 0; i < text.size(); ++count) {
-    unsigned char lead = static_cast<unsigned char>(text[i]);
-    size_t extra;
-    uint32_t min_code_point;
-    if (lead < 0x80) {
-      extra = 0, min_code_point = 0;
-    } else if ((lead & 0xe0) == 0xc0) {
-      extra = 1, min_code_point = 0x80;
-    } else if ((lead & 0xf0) == 0xe0) {
-      extra = 2, min_code_point = 0x800;
-    } else if ((lead & 0xf8) == 0xf0) {
-      extra = 3, min_code_point = 0x10000;
-    } else {
-      return -1;
-    }
-    if (i + extra >= text.size() && extra > 0) return -1;  // truncated sequence
-    uint32_t code_point = extra == 0 ? lead : lead & (0x3f >> extra);
-    for (size_t k = 1; k <= extra; ++k) {
-      unsigned char next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return -1;
-      code_point = (code_point << 6) | (next & 0x3f);
-    }
-    if (code_point < min_code_point || code_point > 0x10ffff ||
-        (code_point >= 0xd800 && code_point <= 0xdfff)) {
-      return -1;
-    }
-    i += extra + 1;
+    if (NextCodePoint(text, &i) < 0) return -1;
   }
   return count;
 }
 
 absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min,
                           size_t max) {
-  int length = Utf8Length(text);
-  if (length < 0) return InvalidField(field, "must be valid UTF-8");
-  if (static_cast<size_t>(length) < min) {
+  size_t length = 0;
+  for (size_t i = 0; i < text.size(); ++length) {
+    int32_t c = NextCodePoint(text, &i);
+    if (c < 0) return InvalidField(field, "must be valid UTF-8");
+    if (const char* what = ForbiddenOnOneLine(c)) {
+      return InvalidField(field, absl::StrCat("must not contain ", what));
+    }
+  }
+  if (length < min) {
     return InvalidField(field, min == 1 ? std::string("required")
                                         : absl::StrCat("at least ", min, " characters"));
   }
-  if (static_cast<size_t>(length) > max) {
+  if (length > max) {
     return InvalidField(field, absl::StrCat("at most ", max, " characters"));
-  }
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f)
-      return InvalidField(field, "must not contain control characters");
   }
   return absl::OkStatus();
 }
@@ -151,6 +173,10 @@ absl::Status ValidatePlatformLink(absl::string_view platform, absl::string_view 
     return InvalidField(url_field,
                         "must name a host and contain no spaces or control characters");
   }
+  absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (absl::StrContains(authority, '@')) {
+    return InvalidField(url_field, "must not contain user credentials (user:pass@)");
+  }
   if (display_order < 0) {
     return InvalidField(absl::StrCat(prefix, "display_order"), "must not be negative");
   }
@@ -164,6 +190,20 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
   }
   if (!IsPrintableAscii(request_id))
     return InvalidField("request_id", "printable ASCII only");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSlug(absl::string_view slug) {
+  if (slug.empty()) return InvalidField("slug", "required");
+  if (slug.size() > kMaxSlugBytes) {
+    return InvalidField("slug", absl::StrCat("at most ", kMaxSlugBytes, " bytes"));
+  }
+  for (char c : slug) {
+    if (!absl::ascii_islower(static_cast<unsigned char>(c)) &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '-') {
+      return InvalidField("slug", "lowercase letters, digits and hyphens only");
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -31,7 +31,9 @@ absl::Status ValidateUuid(absl::string_view value, absl::string_view field);
 // Length in Unicode code points; -1 if `text` is not valid UTF-8.
 int Utf8Length(absl::string_view text);
 
-// Valid UTF-8 of `min`..`max` code points, without control characters.
+// Valid UTF-8 of `min`..`max` code points on one line: no C0 or C1 control
+// characters, no line or paragraph separators, and no bidirectional
+// overrides or isolates (which let a title display as something it is not).
 absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min,
                           size_t max);
 
@@ -45,7 +47,8 @@ absl::Status ValidateLinkIds(const std::vector<std::string>& link_ids,
                              absl::string_view field = "link_ids");
 
 // A platform link's fields: platform 1-50 characters, username 1-100, url an
-// absolute http(s) URL of at most 2048 bytes, display_order >= 0. Field names
+// absolute http(s) URL of at most 2048 bytes without user credentials
+// (user:pass@host), display_order >= 0. Field names
 // are prefixed with `prefix` (e.g. "link.").
 absl::Status ValidatePlatformLink(absl::string_view platform, absl::string_view username,
                                   absl::string_view url, int display_order,
@@ -53,6 +56,11 @@ absl::Status ValidatePlatformLink(absl::string_view platform, absl::string_view 
 
 // Optional idempotency key: at most 128 bytes of printable ASCII.
 absl::Status ValidateRequestId(absl::string_view request_id);
+
+// A shared card's slug as card_create makes them: 1-64 bytes of lowercase
+// ASCII letters, digits and hyphens.
+inline constexpr size_t kMaxSlugBytes = 64;
+absl::Status ValidateSlug(absl::string_view slug);
 
 // The readable part of a card's slug: the title lowercased, ASCII letters and
 // digits kept, everything else collapsed into single hyphens, at most 40

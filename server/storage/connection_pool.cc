@@ -1,73 +1,195 @@
 #include "storage/connection_pool.h"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <pqxx/pqxx>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
 #include "storage/pg_errors.h"
 
 namespace card::storage {
+namespace {
+
+// How long an interrupted statement's cancel request may take before its
+// socket is shut down.
+constexpr absl::Duration kCancelGrace = absl::Milliseconds(500);
+constexpr absl::Duration kIdleCheckInterval = absl::Seconds(1);
+constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(2);
+
+// An idle connection has nothing to read. If its socket is readable (EOF, or
+// the FATAL message a stopping server sends) or in error, it is dead.
+bool IsDead(pqxx::connection& connection) {
+  if (!connection.is_open()) return true;
+  pollfd fd{connection.sock(), POLLIN | POLLRDHUP, 0};
+  return ::poll(&fd, 1, 0) != 0;
+}
+
+}  // namespace
+
+struct ConnectionPool::Shared {
+  Shared(PostgresOptions options, std::vector<PreparedStatement> statements)
+      : options(std::move(options)), statements(std::move(statements)) {}
+
+  std::shared_ptr<pqxx::connection> Connect() const {
+    auto conn = std::make_shared<pqxx::connection>(options.connection_string);
+    pqxx::nontransaction setup(*conn);
+    // READ COMMITTED whatever the database's default: each statement after the
+    // user's lock must see what the previous holder committed (under
+    // REPEATABLE READ the snapshot would predate the lock). A session whose
+    // client went away (its socket shut down by the StatementGuard) is ended
+    // by PostgreSQL within a second instead of running on to commit.
+    setup.exec_params(
+        "SELECT set_config('statement_timeout', $1, false), "
+        "set_config('application_name', $2, false), "
+        "set_config('default_transaction_isolation', 'read committed', false), "
+        "set_config('client_connection_check_interval', '1000', false)",
+        std::to_string(absl::ToInt64Milliseconds(options.statement_timeout)),
+        options.application_name);
+    setup.commit();
+    for (const PreparedStatement& statement : statements) {
+      conn->prepare(statement.name, statement.sql);
+    }
+    return conn;
+  }
+
+  // Keeps `pool_size` connections open; drops idle ones that died.
+  void Maintain() {
+    std::unique_lock<std::mutex> lock(mu);
+    absl::Duration backoff = absl::Milliseconds(100);
+    while (!stopping) {
+      size_t before = free.size();
+      free.erase(std::remove_if(free.begin(), free.end(),
+                                [](const auto& conn) { return IsDead(*conn); }),
+                 free.end());
+      open -= static_cast<int>(before - free.size());
+      if (open >= options.pool_size) {
+        wake.wait_for(lock, absl::ToChronoNanoseconds(kIdleCheckInterval));
+        continue;
+      }
+      ++open;  // reserved while connecting
+      lock.unlock();
+      std::shared_ptr<pqxx::connection> conn;
+      absl::Status failure;
+      try {
+        conn = Connect();
+      } catch (const std::exception& e) {
+        failure = TranslateDatabaseError(e, "connect");
+      }
+      lock.lock();
+      if (conn != nullptr) {
+        free.push_back(std::move(conn));
+        connect_failure = absl::OkStatus();
+        backoff = absl::Milliseconds(100);
+      } else {
+        --open;
+        connect_failure = failure;
+        wake.wait_for(lock, absl::ToChronoNanoseconds(backoff));
+        backoff = std::min(backoff * 2, kMaxReconnectBackoff);
+      }
+      // Waiters take the new connection, or learn that connecting failed.
+      released.notify_all();
+    }
+    exited = true;
+    released.notify_all();
+  }
+
+  const PostgresOptions options;
+  const std::vector<PreparedStatement> statements;
+  std::mutex mu;
+  std::condition_variable released;  // a connection was freed, or connecting failed
+  std::condition_variable wake;      // the maintainer has work
+  std::vector<std::shared_ptr<pqxx::connection>> free;
+  int open = 0;                  // free + in use + being opened
+  absl::Status connect_failure;  // of the last attempt; OK once one succeeds
+  bool stopping = false;
+  bool exited = false;
+};
 
 ConnectionPool::ConnectionPool(PostgresOptions options,
                                std::vector<PreparedStatement> statements)
-    : options_(std::move(options)), statements_(std::move(statements)) {
-  free_.resize(options_.pool_size);
+    : shared_(std::make_shared<Shared>(std::move(options), std::move(statements))),
+      guard_(kCancelGrace) {
+  std::shared_ptr<Shared> shared = shared_;
+  // Detached so that destruction never waits on a connect to a frozen server;
+  // the thread keeps `shared` alive and exits when it sees `stopping`.
+  std::thread([shared] { shared->Maintain(); }).detach();
 }
 
-ConnectionPool::~ConnectionPool() = default;
+ConnectionPool::~ConnectionPool() {
+  std::unique_lock<std::mutex> lock(shared_->mu);
+  shared_->stopping = true;
+  shared_->wake.notify_all();
+  // Normally immediate; a connect stuck on a frozen server is left behind.
+  shared_->released.wait_for(lock, std::chrono::milliseconds(100),
+                             [this] { return shared_->exited; });
+}
 
-std::unique_ptr<pqxx::connection> ConnectionPool::Connect() const {
-  auto conn = std::make_unique<pqxx::connection>(options_.connection_string);
-  pqxx::nontransaction setup(*conn);
-  // READ COMMITTED whatever the database's default: each statement after the
-  // user's lock must see what the previous holder committed (under REPEATABLE
-  // READ the snapshot would predate the lock).
-  setup.exec_params(
-      "SELECT set_config('statement_timeout', $1, false), "
-      "set_config('application_name', $2, false), "
-      "set_config('default_transaction_isolation', 'read committed', false)",
-      std::to_string(absl::ToInt64Milliseconds(options_.statement_timeout)),
-      options_.application_name);
-  setup.commit();
-  for (const PreparedStatement& statement : statements_) {
-    conn->prepare(statement.name, statement.sql);
+absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
+    absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(shared_->mu);
+  for (;;) {
+    while (!shared_->free.empty()) {
+      std::shared_ptr<pqxx::connection> conn = std::move(shared_->free.back());
+      shared_->free.pop_back();
+      if (!IsDead(*conn)) return conn;
+      --shared_->open;
+      shared_->wake.notify_one();
+    }
+    if (!shared_->connect_failure.ok()) return shared_->connect_failure;
+    absl::Duration left = deadline - absl::Now();
+    bool timed_out = left <= absl::ZeroDuration() ||
+                     shared_->released.wait_for(lock, absl::ToChronoNanoseconds(left)) ==
+                         std::cv_status::timeout;
+    if (timed_out && shared_->free.empty() && shared_->connect_failure.ok()) {
+      return absl::DeadlineExceededError(
+          "no database connection free before the deadline");
+    }
   }
-  return conn;
+}
+
+void ConnectionPool::Give(std::shared_ptr<pqxx::connection> connection, bool reusable) {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  if (reusable) {
+    shared_->free.push_back(std::move(connection));
+    shared_->released.notify_one();
+  } else {
+    --shared_->open;
+    shared_->wake.notify_one();
+  }
 }
 
 absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadline,
                                  const std::function<void(pqxx::connection&)>& work) {
-  std::unique_ptr<pqxx::connection> conn;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (free_.empty()) {
-      absl::Duration left = std::min(deadline - absl::Now(), absl::Hours(1));
-      if (released_.wait_for(lock, absl::ToChronoNanoseconds(left)) ==
-              std::cv_status::timeout &&
-          free_.empty()) {
-        return absl::DeadlineExceededError(
-            "no database connection free before the deadline");
-      }
-    }
-    conn = std::move(free_.back());
-    free_.pop_back();
-  }
-
+  absl::StatusOr<std::shared_ptr<pqxx::connection>> conn = Take(deadline);
+  if (!conn.ok()) return conn.status();
   absl::Status status;
-  try {
-    if (conn == nullptr || !conn->is_open()) conn = Connect();
-    work(*conn);
-  } catch (const std::exception& e) {
-    status = TranslateDatabaseError(e, operation);
-    if (IsConnectionLoss(status) || conn == nullptr || !conn->is_open()) conn.reset();
-  }
-
+  StatementGuard::Outcome outcome;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(std::move(conn));
+    std::unique_ptr<StatementGuard::Watch> watch = guard_.Start(*conn, deadline);
+    try {
+      work(**conn);
+    } catch (const std::exception& e) {
+      status = TranslateDatabaseError(e, operation);
+    }
+    outcome = watch->outcome();
   }
-  released_.notify_one();
+  bool interrupted = outcome != StatementGuard::Outcome::kFinished;
+  if (!status.ok() && interrupted) {
+    // Whatever PostgreSQL or libpq said, the caller learns why we stopped.
+    status = outcome == StatementGuard::Outcome::kCancelled
+                 ? absl::CancelledError("cancelled by the client")
+                 : absl::DeadlineExceededError(
+                       "the database did not answer before the deadline");
+  }
+  bool reusable = !interrupted && !IsConnectionLoss(status) && (*conn)->is_open();
+  Give(*std::move(conn), reusable);
   return status;
 }
 

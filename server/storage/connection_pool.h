@@ -1,16 +1,24 @@
-// A fixed-size pool of libpqxx connections.
+// A fixed-size pool of libpqxx connections that never makes a request wait on
+// a dead one or on PostgreSQL beyond the request's deadline.
 //
-// Connections are opened lazily and replaced after they break, so the server
-// keeps serving once PostgreSQL is back. Each new connection gets the server's
-// statement_timeout (a cap on any one statement) and READ COMMITTED, and
+// - Connections are opened (and reopened after they break) by a maintenance
+//   thread, never on a request's path: a request takes an open connection or
+//   waits for one until its deadline. While the last attempt to connect failed,
+//   a request finds none and gets UNAVAILABLE at once.
+// - A connection is checked before it is handed out (a socket that became
+//   readable while idle is a server that closed it, e.g. on restart), and idle
+//   ones are checked every second, so a restart does not fail requests later.
+// - Every use is watched by a StatementGuard: cancelled in PostgreSQL at the
+//   deadline or when the call is cancelled, its socket shut down if PostgreSQL
+//   does not answer that either. An interrupted connection is not reused.
+//
+// Each connection gets the server's statement_timeout, READ COMMITTED, and
 // registers every statement the repository uses (libpqxx 6 prepares each on the
 // connection's first use of it, once).
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
@@ -22,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "storage/postgres_repository.h"
+#include "storage/statement_guard.h"
 
 namespace card::storage {
 
@@ -33,15 +42,14 @@ struct PreparedStatement {
 class ConnectionPool {
  public:
   ConnectionPool(PostgresOptions options, std::vector<PreparedStatement> statements);
-  ~ConnectionPool();
+  ~ConnectionPool();  // Does not wait for a connect stuck on a frozen server.
 
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  // Runs `work` on a pooled connection. Waits for a free connection until
-  // `deadline` (DEADLINE_EXCEEDED), opens one if needed (UNAVAILABLE if that
-  // fails), translates any exception `work` throws, and replaces the connection
-  // if it was lost. `operation` names the work in log lines.
+  // Runs `work` on a pooled connection, bounded by `deadline` and by the
+  // calling thread's call cancellation; translates what it throws.
+  // `operation` names the work in log lines.
   absl::Status Run(absl::string_view operation, absl::Time deadline,
                    const std::function<void(pqxx::connection&)>& work);
 
@@ -61,14 +69,12 @@ class ConnectionPool {
   }
 
  private:
-  std::unique_ptr<pqxx::connection> Connect() const;
+  struct Shared;
+  absl::StatusOr<std::shared_ptr<pqxx::connection>> Take(absl::Time deadline);
+  void Give(std::shared_ptr<pqxx::connection> connection, bool reusable);
 
-  const PostgresOptions options_;
-  const std::vector<PreparedStatement> statements_;
-  std::mutex mu_;
-  std::condition_variable released_;
-  // Free slots; a null slot has no open connection yet.
-  std::vector<std::unique_ptr<pqxx::connection>> free_;
+  std::shared_ptr<Shared> shared_;
+  StatementGuard guard_;
 };
 
 }  // namespace card::storage

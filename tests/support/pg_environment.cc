@@ -72,6 +72,14 @@ void PostgresEnvironment::StartServer() {
   RunCommand(absl::StrCat(ThrowawayScript(), " start ", cluster_dir_, " ", port_));
 }
 
+void PostgresEnvironment::FreezeServer() {
+  RunCommand(absl::StrCat(ThrowawayScript(), " freeze ", cluster_dir_));
+}
+
+void PostgresEnvironment::ThawServer() {
+  RunCommand(absl::StrCat(ThrowawayScript(), " thaw ", cluster_dir_));
+}
+
 std::string PostgresEnvironment::CreateDatabase() {
   std::string name = absl::StrCat("card_test_", getpid(), "_", next_database_++);
   pqxx::connection admin(admin_url_);

@@ -27,6 +27,10 @@ class PostgresEnvironment : public ::testing::Environment {
   // cluster this environment started.
   void StopServer();
   void StartServer();
+  // SIGSTOP / SIGCONT the whole cluster: a database that stops answering
+  // without closing a single connection.
+  void FreezeServer();
+  void ThawServer();
   bool owns_cluster() const { return !cluster_dir_.empty(); }
 
  private:

@@ -13,6 +13,11 @@ bool CardServerTest::Sabotaged() {
   return sabotage != nullptr && std::string(sabotage) == "no-lock";
 }
 
+bool CardServerTest::UserQueuesSabotaged() {
+  const char* sabotage = std::getenv("CARD_TEST_SABOTAGE");
+  return sabotage != nullptr && std::string(sabotage) == "no-user-queues";
+}
+
 void CardServerTest::SetUp() {
   database_url_ = PostgresEnvironment::Get().CreateDatabase();
   app::ServerOptions options;
@@ -20,6 +25,7 @@ void CardServerTest::SetUp() {
   options.database_url = database_url_;
   options.db_pool_size = 8;
   options.health_check_interval = absl::Milliseconds(200);
+  options.per_user_queues = !UserQueuesSabotaged();
   Configure(options);
   absl::StatusOr<std::unique_ptr<app::CardServer>> server =
       app::CardServer::Start(options);

@@ -52,6 +52,9 @@ class CardServerTest : public ::testing::Test {
   // CARD_TEST_SABOTAGE=no-lock turns off the per-user lock and drops the
   // partial unique index, to show that the concurrency tests catch it.
   static bool Sabotaged();
+  // CARD_TEST_SABOTAGE=no-user-queues gives every request a queue of its own
+  // (the old single FIFO), to show that the isolation test catches it.
+  static bool UserQueuesSabotaged();
 
   std::string database_url_;
   std::unique_ptr<app::CardServer> server_;

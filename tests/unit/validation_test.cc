@@ -98,5 +98,45 @@ TEST(SlugBase, LowercasesAndHyphenates) {
   EXPECT_EQ(SlugBase(std::string(60, 'a')).size(), 40u);
 }
 
+TEST(ValidateText, RejectsWhatWouldBreakOrDisguiseOneLine) {
+  const std::vector<std::string> bad = {
+      "line\nbreak",
+      "c1 \xc2\x85 next line",        // U+0085, a C1 control
+      "line \xe2\x80\xa8 separator",  // U+2028
+      "para \xe2\x80\xa9 separator",  // U+2029
+      "bidi \xe2\x80\xae override",   // U+202E
+      "bidi \xe2\x81\xa6 isolate",    // U+2066
+  };
+  for (const std::string& text : bad) {
+    absl::Status status = ValidateText(text, "card.title", 1, 100);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_EQ(FieldOf(status), "card.title");
+  }
+  EXPECT_TRUE(
+      ValidateText("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "t", 1, 100).ok());
+}
+
+TEST(ValidatePlatformLink, RejectsUserCredentialsInTheUrl) {
+  absl::Status status =
+      ValidatePlatformLink("site", "me", "https://user:pass@example.com/x", 0, "link.");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldOf(status), "link.url");
+  EXPECT_TRUE(ValidatePlatformLink("site", "me", "https://example.com/a@b", 0, "").ok());
+  EXPECT_TRUE(
+      ValidatePlatformLink("site", "me", "https://example.com?q=a@b", 0, "").ok());
+}
+
+TEST(ValidateSlug, AcceptsWhatCardCreateMakesOnly) {
+  EXPECT_TRUE(ValidateSlug("my-card-0123456789abcdef0123").ok());
+  EXPECT_TRUE(ValidateSlug("card-1a2b3c4d").ok());  // slugs made before 80-bit suffixes
+  for (const std::string& bad : {std::string(), std::string(65, 'a'),
+                                 std::string("My-Card"), std::string("card\0x", 6),
+                                 std::string("card/../x"), std::string("caf\xc3\xa9")}) {
+    absl::Status status = ValidateSlug(bad);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(FieldOf(status), "slug");
+  }
+}
+
 }  // namespace
 }  // namespace card::service

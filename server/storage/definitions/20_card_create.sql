@@ -47,7 +47,7 @@ BEGIN
     INSERT INTO cards (id, user_id, title, description, slug, visibility, qr_enabled,
                        is_default, create_time, update_time)
     VALUES (v_card_id, p_user_id, p_title, p_description,
-            p_slug_base || '-' || substr(md5(random()::text), 1, 8),
+            p_slug_base || '-' || card_slug_suffix(),
             p_visibility, p_qr_enabled, v_is_default, v_now, v_now)
     ON CONFLICT (slug) DO NOTHING;
     EXIT WHEN FOUND;

@@ -1,0 +1,195 @@
+#include "common/per_user_scheduler.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace card {
+
+PerUserScheduler::PerUserScheduler(const SchedulerLimits& limits) : limits_(limits) {
+  workers_.reserve(limits_.workers);
+  for (int i = 0; i < limits_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  expirer_ = std::thread([this] { ExpireLoop(); });
+}
+
+PerUserScheduler::~PerUserScheduler() { Stop(); }
+
+absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
+    absl::string_view user_key, absl::Time deadline, size_t bytes,
+    std::unique_ptr<Job> job) {
+  std::string user(user_key);
+  absl::Status refused;
+  JobId id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    UserQueue* queue = nullptr;
+    if (stopping_) {
+      refused = absl::UnavailableError("server shutting down; retry on another replica");
+    } else if (user_of_.size() >= limits_.max_queued ||
+               queued_bytes_ + bytes > limits_.max_queued_bytes) {
+      refused = absl::ResourceExhaustedError("server overloaded; retry with backoff");
+    } else {
+      if (limits_.one_queue_per_request) user = absl::StrCat(" job ", next_id_);
+      queue = &users_[user];
+      if (queue->entries.size() >= limits_.max_queued_per_user) {
+        refused = absl::ResourceExhaustedError(
+            absl::StrCat("user_id: more than ", limits_.max_queued_per_user,
+                         " requests for this user are waiting; retry with backoff"));
+      }
+    }
+    if (refused.ok()) {
+      id = next_id_++;
+      bool was_idle = queue->entries.empty() && !queue->running;
+      queue->entries.push_back(Entry{id, deadline, bytes, std::move(job)});
+      user_of_.emplace(id, user);
+      bool earliest = by_deadline_.empty() || deadline < by_deadline_.begin()->first;
+      by_deadline_.emplace(deadline, id);
+      queued_bytes_ += bytes;
+      if (was_idle) {
+        ready_.emplace_back(user);
+        work_ready_.notify_one();
+      }
+      if (earliest) expiry_changed_.notify_one();
+    }
+  }
+  if (!refused.ok()) {
+    job->Drop(refused);
+    return refused;
+  }
+  return id;
+}
+
+void PerUserScheduler::Cancel(JobId id) {
+  Dropped dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = user_of_.find(id);
+    if (it == user_of_.end()) return;
+    std::string user = it->second;
+    RemoveLocked(user, id, absl::CancelledError("cancelled by the client while queued"),
+                 &dropped);
+  }
+  DropAll(dropped);
+}
+
+bool PerUserScheduler::RemoveLocked(const std::string& user, JobId id,
+                                    const absl::Status& why, Dropped* dropped) {
+  auto user_it = users_.find(user);
+  if (user_it == users_.end()) return false;
+  UserQueue& queue = user_it->second;
+  for (auto it = queue.entries.begin(); it != queue.entries.end(); ++it) {
+    if (it->id != id) continue;
+    Forget(*it);
+    dropped->emplace_back(std::move(it->job), why);
+    queue.entries.erase(it);
+    if (queue.entries.empty() && !queue.running) users_.erase(user_it);
+    return true;
+  }
+  return false;
+}
+
+void PerUserScheduler::Forget(const Entry& entry) {
+  user_of_.erase(entry.id);
+  by_deadline_.erase({entry.deadline, entry.id});
+  queued_bytes_ -= entry.bytes;
+}
+
+void PerUserScheduler::DropAll(Dropped& dropped) {
+  for (auto& [job, why] : dropped) job->Drop(why);
+  dropped.clear();
+}
+
+void PerUserScheduler::Work() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    work_ready_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
+    if (ready_.empty()) return;  // stopping, nothing left to start
+    std::string user = std::move(ready_.front());
+    ready_.pop_front();
+    auto user_it = users_.find(user);
+    if (user_it == users_.end() || user_it->second.running ||
+        user_it->second.entries.empty()) {
+      continue;  // stale: the user's queue was emptied or is being served
+    }
+    UserQueue& queue = user_it->second;
+    Entry entry = std::move(queue.entries.front());
+    queue.entries.pop_front();
+    Forget(entry);
+    queue.running = true;
+    lock.unlock();
+    if (absl::Now() >= entry.deadline) {
+      entry.job->Drop(absl::DeadlineExceededError("deadline passed while queued"));
+    } else {
+      entry.job->Run();
+    }
+    entry.job.reset();
+    lock.lock();
+    // The queue may have been looked up again meanwhile; find it afresh.
+    user_it = users_.find(user);
+    user_it->second.running = false;
+    if (user_it->second.entries.empty()) {
+      users_.erase(user_it);
+    } else {
+      ready_.push_back(std::move(user));  // round robin: back of the line
+      work_ready_.notify_one();
+    }
+  }
+}
+
+void PerUserScheduler::ExpireLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  Dropped dropped;
+  while (!stopping_) {
+    if (by_deadline_.empty()) {
+      expiry_changed_.wait(lock);
+      continue;
+    }
+    absl::Time next = by_deadline_.begin()->first;
+    absl::Time now = absl::Now();
+    if (next > now) {
+      expiry_changed_.wait_for(lock, absl::ToChronoNanoseconds(next - now));
+      continue;
+    }
+    while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
+      JobId id = by_deadline_.begin()->second;
+      std::string user = user_of_.at(id);
+      RemoveLocked(user, id, absl::DeadlineExceededError("deadline passed while queued"),
+                   &dropped);
+    }
+    lock.unlock();
+    DropAll(dropped);
+    lock.lock();
+  }
+}
+
+void PerUserScheduler::Stop() {
+  Dropped dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+    for (auto& [user, queue] : users_) {
+      for (Entry& entry : queue.entries) {
+        dropped.emplace_back(std::move(entry.job),
+                             absl::UnavailableError("server shutting down; retry"));
+      }
+      queue.entries.clear();
+    }
+    user_of_.clear();
+    by_deadline_.clear();
+    queued_bytes_ = 0;
+    ready_.clear();
+  }
+  work_ready_.notify_all();
+  expiry_changed_.notify_all();
+  DropAll(dropped);
+  for (std::thread& worker : workers_) worker.join();
+  workers_.clear();
+  if (expirer_.joinable()) expirer_.join();
+}
+
+size_t PerUserScheduler::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return user_of_.size();
+}
+
+}  // namespace card

@@ -1,0 +1,170 @@
+#include "storage/statement_guard.h"
+
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "common/cancellation.h"
+
+namespace card::storage {
+namespace {
+constexpr int kCancelThreads = 2;
+// Cancel requests waiting for a thread; past this the socket shutdown alone
+// frees the caller.
+constexpr size_t kMaxPendingCancels = 256;
+}  // namespace
+
+struct StatementGuard::Watch::State {
+  std::shared_ptr<pqxx::connection> connection;
+  int socket = -1;
+  absl::Time deadline;
+  Cancellation* cancellation = nullptr;
+  // Guarded by Shared::mu.
+  bool done = false;
+  bool cancel_requested = false;
+  bool socket_shut = false;
+  absl::Time shut_at = absl::InfiniteFuture();
+  Outcome outcome = Outcome::kFinished;
+};
+
+struct StatementGuard::Shared {
+  using State = Watch::State;
+
+  explicit Shared(absl::Duration grace) : grace(grace) {}
+
+  // Under `mu`.
+  void RequestCancel(const std::shared_ptr<State>& state, Outcome why) {
+    if (state->done || state->cancel_requested) return;
+    state->cancel_requested = true;
+    state->outcome = why;
+    state->shut_at = absl::Now() + grace;
+    if (pending_cancels.size() < kMaxPendingCancels) {
+      pending_cancels.push_back(state);
+      cancel_ready.notify_one();
+    }
+    timer_changed.notify_one();
+  }
+
+  void TimerLoop() {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stopping) {
+      absl::Time now = absl::Now();
+      absl::Time next = absl::InfiniteFuture();
+      for (const std::shared_ptr<State>& state : active) {
+        if (!state->cancel_requested && now >= state->deadline) {
+          RequestCancel(state, Outcome::kDeadlineExceeded);
+        }
+        if (state->cancel_requested && !state->socket_shut && now >= state->shut_at) {
+          // The blocked libpq call returns with a broken connection.
+          ::shutdown(state->socket, SHUT_RDWR);
+          state->socket_shut = true;
+        }
+        if (!state->cancel_requested) next = std::min(next, state->deadline);
+        if (state->cancel_requested && !state->socket_shut) {
+          next = std::min(next, state->shut_at);
+        }
+      }
+      if (next == absl::InfiniteFuture()) {
+        timer_changed.wait(lock);
+      } else {
+        timer_changed.wait_for(lock, absl::ToChronoNanoseconds(next - absl::Now()));
+      }
+    }
+  }
+
+  void CancelLoop() {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      cancel_ready.wait(lock, [this] { return stopping || !pending_cancels.empty(); });
+      if (stopping) return;
+      std::shared_ptr<State> state = std::move(pending_cancels.front());
+      pending_cancels.pop_front();
+      if (state->done) continue;
+      lock.unlock();
+      try {
+        state->connection->cancel_query();
+      } catch (const std::exception&) {
+        // The socket shutdown after the grace period covers a failed request.
+      }
+      lock.lock();
+    }
+  }
+
+  const absl::Duration grace;
+  std::mutex mu;
+  std::condition_variable timer_changed;
+  std::condition_variable cancel_ready;
+  std::set<std::shared_ptr<State>> active;
+  std::deque<std::shared_ptr<State>> pending_cancels;
+  bool stopping = false;
+};
+
+StatementGuard::StatementGuard(absl::Duration grace)
+    : shared_(std::make_shared<Shared>(grace)) {
+  std::shared_ptr<Shared> shared = shared_;
+  timer_ = std::thread([shared] { shared->TimerLoop(); });
+  // Detached: on a frozen server a cancel request blocks until it answers, and
+  // shutdown must not wait for that. They keep `shared` alive themselves.
+  for (int i = 0; i < kCancelThreads; ++i) {
+    std::thread([shared] { shared->CancelLoop(); }).detach();
+  }
+}
+
+StatementGuard::~StatementGuard() {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->stopping = true;
+  }
+  shared_->timer_changed.notify_all();
+  shared_->cancel_ready.notify_all();
+  timer_.join();
+}
+
+std::unique_ptr<StatementGuard::Watch> StatementGuard::Start(
+    std::shared_ptr<pqxx::connection> connection, absl::Time deadline) {
+  auto state = std::make_shared<Watch::State>();
+  state->socket = connection->sock();
+  state->connection = std::move(connection);
+  state->deadline = deadline;
+  state->cancellation = CurrentCancellation();
+  std::unique_ptr<Watch> watch(new Watch(shared_, state));
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->active.insert(state);
+    shared_->timer_changed.notify_one();
+  }
+  if (state->cancellation != nullptr) {
+    std::weak_ptr<Shared> weak_shared = shared_;
+    std::weak_ptr<Watch::State> weak_state = state;
+    state->cancellation->SetHook([weak_shared, weak_state] {
+      std::shared_ptr<Shared> shared = weak_shared.lock();
+      std::shared_ptr<Watch::State> state = weak_state.lock();
+      if (shared == nullptr || state == nullptr) return;
+      std::lock_guard<std::mutex> lock(shared->mu);
+      shared->RequestCancel(state, Outcome::kCancelled);
+    });
+  }
+  return watch;
+}
+
+StatementGuard::Watch::~Watch() {
+  // Before taking the guard's lock: the hook takes it under the
+  // cancellation's lock.
+  if (state_->cancellation != nullptr) state_->cancellation->ClearHook();
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  state_->done = true;
+  shared_->active.erase(state_);
+}
+
+StatementGuard::Outcome StatementGuard::Watch::outcome() const {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  return state_->outcome;
+}
+
+}  // namespace card::storage

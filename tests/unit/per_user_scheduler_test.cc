@@ -1,0 +1,200 @@
+// The per-user scheduler's promises, without a server: one job per user at a
+// time in arrival order, other users not held up, every bound enforced, and
+// every job either run or dropped exactly once.
+#include "common/per_user_scheduler.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace card {
+namespace {
+
+// Records how it ended; optionally blocks in Run until released.
+class RecordingJob final : public PerUserScheduler::Job {
+ public:
+  struct Log {
+    std::mutex mu;
+    std::vector<std::string> ran;
+    std::vector<absl::StatusCode> dropped;
+  };
+  RecordingJob(Log* log, std::string name, absl::Notification* release = nullptr)
+      : log_(log), name_(std::move(name)), release_(release) {}
+
+  void Run() override {
+    if (release_ != nullptr) release_->WaitForNotification();
+    std::lock_guard<std::mutex> lock(log_->mu);
+    log_->ran.push_back(name_);
+  }
+  void Drop(const absl::Status& why) override {
+    std::lock_guard<std::mutex> lock(log_->mu);
+    log_->dropped.push_back(why.code());
+  }
+
+ private:
+  Log* log_;
+  std::string name_;
+  absl::Notification* release_;
+};
+
+absl::Time Later() { return absl::Now() + absl::Seconds(30); }
+
+void WaitFor(const std::function<bool()>& done) {
+  absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!done() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+}
+
+TEST(PerUserScheduler, AUsersJobsRunOneAtATimeInArrivalOrder) {
+  RecordingJob::Log log;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 4;
+  PerUserScheduler scheduler(limits);
+  ASSERT_TRUE(scheduler
+                  .Submit("alice", Later(), 1,
+                          std::make_unique<RecordingJob>(&log, "a0", &release))
+                  .ok());
+  for (int i = 1; i < 5; ++i) {
+    ASSERT_TRUE(scheduler
+                    .Submit("alice", Later(), 1,
+                            std::make_unique<RecordingJob>(&log, "a" + std::to_string(i)))
+                    .ok());
+  }
+  // Alice's first job blocks; her others wait although three workers are free,
+  // and Bob's job runs at once.
+  ASSERT_TRUE(
+      scheduler.Submit("bob", Later(), 1, std::make_unique<RecordingJob>(&log, "b0"))
+          .ok());
+  WaitFor([&] {
+    std::lock_guard<std::mutex> lock(log.mu);
+    return !log.ran.empty();
+  });
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    EXPECT_EQ(log.ran, std::vector<std::string>({"b0"}));
+  }
+  EXPECT_EQ(scheduler.queued(), 4u);
+  release.Notify();
+  WaitFor([&] {
+    std::lock_guard<std::mutex> lock(log.mu);
+    return log.ran.size() == 6;
+  });
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_EQ(log.ran, std::vector<std::string>({"b0", "a0", "a1", "a2", "a3", "a4"}));
+}
+
+TEST(PerUserScheduler, BoundsRefuseWithResourceExhausted) {
+  RecordingJob::Log log;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 1;
+  limits.max_queued = 3;
+  limits.max_queued_per_user = 2;
+  limits.max_queued_bytes = 100;
+  PerUserScheduler scheduler(limits);
+  // Occupies the only worker.
+  ASSERT_TRUE(scheduler
+                  .Submit("alice", Later(), 1,
+                          std::make_unique<RecordingJob>(&log, "run", &release))
+                  .ok());
+  WaitFor([&] { return scheduler.queued() == 0; });
+  EXPECT_TRUE(
+      scheduler.Submit("alice", Later(), 1, std::make_unique<RecordingJob>(&log, "q1"))
+          .ok());
+  EXPECT_TRUE(
+      scheduler.Submit("alice", Later(), 1, std::make_unique<RecordingJob>(&log, "q2"))
+          .ok());
+  absl::StatusOr<PerUserScheduler::JobId> per_user =
+      scheduler.Submit("alice", Later(), 1, std::make_unique<RecordingJob>(&log, "x"));
+  EXPECT_EQ(per_user.status().code(), absl::StatusCode::kResourceExhausted);
+  absl::StatusOr<PerUserScheduler::JobId> bytes =
+      scheduler.Submit("bob", Later(), 99, std::make_unique<RecordingJob>(&log, "x"));
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(
+      scheduler.Submit("bob", Later(), 1, std::make_unique<RecordingJob>(&log, "q3"))
+          .ok());
+  absl::StatusOr<PerUserScheduler::JobId> total =
+      scheduler.Submit("carol", Later(), 1, std::make_unique<RecordingJob>(&log, "x"));
+  EXPECT_EQ(total.status().code(), absl::StatusCode::kResourceExhausted);
+  release.Notify();
+  WaitFor([&] {
+    std::lock_guard<std::mutex> lock(log.mu);
+    return log.ran.size() == 4;
+  });
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_EQ(log.ran.size(), 4u);
+  EXPECT_EQ(log.dropped.size(), 3u);  // each refused job was dropped once
+}
+
+TEST(PerUserScheduler, QueuedJobsLeaveAtTheirDeadlineOrOnCancel) {
+  RecordingJob::Log log;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 2;
+  PerUserScheduler scheduler(limits);
+  ASSERT_TRUE(scheduler
+                  .Submit("alice", Later(), 1,
+                          std::make_unique<RecordingJob>(&log, "run", &release))
+                  .ok());
+  ASSERT_TRUE(scheduler
+                  .Submit("alice", absl::Now() + absl::Milliseconds(100), 1,
+                          std::make_unique<RecordingJob>(&log, "expires"))
+                  .ok());
+  absl::StatusOr<PerUserScheduler::JobId> cancelled = scheduler.Submit(
+      "alice", Later(), 1, std::make_unique<RecordingJob>(&log, "cancelled"));
+  ASSERT_TRUE(cancelled.ok());
+  scheduler.Cancel(*cancelled);
+  WaitFor([&] {
+    std::lock_guard<std::mutex> lock(log.mu);
+    return log.dropped.size() == 2;
+  });
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    ASSERT_EQ(log.dropped.size(), 2u);
+    EXPECT_EQ(log.dropped[0], absl::StatusCode::kCancelled);
+    EXPECT_EQ(log.dropped[1], absl::StatusCode::kDeadlineExceeded);
+  }
+  EXPECT_EQ(scheduler.queued(), 0u);
+  release.Notify();
+  scheduler.Stop();
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_EQ(log.ran, std::vector<std::string>({"run"}));
+}
+
+TEST(PerUserScheduler, StopDropsWhatIsQueuedAndRefusesMore) {
+  RecordingJob::Log log;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 1;
+  PerUserScheduler scheduler(limits);
+  ASSERT_TRUE(scheduler
+                  .Submit("alice", Later(), 1,
+                          std::make_unique<RecordingJob>(&log, "run", &release))
+                  .ok());
+  ASSERT_TRUE(
+      scheduler.Submit("bob", Later(), 1, std::make_unique<RecordingJob>(&log, "q"))
+          .ok());
+  WaitFor([&] { return scheduler.queued() == 1; });
+  std::thread stopper([&] { scheduler.Stop(); });
+  absl::SleepFor(absl::Milliseconds(50));
+  release.Notify();
+  stopper.join();
+  EXPECT_EQ(
+      scheduler.Submit("carol", Later(), 1, std::make_unique<RecordingJob>(&log, "x"))
+          .status()
+          .code(),
+      absl::StatusCode::kUnavailable);
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_EQ(log.ran, std::vector<std::string>({"run"}));
+  EXPECT_EQ(log.dropped, std::vector<absl::StatusCode>({absl::StatusCode::kUnavailable,
+                                                        absl::StatusCode::kUnavailable}));
+}
+
+}  // namespace
+}  // namespace card
