@@ -1,6 +1,7 @@
 // The regression test for the race this service exists to prevent: many
-// concurrent CreateCard calls for a user who has no cards yet. Without the
-// per-user lock (CARD_TEST_SABOTAGE=no-lock, run by ctest as a negative control)
+// concurrent CreateCard calls for a user who has no cards yet, spread over
+// three replicas (within one replica a user's calls already run one at a time). Without
+// the per-user lock (CARD_TEST_SABOTAGE=no-lock, run by ctest as a negative control)
 // these tests fail.
 #include <map>
 #include <set>
@@ -20,6 +21,7 @@ constexpr int kChannels = 8;
 class CreateRaceTest : public CardServerTest {
  protected:
   void Configure(app::ServerOptions& options) override { options.db_pool_size = 16; }
+  int Replicas() const override { return 3; }
 
   std::vector<std::shared_ptr<grpc::Channel>> Channels() {
     std::vector<std::shared_ptr<grpc::Channel>> channels;

@@ -36,6 +36,7 @@ class MixedInvariantsTest : public CardServerTest {
     options.db_pool_size = 16;
     options.max_request_time = absl::Seconds(30);
   }
+  int Replicas() const override { return 3; }
 
   void SetUp() override {
     CardServerTest::SetUp();

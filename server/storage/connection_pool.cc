@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
@@ -83,18 +84,26 @@ struct ConnectionPool::Shared {
         failure = TranslateDatabaseError(e, "connect");
       }
       lock.lock();
-      if (conn != nullptr) {
+      bool connected = conn != nullptr;
+      if (connected) {
         free.push_back(std::move(conn));
         connect_failure = absl::OkStatus();
         backoff = absl::Milliseconds(100);
       } else {
         --open;
         connect_failure = failure;
-        wake.wait_for(lock, absl::ToChronoNanoseconds(backoff));
-        backoff = std::min(backoff * 2, kMaxReconnectBackoff);
       }
+      ++attempts;
       // Waiters take the new connection, or learn that connecting failed.
       released.notify_all();
+      if (!connected) {
+        // A request arriving meanwhile cuts the backoff short: the database
+        // may be back, and it should not fail on the strength of an old attempt.
+        attempt_wanted = false;
+        wake.wait_for(lock, absl::ToChronoNanoseconds(backoff),
+                      [this] { return stopping || attempt_wanted; });
+        backoff = std::min(backoff * 2, kMaxReconnectBackoff);
+      }
     }
     exited = true;
     released.notify_all();
@@ -108,6 +117,8 @@ struct ConnectionPool::Shared {
   std::vector<std::shared_ptr<pqxx::connection>> free;
   int open = 0;                  // free + in use + being opened
   absl::Status connect_failure;  // of the last attempt; OK once one succeeds
+  int64_t attempts = 0;          // connect attempts finished
+  bool attempt_wanted = false;   // a request waits for a fresh attempt
   bool stopping = false;
   bool exited = false;
 };
@@ -134,6 +145,7 @@ ConnectionPool::~ConnectionPool() {
 absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
     absl::Time deadline) {
   std::unique_lock<std::mutex> lock(shared_->mu);
+  bool fresh_attempt_seen = false;
   for (;;) {
     while (!shared_->free.empty()) {
       std::shared_ptr<pqxx::connection> conn = std::move(shared_->free.back());
@@ -142,7 +154,24 @@ absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
       --shared_->open;
       shared_->wake.notify_one();
     }
-    if (!shared_->connect_failure.ok()) return shared_->connect_failure;
+    if (!shared_->connect_failure.ok()) {
+      // The last attempt failed: ask for a fresh one and go by its outcome.
+      if (fresh_attempt_seen) return shared_->connect_failure;
+      int64_t seen = shared_->attempts;
+      shared_->attempt_wanted = true;
+      shared_->wake.notify_one();
+      bool attempted = shared_->released.wait_for(
+          lock,
+          absl::ToChronoNanoseconds(
+              std::max(deadline - absl::Now(), absl::ZeroDuration())),
+          [&] { return shared_->attempts > seen || !shared_->free.empty(); });
+      if (!attempted) {
+        return absl::DeadlineExceededError(
+            "the database did not accept a connection before the deadline");
+      }
+      fresh_attempt_seen = true;
+      continue;
+    }
     absl::Duration left = deadline - absl::Now();
     bool timed_out = left <= absl::ZeroDuration() ||
                      shared_->released.wait_for(lock, absl::ToChronoNanoseconds(left)) ==

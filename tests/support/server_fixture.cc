@@ -31,6 +31,13 @@ void CardServerTest::SetUp() {
       app::CardServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);
+  for (int i = 1; i < Replicas(); ++i) {
+    options.migrate = false;
+    absl::StatusOr<std::unique_ptr<app::CardServer>> replica =
+        app::CardServer::Start(options);
+    ASSERT_TRUE(replica.ok()) << replica.status();
+    more_replicas_.push_back(*std::move(replica));
+  }
   stub_ = v1::CardService::NewStub(NewChannel(0));
   sql_ = std::make_unique<pqxx::connection>(database_url_);
   if (Sabotaged()) {
@@ -43,6 +50,8 @@ void CardServerTest::SetUp() {
 
 void CardServerTest::TearDown() {
   stub_.reset();
+  for (auto& replica : more_replicas_) replica->Shutdown(absl::Seconds(5));
+  more_replicas_.clear();
   if (server_) server_->Shutdown(absl::Seconds(5));
   server_.reset();
   sql_.reset();
@@ -57,7 +66,10 @@ std::shared_ptr<grpc::Channel> CardServerTest::NewChannel(int index) const {
   // Distinct arguments give each channel its own subchannel and TCP connection.
   args.SetInt("card.test.channel", index);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(target(), grpc::InsecureChannelCredentials(), args);
+  size_t replica = static_cast<size_t>(index) % (more_replicas_.size() + 1);
+  int port = replica == 0 ? server_->port() : more_replicas_[replica - 1]->port();
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials(), args);
 }
 
 std::unique_ptr<grpc::ClientContext> CardServerTest::Context(absl::Duration timeout) {

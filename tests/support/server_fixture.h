@@ -25,9 +25,15 @@ class CardServerTest : public ::testing::Test {
 
   // Override to change the server's options before it starts.
   virtual void Configure(app::ServerOptions& options) { (void)options; }
+  // Override to run several replicas on the one database. Each replica
+  // serves a user's calls one at a time, so only calls spread over replicas
+  // race in PostgreSQL, where the per-user lock must order them.
+  virtual int Replicas() const { return 1; }
 
+  // The first replica's address.
   std::string target() const;
-  // A channel on a connection of its own (`index` keeps channels apart).
+  // A channel on a connection of its own (`index` keeps channels apart) to
+  // replica `index % Replicas()`.
   std::shared_ptr<grpc::Channel> NewChannel(int index) const;
 
   // A context with a deadline (default 10 s).
@@ -57,7 +63,8 @@ class CardServerTest : public ::testing::Test {
   static bool UserQueuesSabotaged();
 
   std::string database_url_;
-  std::unique_ptr<app::CardServer> server_;
+  std::unique_ptr<app::CardServer> server_;  // the first replica
+  std::vector<std::unique_ptr<app::CardServer>> more_replicas_;
   std::unique_ptr<v1::CardService::Stub> stub_;
   std::unique_ptr<pqxx::connection> sql_;
 };
