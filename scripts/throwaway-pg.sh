@@ -50,7 +50,11 @@ case "$cmd" in
   freeze | thaw)
     signal=$([ "$cmd" = freeze ] && echo STOP || echo CONT)
     postmaster=$(head -1 "$dir/data/postmaster.pid")
-    kill -"$signal" "$postmaster" $(pgrep -P "$postmaster" || true)
+    # The postmaster first: once it is stopped it forks no backend that the
+    # list of children below would miss.
+    kill -"$signal" "$postmaster"
+    children=$(pgrep -P "$postmaster" || true)
+    [ -z "$children" ] || kill -"$signal" $children
     ;;
   *)
     echo "usage: throwaway-pg.sh start|stop|crash|freeze|thaw DIR [PORT]" >&2
