@@ -5,8 +5,9 @@
 #   1. first-card: 500 new users x 20 parallel creates, all 10,000 in flight at once
 #   2. hot-user:   10,000 creates for one user, 1,000 in flight
 #   3. mixed:      create/set-default/delete/update-links/get/list over 20 users
-#   4. negative control: the same first-card run against the schema with the
-#      per-user lock and the partial index removed must exit 1 (violation).
+#   4. negative control: the same first-card run, over two replicas, against
+#      the schema with the per-user lock and the partial index removed must
+#      exit 1 (violation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -38,8 +39,14 @@ done
 # Negative control: take the lock away; card-stress must see the damage.
 psql -q "$url" -c "CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
   RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN END \$\$; DROP INDEX cards_one_default_per_user;"
+# A replica serves one user's calls one at a time, so the damage shows only
+# when the calls for a user are spread over replicas: a second one joins.
+card_server_start replica2 "$build/server/card-server" --database_url="$url" \
+  --db_pool_size=16 --migrate=false
 set +e
-stress without-lock --scenario=first-card --users=500 --burst=20 --concurrency=10000
+"$build/stress/card-stress" --target=127.0.0.1:$port,127.0.0.1:$CARD_SERVER_PORT \
+  --database_url="$url" --output="$reports/without-lock.txt" \
+  --scenario=first-card --users=500 --burst=20 --concurrency=10000
 code=$?
 set -e
 if [ "$code" -eq 1 ]; then
@@ -50,7 +57,7 @@ else
   status=1
 fi
 
-if grep -q "BUG: unique violation" "$work/server.log"; then
+if cat "$work/server.log" "$work/replica2.log" | grep -q "BUG: unique violation"; then
   echo "(server log: unique violations during the negative control, as expected without the lock)"
 fi
 [ "$status" -eq 0 ] && echo "load test: 3 passed, 0 failed" || echo "load test: FAILED" >&2
