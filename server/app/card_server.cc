@@ -1,12 +1,11 @@
 #include "app/card_server.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "app/health_monitor.h"
+#include "app/tls_credentials.h"
 #include "common/executor.h"
 #include "common/log.h"
 #include "common/periodic_task.h"
@@ -29,6 +28,8 @@ struct CardServer::Parts {
   std::unique_ptr<rpc::CardServiceImpl> rpc;
   // The health probe's own connection: never queued behind RPC traffic.
   std::unique_ptr<storage::PostgresRepository> probe;
+  // Credentials and the authorization policy; outlive the server using them.
+  std::unique_ptr<ServerSecurity> security;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<HealthMonitor> health;
   std::unique_ptr<PeriodicTask> request_id_sweeper;
@@ -59,29 +60,16 @@ absl::Status MigrateWhenReachable(const ServerOptions& options,
   }
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& options) {
-  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
-    return grpc::InsecureServerCredentials();
-  }
-  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
-    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
-  }
-  absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
-  if (!key.ok()) return key.status();
-  grpc::SslServerCredentialsOptions ssl;
-  ssl.pem_key_cert_pairs.push_back({*key, *cert});
-  return grpc::SslServerCredentials(ssl);
+TransportSecurityOptions SecurityOptions(const ServerOptions& options) {
+  TransportSecurityOptions security;
+  security.listen = options.listen;
+  security.tls_cert_file = options.tls_cert_file;
+  security.tls_key_file = options.tls_key_file;
+  security.tls_client_ca_file = options.tls_client_ca_file;
+  security.authz_policy_file = options.authz_policy_file;
+  security.allow_insecure_listen = options.allow_insecure_listen;
+  security.reload_interval = options.reload_interval;
+  return security;
 }
 
 void ExpireRequestIds(service::CardService* service) {
@@ -108,9 +96,9 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
                      absl::FormatDuration(service::kMinRequestIdRetention),
                      " (the API's promise to retrying callers)"));
   }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      Credentials(options);
-  if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<std::unique_ptr<ServerSecurity>> security =
+      ServerSecurity::Create(SecurityOptions(options));
+  if (!security.ok()) return security.status();
   if (options.migrate) {
     absl::Status migrated = MigrateWhenReachable(options, *connection_string);
     if (!migrated.ok()) return migrated;
@@ -137,8 +125,9 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  parts->security = *std::move(security);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *credentials, &parts->port);
+  builder.AddListeningPort(options.listen, parts->security->credentials(), &parts->port);
   if (options.max_connection_age > absl::ZeroDuration()) {
     builder.AddChannelArgument(
         GRPC_ARG_MAX_CONNECTION_AGE_MS,
