@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway mutual-TLS material for a laptop, CI and deploy/local-cluster: a CA,
 # the server's certificate, and one client certificate per identity that
-# deploy/authz-policy.json names. Valid two days; never for production (use
+# deploy/authz/policy.json names. Valid two days; never for production (use
 # cert-manager or your PKI: deploy/README.md, "Certificates").
 #
 #   scripts/make-dev-certs.sh DIR [TRUST_DOMAIN=cards.example]

@@ -220,6 +220,10 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
           "--authz_policy_file without --tls_client_ca_file: callers present no "
           "certificate, so only rules without principals (or with \"\") can match");
     }
+  } else if (mutual) {
+    log::Warning(
+        "--tls_client_ca_file without --authz_policy_file: every caller with a valid "
+        "certificate may call every method");
   }
   log::Info(absl::StrCat("transport security: ", security->description_,
                          mutual ? absl::StrCat("; client certificates must chain to ",

@@ -235,11 +235,11 @@ TEST(AuthzPolicyEvaluate, HeadersAreAndedTheirValuesOredRepeatsJoinedWithCommas)
   EXPECT_FALSE(Allowed(policy, caller, "/a/b"));  // x-env missing.
 }
 
-// The policy the deployment files ship (deploy/authz-policy.json), as README's
+// The policy the deployment files ship (deploy/authz/policy.json), as README's
 // "Security" section describes it.
 TEST(ShippedPolicy, GatewayWritesRendererReadsEveryWorkloadProbes) {
-  std::ifstream file(std::string(CARD_SOURCE_DIR) + "/deploy/authz-policy.json");
-  ASSERT_TRUE(file) << "deploy/authz-policy.json";
+  std::ifstream file(std::string(CARD_SOURCE_DIR) + "/deploy/authz/policy.json");
+  ASSERT_TRUE(file) << "deploy/authz/policy.json";
   std::stringstream json;
   json << file.rdbuf();
   AuthzPolicy policy = MustParse(json.str());
