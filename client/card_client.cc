@@ -83,12 +83,27 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   }
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  bool identity = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (identity && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+  }
+  if (identity && !options.tls) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file need --tls");
+  }
   if (options.tls) {
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca_file.empty()) {
       absl::StatusOr<std::string> roots = ReadFile(options.tls_ca_file);
       if (!roots.ok()) return roots.status();
       ssl.pem_root_certs = *std::move(roots);
+    }
+    if (identity) {
+      absl::StatusOr<std::string> chain = ReadFile(options.tls_cert_file);
+      if (!chain.ok()) return chain.status();
+      absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *std::move(chain);
+      ssl.pem_private_key = *std::move(key);
     }
     credentials = grpc::SslCredentials(ssl);
     if (!options.tls_server_name.empty()) {

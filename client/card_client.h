@@ -29,6 +29,10 @@ struct ClientOptions {
   bool tls = false;
   std::string tls_ca_file;      // PEM roots; empty: the system's roots.
   std::string tls_server_name;  // Name checked against the certificate, if not the host.
+  // The client's own certificate chain and key (PEM), for servers that require
+  // one (mutual TLS): its URI SAN is the identity the server's policy sees.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // gRPC's retry policy (ServiceConfigJson) on the channel. card-stress turns it
   // off: it retries on its own with the same request_id and counts each retry,
   // and gRPC's retries would only add per-call buffering and hide attempts.
@@ -42,7 +46,9 @@ const std::string& ServiceConfigJson();
 // A channel to options.target with TLS or plaintext credentials and, if
 // options.retries, the service config above (otherwise gRPC's retries are
 // off). `args` lets callers add channel arguments (e.g. to keep several
-// channels on separate connections). Fails only if the CA file cannot be read.
+// channels on separate connections). Fails only if a TLS file cannot be read
+// or the TLS options contradict each other (a certificate without --tls, a
+// certificate without its key).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     const ClientOptions& options, grpc::ChannelArguments args = {});
 

@@ -89,6 +89,11 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, tls_server_name, "",
           "With --tls: the name to check the server's certificate against, if not the "
           "host in --target.");
+ABSL_FLAG(
+    std::string, tls_cert_file, "",
+    "With --tls: PEM certificate chain presenting this client to a server that "
+    "requires one (mutual TLS); its URI SAN is the identity the server authorizes.");
+ABSL_FLAG(std::string, tls_key_file, "", "With --tls_cert_file: its PEM private key.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
           "Deadline of each call (e.g. 500ms, 10s); retries happen within it.");
 ABSL_FLAG(
@@ -128,6 +133,10 @@ namespace {
 constexpr char kUsage[] = R"(cardctl: command-line client of devcard.card.v1.CardService.
 
 Usage: cardctl [global flags] <command> [command flags]
+
+Global flags: --target, --timeout, --output; TLS: --tls [--tls_ca_file]
+[--tls_server_name] [--tls_cert_file --tls_key_file] (the last two: this
+client's certificate, for servers that require one).
 
 Commands (flags in [] are optional):
   create       --user_id --title [--description] [--visibility=public|unlisted|private]
@@ -169,7 +178,8 @@ Exit codes:
 )";
 
 const std::vector<std::string> kGlobalFlags = {
-    "target", "tls", "tls_ca_file", "tls_server_name", "timeout", "output"};
+    "target",        "tls",          "tls_ca_file", "tls_server_name",
+    "tls_cert_file", "tls_key_file", "timeout",     "output"};
 
 // The command line after the scan and Abseil's parse.
 struct Invocation {
@@ -595,6 +605,8 @@ int Main(int argc, char** argv) {
   options.tls = absl::GetFlag(FLAGS_tls);
   options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
   options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   absl::StatusOr<std::unique_ptr<client::CardClient>> client =
       client::CardClient::Connect(options);
   if (!client.ok()) return UsageFailure(std::string(client.status().message()));

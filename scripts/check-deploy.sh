@@ -13,6 +13,16 @@
 #  * a snake_case --flag mentioned on its own (in prose) is a flag of one of them;
 #  * containers listen beyond loopback, and every stop timeout (compose,
 #    systemd, Kubernetes) exceeds the server's --shutdown_grace;
+#  * every card-server beyond loopback serves mutual TLS with the policy
+#    (--tls_cert_file, --tls_key_file, --tls_client_ca_file, --authz_policy_file)
+#    and its health checks present a client certificate; in Kubernetes each of
+#    those files comes from a mounted Secret or ConfigMap key (never through
+#    subPath, which would hide renewals), the readiness probe is an exec of
+#    cardctl (the kubelet's gRPC probe cannot speak TLS), the Certificate can
+#    serve and be presented and names the probe's server name, the
+#    NetworkPolicy selects the pods and admits named namespaces only, the
+#    policy ConfigMap equals deploy/authz/policy.json, and DATABASE_URL uses
+#    sslmode=verify-full with a mounted sslrootcert;
 #  * the systemd unit passes systemd-analyze verify and security, if installed.
 #
 #   scripts/check-deploy.sh [CARD_SERVER [CARD_STRESS [CARDCTL]]]

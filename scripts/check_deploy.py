@@ -20,6 +20,10 @@ LOOPBACK = ("127.", "localhost:", "[::1]:")
 # The health service names the server registers (server/app/card_server.cc:
 # gRPC's default health service, set for "" and the API service).
 HEALTH_SERVICES = {"", "devcard.card.v1.CardService"}
+# What every card-server reachable beyond loopback must be given (README.md,
+# "Security"): mutual TLS and the authorization policy.
+MTLS_FLAGS = ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "authz_policy_file")
+POLICY = "deploy/authz/policy.json"
 
 problems, notes = {}, []  # message -> where it was found (a YAML anchor repeats one)
 def problem(where, message):
@@ -250,13 +254,35 @@ def check_dockerfile(path, lines):
     if not cmd or "card-server" not in cmd[1]:
         problem(path, "CMD must run card-server")
     else:
-        check_listen(cmd[2], [t for t in cmd[1] if t.startswith("--")])
+        flags = [t for t in cmd[1] if t.startswith("--")]
+        check_listen(cmd[2], flags)
+        if health and "cardctl" in health[1]:
+            check_probe_tls(health[2], flags, health[1], "HEALTHCHECK")
 
-def check_listen(where, flags):
+def check_listen(where, flags, container=True):
     listen = flag_value(flags, "listen", "127.0.0.1:50051")
     if listen.startswith(LOOPBACK):
-        problem(where, f"card-server listens on {listen}: unreachable from outside the container; "
-                       "pass --listen=0.0.0.0:50051")
+        if container:
+            problem(where, f"card-server listens on {listen}: unreachable from outside the container; "
+                           "pass --listen=0.0.0.0:50051")
+        return
+    missing = [f"--{name}" for name in MTLS_FLAGS if not flag_value(flags, name)]
+    if missing and flag_value(flags, "allow_insecure_listen", "false") != "true":
+        problem(where, f"card-server serves {listen} without {', '.join(missing)}: anyone who can "
+                       "reach the port could call every method (plaintext is refused there; TLS "
+                       "alone authorizes no one). Serve mutual TLS with the policy")
+
+def check_probe_tls(where, server_flags, probe_argv, what):
+    """A health probe of a server that speaks mutual TLS must speak it too."""
+    if not flag_value(server_flags, "tls_cert_file"):
+        return
+    probe_flags = [t for t in probe_argv if t.startswith("--")]
+    needed = ["tls"] + (["tls_cert_file", "tls_key_file"]
+                        if flag_value(server_flags, "tls_client_ca_file") else [])
+    missing = [f"--{name}" for name in needed if not flag_value(probe_flags, name)]
+    if missing:
+        problem(where, f"{what} lacks {', '.join(missing)}: the server requires a client "
+                       "certificate, so the probe would fail the handshake and always report unhealthy")
 
 # ------------------------------------------------------------------ compose
 def check_compose(path, doc):
@@ -275,6 +301,8 @@ def check_compose(path, doc):
             test = argv_of((service.get("healthcheck") or {}).get("test"))
             if "cardctl" not in test or "health" not in test:
                 problem(where, "healthcheck must run `cardctl ... health`")
+            else:
+                check_probe_tls(where, flags, test, "healthcheck")
         if "card-stress" in argv and str(service.get("restart", "no")) != "no":
             problem(where, "card-stress is a one-shot job: restart must be \"no\"")
     if not any("card-stress" in argv_of(s.get("command")) for s in services.values()):
@@ -282,8 +310,12 @@ def check_compose(path, doc):
 
 # --------------------------------------------------------------- Kubernetes
 API_VERSIONS = {"Deployment": "apps/v1", "Service": "v1", "PodDisruptionBudget": "policy/v1",
-                "ConfigMap": "v1", "Secret": "v1", "Job": "batch/v1"}
-REQUIRED_KINDS = {"Deployment", "Service", "PodDisruptionBudget", "ConfigMap", "Secret"}
+                "ConfigMap": "v1", "Secret": "v1", "Job": "batch/v1",
+                "NetworkPolicy": "networking.k8s.io/v1", "Certificate": "cert-manager.io/v1"}
+REQUIRED_KINDS = {"Deployment", "Service", "PodDisruptionBudget", "ConfigMap", "Secret",
+                  "NetworkPolicy", "Certificate"}
+# The keys cert-manager writes into a Certificate's Secret.
+CERT_MANAGER_KEYS = {"tls.crt", "tls.key", "ca.crt"}
 
 def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
@@ -303,6 +335,10 @@ def check_k8s(objects):
     by_name = {(k, o["metadata"]["name"]): o for k, items in kinds.items() for _, o in items}
     secret_keys = {o["metadata"]["name"]: set(o.get("stringData") or {}) | set(o.get("data") or {})
                    for _, o in kinds.get("Secret", [])}
+    for _, certificate in kinds.get("Certificate", []):
+        secret_keys.setdefault(certificate["spec"]["secretName"], set()).update(CERT_MANAGER_KEYS)
+    secret_values = {o["metadata"]["name"]: dict(o.get("stringData") or {})
+                     for _, o in kinds.get("Secret", [])}
 
     for where, deployment in kinds.get("Deployment", []):
         pod = deployment["spec"]["template"]
@@ -328,12 +364,14 @@ def check_k8s(objects):
             port = int(flag_value(flags, "listen", "127.0.0.1:50051").rsplit(":", 1)[1])
             if port not in ports.values():
                 problem(cwhere, f"no containerPort {port} (the --listen port)")
-            ready = (container.get("readinessProbe") or {}).get("grpc")
-            if not ready or ready.get("port") != port:
-                problem(cwhere, f"readinessProbe must be a native gRPC probe on port {port}")
-            elif ready.get("service", "") not in HEALTH_SERVICES:
-                problem(cwhere, f"readinessProbe service {ready['service']!r} is not registered: "
-                                "the server answers NOT_FOUND and the probe always fails")
+            check_readiness(cwhere, container, spec, by_name, secret_keys, flags, port)
+            for name in MTLS_FLAGS:
+                if flag_value(flags, name):
+                    mounted_file(cwhere, f"--{name}", flag_value(flags, name), container, spec,
+                                 by_name, secret_keys)
+            check_database_url(cwhere, container, spec, by_name, secret_keys, secret_values)
+            for w, policy in kinds.get("NetworkPolicy", []):
+                check_network_policy(w, policy, labels, container)
             if (container.get("livenessProbe") or {}).get("grpc") is not None:
                 problem(cwhere, "livenessProbe must not be a gRPC health probe: every service the server "
                                 "registers follows the database, so an outage would restart every pod")
@@ -349,6 +387,11 @@ def check_k8s(objects):
             if total <= sleep + grace:
                 problem(where, f"terminationGracePeriodSeconds ({total}) must exceed preStop sleep "
                                f"({sleep:g}s) + --shutdown_grace ({grace:g}s)")
+    for where, certificate in kinds.get("Certificate", []):
+        check_certificate(where, certificate, kinds.get("Deployment", []))
+    for where, config in kinds.get("ConfigMap", []):
+        if "policy.json" in (config.get("data") or {}):
+            check_policy_copy(where, config["data"]["policy.json"])
     for where, service in kinds.get("Service", []):
         for p in service["spec"].get("ports", []):
             if p.get("appProtocol") != "grpc":
@@ -359,6 +402,7 @@ def check_k8s(objects):
         for container in spec["containers"]:
             if "--migrate_only" not in argv_of(container.get("args")) + argv_of(container.get("command")):
                 problem(where, "the Job is expected to run card-server --migrate_only")
+            check_database_url(where, container, spec, by_name, secret_keys, secret_values)
 
 def check_pod_refs(where, spec, by_name, secret_keys):
     for container in spec["containers"]:
@@ -370,6 +414,134 @@ def check_pod_refs(where, spec, by_name, secret_keys):
         name = (volume.get("configMap") or {}).get("name")
         if name and ("ConfigMap", name) not in by_name:
             problem(where, f"volume {volume['name']}: no ConfigMap {name} in deploy/k8s")
+        secret = (volume.get("secret") or {}).get("secretName")
+        if secret and secret not in secret_keys:
+            problem(where, f"volume {volume['name']}: no Secret {secret} in deploy/k8s, and no "
+                           "Certificate writes one")
+
+def mounted_file(where, what, path, container, spec, by_name, secret_keys):
+    """The mounted ConfigMap's text at `path`, "" for a Secret's key, or None
+    (after reporting why) when no mount of this container provides the file."""
+    for mount in container.get("volumeMounts", []):
+        prefix = mount["mountPath"].rstrip("/") + "/"
+        if not path.startswith(prefix):
+            continue
+        key = path[len(prefix):]
+        if mount.get("subPath"):
+            problem(where, f"{what}: volume {mount['name']} is mounted with subPath, which never "
+                           "sees updates: a renewed certificate or edited policy would not arrive")
+            return None
+        volume = next((v for v in spec.get("volumes", []) if v["name"] == mount["name"]), {})
+        if "configMap" in volume:
+            config = by_name.get(("ConfigMap", volume["configMap"].get("name")))
+            if config and key in (config.get("data") or {}):
+                return config["data"][key]
+            problem(where, f"{what}={path}: ConfigMap {volume['configMap'].get('name')} has no key {key}")
+            return None
+        if "secret" in volume:
+            if key in secret_keys.get(volume["secret"].get("secretName"), set()):
+                return ""
+            problem(where, f"{what}={path}: Secret {volume['secret'].get('secretName')} has no key {key}")
+            return None
+    problem(where, f"{what}={path}: no volume of this container is mounted there")
+    return None
+
+def check_readiness(where, container, spec, by_name, secret_keys, flags, port):
+    probe = container.get("readinessProbe") or {}
+    if not flag_value(flags, "tls_cert_file"):
+        ready = probe.get("grpc")
+        if not ready or ready.get("port") != port:
+            problem(where, f"readinessProbe must be a native gRPC probe on port {port}")
+        elif ready.get("service", "") not in HEALTH_SERVICES:
+            problem(where, f"readinessProbe service {ready['service']!r} is not registered: "
+                           "the server answers NOT_FOUND and the probe always fails")
+        return
+    # The kubelet's gRPC probe speaks plaintext only: a TLS port needs cardctl.
+    argv = argv_of((probe.get("exec") or {}).get("command"))
+    if not argv or program_of(argv[0]) != "cardctl" or "health" not in argv:
+        problem(where, "the server speaks TLS, which the kubelet's gRPC probe cannot: "
+                       "readinessProbe must exec `cardctl --tls ... health`")
+        return
+    probe_flags = [t for t in argv if t.startswith("--")]
+    check_probe_tls(where, flags, argv, "readinessProbe")
+    target = flag_value(probe_flags, "target", "127.0.0.1:50051")
+    if not target.startswith(LOOPBACK) or not target.endswith(f":{port}"):
+        problem(where, f"readinessProbe --target={target}: the probe runs in the pod; use 127.0.0.1:{port}")
+    if flag_value(probe_flags, "service", "") not in HEALTH_SERVICES:
+        problem(where, "readinessProbe --service is not registered: the probe would always fail")
+    for name in ("tls_ca_file", "tls_cert_file", "tls_key_file"):
+        if flag_value(probe_flags, name):
+            mounted_file(where, f"readinessProbe --{name}", flag_value(probe_flags, name),
+                         container, spec, by_name, secret_keys)
+
+def check_database_url(where, container, spec, by_name, secret_keys, secret_values):
+    """PostgreSQL over TLS that checks whose certificate it is, with the root mounted."""
+    for env in container.get("env", []):
+        ref = (env.get("valueFrom") or {}).get("secretKeyRef")
+        if env["name"] != "DATABASE_URL" or not ref:
+            continue
+        url = secret_values.get(ref["name"], {}).get(ref["key"])
+        if url is None:
+            continue
+        params = dict(p.split("=", 1) for p in url.partition("?")[2].split("&") if "=" in p)
+        if params.get("sslmode") != "verify-full":
+            problem(where, f"Secret {ref['name']} {ref['key']}: sslmode={params.get('sslmode')}; use "
+                           "sslmode=verify-full (require accepts any certificate, an impostor's too)")
+        elif "sslrootcert" not in params:
+            problem(where, f"Secret {ref['name']} {ref['key']}: sslmode=verify-full needs sslrootcert=<mounted root>")
+        else:
+            mounted_file(where, f"{ref['key']} sslrootcert", params["sslrootcert"], container, spec,
+                         by_name, secret_keys)
+
+def check_network_policy(where, policy, labels, container):
+    spec = policy["spec"]
+    if not selects((spec.get("podSelector") or {}).get("matchLabels"), labels):
+        problem(where, "NetworkPolicy does not select the Deployment's pods")
+    if "Ingress" not in (spec.get("policyTypes") or []):
+        problem(where, "NetworkPolicy must list policyTypes: [Ingress]")
+    rules = spec.get("ingress") or []
+    ports = {p.get("name") for p in container.get("ports", [])} | \
+            {p["containerPort"] for p in container.get("ports", [])}
+    for i, rule in enumerate(rules):
+        if not rule.get("from"):
+            problem(where, f"ingress[{i}] has no `from`: it admits every namespace")
+        if not any(p.get("port") in ports for p in rule.get("ports") or []):
+            problem(where, f"ingress[{i}] does not name the gRPC port")
+    if not rules:
+        notes.append(f"{where}: admits no traffic at all")
+
+def check_certificate(where, certificate, deployments):
+    spec = certificate["spec"]
+    usages = set(spec.get("usages") or [])
+    if not {"server auth", "client auth"} <= usages:
+        problem(where, "usages must include server auth and client auth: the readiness probe "
+                       "presents the server's own certificate")
+    if not any(str(u).startswith("spiffe://") for u in spec.get("uris") or []):
+        problem(where, "no spiffe:// URI SAN: the workload identity other services' policies name")
+    used = False
+    for _, deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        if any((v.get("secret") or {}).get("secretName") == spec["secretName"]
+               for v in pod.get("volumes", [])):
+            used = True
+            for c in pod["containers"]:
+                probe = argv_of(((c.get("readinessProbe") or {}).get("exec") or {}).get("command"))
+                name = flag_value([t for t in probe if t.startswith("--")], "tls_server_name")
+                if name and name not in (spec.get("dnsNames") or []):
+                    problem(where, f"dnsNames lacks {name}, the readiness probe's --tls_server_name")
+    if not used:
+        problem(where, f"no Deployment mounts its Secret {spec['secretName']}")
+
+def check_policy_copy(where, text):
+    try:
+        with open(POLICY) as f:
+            shipped = json.load(f)
+        copy = json.loads(text)
+    except (OSError, ValueError) as e:
+        problem(where, f"policy.json vs {POLICY}: {e}")
+        return
+    if copy != shipped:
+        problem(where, f"policy.json differs from {POLICY} (the policy README.md and the tests describe)")
 
 def effective_flags(where, container, spec, by_name):
     """The container's flags, with --flagfile resolved through its volume
@@ -408,6 +580,7 @@ def check_unit(path, lines):
         problem(path, "ExecStart must run card-server")
         return
     flags = [t for t in exec_start if t.startswith("--")]
+    check_listen(path, flags, container=False)
     grace = seconds(flag_value(flags, "shutdown_grace", DEFAULT_GRACE))
     stop = seconds(get("TimeoutStopSec") or "90s")
     if stop is None or stop <= grace:

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The CI load test: card-stress against a real card-server on a throwaway
 # PostgreSQL, verification on (through the API and by SQL). Fails on any
-# invariant violation or failed request.
+# invariant violation or failed request. The server runs as deployed: mutual
+# TLS with throwaway certificates (scripts/make-dev-certs.sh) and the shipped
+# policy deploy/authz/policy.json; card-stress calls as the API gateway.
+#   0. the policy is in force: the read-only identity cannot create, a client
+#      without a certificate cannot connect
 #   1. first-card: 500 new users x 20 parallel creates, all 10,000 in flight at once
 #   2. hot-user:   10,000 creates for one user, 1,000 in flight
 #   3. mixed:      create/set-default/delete/update-links/get/list over 20 users
@@ -19,16 +23,40 @@ source scripts/lib/throwaway-server.sh
 card_env_init load
 work=$CARD_WORK
 url=$(card_pg_start 5498)
-card_server_start server "$build/server/card-server" --database_url="$url" --db_pool_size=16
+certs=$work/certs
+bash scripts/make-dev-certs.sh "$certs"
+card_server_start server "$build/server/card-server" --database_url="$url" --db_pool_size=16 \
+  --tls_cert_file="$certs/server.crt" --tls_key_file="$certs/server.key" \
+  --tls_client_ca_file="$certs/ca.crt" --authz_policy_file=deploy/authz/policy.json
 port=$CARD_SERVER_PORT
+tls=(--tls --tls_ca_file="$certs/ca.crt" --tls_server_name=card-server)
+as_gateway=("${tls[@]}" --tls_cert_file="$certs/api-gateway.crt" --tls_key_file="$certs/api-gateway.key")
+as_renderer=("${tls[@]}" --tls_cert_file="$certs/profile-renderer.crt"
+  --tls_key_file="$certs/profile-renderer.key")
 
 stress() {
   local name=$1; shift
-  "$build/stress/card-stress" --target=127.0.0.1:$port --database_url="$url" \
+  "$build/stress/card-stress" --target=127.0.0.1:$port --database_url="$url" "${as_gateway[@]}" \
     --output="$reports/$name.txt" "$@"
 }
 
 status=0
+# 0. The policy is in force (cardctl exit codes: 6 PERMISSION_DENIED, 7 UNAVAILABLE).
+cardctl() { "$build/client/cardctl" --target=127.0.0.1:$port --timeout=3s "$@" >/dev/null 2>&1; }
+set +e
+cardctl "${as_renderer[@]}" create --user_id=policy-check --title=planted; renderer=$?
+cardctl "${tls[@]}" health; anonymous=$?
+# The health probe of the deployments: the server's own certificate.
+cardctl "${tls[@]}" --tls_cert_file="$certs/server.crt" --tls_key_file="$certs/server.key" health
+probe=$?
+set -e
+if [ "$renderer" -eq 6 ] && [ "$anonymous" -eq 7 ] && [ "$probe" -eq 0 ]; then
+  echo "mtls-policy: read-only identity denied a create, no certificate refused, health probe served"
+else
+  echo "mtls-policy FAILED: renderer create exit $renderer (want 6), no certificate $anonymous" \
+    "(want 7), probe health $probe (want 0)" >&2
+  status=1
+fi
 stress first-card --scenario=first-card --users=500 --burst=20 --concurrency=10000 || status=1
 stress hot-user --scenario=hot-user --requests=10000 --concurrency=1000 || status=1
 stress mixed --scenario=mixed --users=20 --requests=20000 --concurrency=500 || status=1
@@ -42,10 +70,12 @@ psql -q "$url" -c "CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_l
 # A replica serves one user's calls one at a time, so the damage shows only
 # when the calls for a user are spread over replicas: a second one joins.
 card_server_start replica2 "$build/server/card-server" --database_url="$url" \
-  --db_pool_size=16 --migrate=false
+  --db_pool_size=16 --migrate=false \
+  --tls_cert_file="$certs/server.crt" --tls_key_file="$certs/server.key" \
+  --tls_client_ca_file="$certs/ca.crt" --authz_policy_file=deploy/authz/policy.json
 set +e
 "$build/stress/card-stress" --target=127.0.0.1:$port,127.0.0.1:$CARD_SERVER_PORT \
-  --database_url="$url" --output="$reports/without-lock.txt" \
+  --database_url="$url" "${as_gateway[@]}" --output="$reports/without-lock.txt" \
   --scenario=first-card --users=500 --burst=20 --concurrency=10000
 code=$?
 set -e
@@ -60,5 +90,5 @@ fi
 if cat "$work/server.log" "$work/replica2.log" | grep -q "BUG: unique violation"; then
   echo "(server log: unique violations during the negative control, as expected without the lock)"
 fi
-[ "$status" -eq 0 ] && echo "load test: 3 passed, 0 failed" || echo "load test: FAILED" >&2
+[ "$status" -eq 0 ] && echo "load test: 4 passed, 0 failed" || echo "load test: FAILED" >&2
 exit "$status"

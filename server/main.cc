@@ -61,8 +61,26 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
 ABSL_FLAG(bool, migrate, true, "Apply pending schema migrations at start-up.");
 ABSL_FLAG(bool, migrate_only, false, "Apply pending schema migrations and exit.");
 ABSL_FLAG(std::string, tls_cert_file, "",
-          "PEM certificate chain; serve TLS with --tls_key_file.");
+          "PEM certificate chain; serve TLS with --tls_key_file. Re-read every "
+          "--reload_interval: a rotated certificate reaches new connections without a "
+          "restart (replace files atomically, as Kubernetes Secret volumes do).");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM roots. Set: every client must present a certificate chaining to them "
+          "(mutual TLS); no certificate, an expired one or one from another CA fails the "
+          "handshake. Re-read every --reload_interval.");
+ABSL_FLAG(std::string, authz_policy_file, "",
+          "gRPC authorization policy (gRFC A43 JSON) enforced on every call: a caller "
+          "(its certificate's URI SAN, e.g. spiffe://...) may call only the methods the "
+          "policy allows; others get PERMISSION_DENIED. Re-read every --reload_interval; "
+          "an invalid new file is logged and the last valid policy stays. Needs TLS.");
+ABSL_FLAG(bool, allow_insecure_listen, false,
+          "Serve plaintext on a non-loopback --listen address. Without TLS flags the "
+          "server otherwise refuses: anyone who can reach the port could call every "
+          "method.");
+ABSL_FLAG(absl::Duration, reload_interval, absl::Seconds(2),
+          "How often --tls_cert_file, --tls_key_file, --tls_client_ca_file and "
+          "--authz_policy_file are re-read (whole seconds, at least 1s).");
 
 namespace {
 
@@ -129,6 +147,10 @@ int main(int argc, char** argv) {
   options.request_id_retention = absl::GetFlag(FLAGS_request_id_retention);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.authz_policy_file = absl::GetFlag(FLAGS_authz_policy_file);
+  options.allow_insecure_listen = absl::GetFlag(FLAGS_allow_insecure_listen);
+  options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
 
   absl::StatusOr<std::unique_ptr<card::app::CardServer>> server =
       card::app::CardServer::Start(options);

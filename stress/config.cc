@@ -50,6 +50,10 @@ ABSL_FLAG(double, min_rps, 0, "Fail (exit 3) if throughput is below this (0: non
 ABSL_FLAG(bool, tls, false, "Connect with TLS.");
 ABSL_FLAG(std::string, tls_ca_file, "", "PEM roots for --tls (default: system roots).");
 ABSL_FLAG(std::string, tls_server_name, "", "Override the TLS server name to verify.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "With --tls: this client's PEM certificate chain, for servers that require one "
+          "(mutual TLS); its URI SAN is the identity the server's policy authorizes.");
+ABSL_FLAG(std::string, tls_key_file, "", "With --tls_cert_file: its PEM private key.");
 ABSL_FLAG(std::string, output, "", "Write the report to this file (default: stdout).");
 ABSL_FLAG(std::string, format, "text", "Report format: text or json.");
 ABSL_FLAG(bool, progress, true, "Progress line on stderr (only when it is a terminal).");
@@ -171,6 +175,8 @@ absl::StatusOr<Config> ConfigFromFlags() {
   config.tls = absl::GetFlag(FLAGS_tls);
   config.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
   config.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.output = absl::GetFlag(FLAGS_output);
   config.format = absl::GetFlag(FLAGS_format);
   config.progress = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);

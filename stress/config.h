@@ -61,6 +61,8 @@ struct Config {
   bool tls = false;
   std::string tls_ca_file;
   std::string tls_server_name;
+  std::string tls_cert_file;  // This client's identity, for mutual TLS.
+  std::string tls_key_file;
 
   std::string output;
   std::string format = "text";

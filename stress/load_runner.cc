@@ -124,6 +124,8 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
       options.tls = config.tls;
       options.tls_ca_file = config.tls_ca_file;
       options.tls_server_name = config.tls_server_name;
+      options.tls_cert_file = config.tls_cert_file;
+      options.tls_key_file = config.tls_key_file;
       // card-stress retries itself (same request_id, counted in the report).
       options.retries = false;
       grpc::ChannelArguments args;

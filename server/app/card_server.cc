@@ -1,14 +1,14 @@
 #include "app/card_server.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "app/health_monitor.h"
+#include "app/tls_credentials.h"
 #include "common/cancellation.h"
 #include "common/log.h"
+#include "common/rate_limited_log.h"
 #include "common/per_user_scheduler.h"
 #include "common/periodic_task.h"
 #include "grpc/support/log.h"
@@ -33,6 +33,8 @@ struct CardServer::Parts {
   std::unique_ptr<rpc::CardServiceImpl> rpc;
   // The health probe's own connection: never queued behind RPC traffic.
   std::unique_ptr<storage::PostgresRepository> probe;
+  // Credentials and the authorization policy; outlive the server using them.
+  std::unique_ptr<ServerSecurity> security;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<HealthMonitor> health;
   std::unique_ptr<PeriodicTask> request_id_sweeper;
@@ -67,29 +69,16 @@ absl::Status MigrateWhenReachable(const ServerOptions& options,
   }
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& options) {
-  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
-    return grpc::InsecureServerCredentials();
-  }
-  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
-    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
-  }
-  absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
-  if (!key.ok()) return key.status();
-  grpc::SslServerCredentialsOptions ssl;
-  ssl.pem_key_cert_pairs.push_back({*key, *cert});
-  return grpc::SslServerCredentials(ssl);
+TransportSecurityOptions SecurityOptions(const ServerOptions& options) {
+  TransportSecurityOptions security;
+  security.listen = options.listen;
+  security.tls_cert_file = options.tls_cert_file;
+  security.tls_key_file = options.tls_key_file;
+  security.tls_client_ca_file = options.tls_client_ca_file;
+  security.authz_policy_file = options.authz_policy_file;
+  security.allow_insecure_listen = options.allow_insecure_listen;
+  security.reload_interval = options.reload_interval;
+  return security;
 }
 
 // The largest valid request: an UpdateCardRequest echoing a whole Card with
@@ -107,7 +96,8 @@ constexpr absl::Duration kProbeTimeout = absl::Seconds(1);
 // gRPC core's own log lines (a client can provoke them at will) go through
 // the server's logger, rate limited.
 void LogFromGrpc(gpr_log_func_args* args) {
-  static log::RateLimited limited(/*burst=*/10, absl::Seconds(60));
+  static RateLimitedLog limited("gRPC log lines", /*lines_per_window=*/10,
+                                absl::Seconds(60));
   if (args->severity == GPR_LOG_SEVERITY_DEBUG) return;
   limited.Warning(absl::StrCat("grpc: ", args->message));
 }
@@ -165,9 +155,9 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
                      absl::FormatDuration(service::kMinRequestIdRetention),
                      " (the API's promise to retrying callers)"));
   }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      Credentials(options);
-  if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<std::unique_ptr<ServerSecurity>> security =
+      ServerSecurity::Create(SecurityOptions(options));
+  if (!security.ok()) return security.status();
   if (options.migrate) {
     absl::Status migrated = MigrateWhenReachable(options, *connection_string);
     if (!migrated.ok()) return migrated;
@@ -201,8 +191,9 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   gpr_set_log_function(&LogFromGrpc);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  parts->security = *std::move(security);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *credentials, &parts->port);
+  builder.AddListeningPort(options.listen, parts->security->credentials(), &parts->port);
   SetTransportLimits(options, &builder);
   builder.RegisterService(parts->rpc.get());
   parts->server = builder.BuildAndStart();

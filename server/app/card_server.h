@@ -39,6 +39,11 @@ struct ServerOptions {
   bool migrate = true;
   std::string tls_cert_file;  // Both set: TLS; neither: plaintext.
   std::string tls_key_file;
+  // Transport security beyond that: app/tls_credentials.h.
+  std::string tls_client_ca_file;      // Set: clients must present a certificate (mTLS).
+  std::string authz_policy_file;       // gRFC A43 policy enforced on every call.
+  bool allow_insecure_listen = false;  // Plaintext beyond loopback.
+  absl::Duration reload_interval = absl::Seconds(2);  // Re-reading the files above.
 };
 
 class CardServer {

@@ -4,7 +4,6 @@
 #include <mutex>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace card::log {
@@ -29,24 +28,5 @@ void Write(char level, absl::string_view message) {
 void Info(absl::string_view message) { Write('I', message); }
 void Warning(absl::string_view message) { Write('W', message); }
 void Error(absl::string_view message) { Write('E', message); }
-
-void RateLimited::Warning(absl::string_view message) {
-  int64_t now_ms = absl::ToUnixMillis(absl::Now());
-  int64_t start_ms = window_start_ms_.load();
-  if (now_ms - start_ms >= absl::ToInt64Milliseconds(window_) &&
-      window_start_ms_.compare_exchange_strong(start_ms, now_ms)) {
-    written_ = 0;
-    int64_t suppressed = suppressed_.exchange(0);
-    if (suppressed > 0) {
-      Write('W', absl::StrCat("(", suppressed, " similar line(s) suppressed in the last ",
-                              absl::FormatDuration(window_), ")"));
-    }
-  }
-  if (written_.fetch_add(1) < burst_) {
-    Write('W', message);
-  } else {
-    suppressed_.fetch_add(1);
-  }
-}
 
 }  // namespace card::log

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
+#include "common/rate_limited_log.h"
 #include "common/status.h"
 #include "google/protobuf/stubs/logging.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -25,7 +25,8 @@ void LogFromProtobuf(google::protobuf::LogLevel level, const char* /*filename*/,
     return;
   }
   if (level < google::protobuf::LOGLEVEL_WARNING) return;
-  static log::RateLimited limited(/*burst=*/10, absl::Seconds(60));
+  static RateLimitedLog limited("protobuf log lines", /*lines_per_window=*/10,
+                                absl::Seconds(60));
   limited.Warning(absl::StrCat("protobuf: ", message));
 }
 

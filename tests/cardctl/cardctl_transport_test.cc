@@ -74,6 +74,44 @@ TEST_F(CardctlTlsTest, RefusesWhatItCannotVerify) {
       << run.err;
 }
 
+// The same server requiring a client certificate chaining to that same
+// self-signed certificate (mutual TLS): cardctl presents one with
+// --tls_cert_file/--tls_key_file.
+class CardctlMutualTlsTest : public CardctlTlsTest {
+ protected:
+  void Configure(app::ServerOptions& options) override {
+    CardctlTlsTest::Configure(options);
+    options.tls_client_ca_file = dir_ + "/cert.pem";
+  }
+};
+
+TEST_F(CardctlMutualTlsTest, PresentsItsCertificateWhenTheServerRequiresOne) {
+  std::string cert = "--tls_cert_file=" + dir_ + "/cert.pem";
+  std::string key = "--tls_key_file=" + dir_ + "/key.pem";
+  CardctlRun run = Tls({"--tls_server_name=card.test", cert, key, "health"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "SERVING\n");
+  // Without a certificate the handshake fails: unavailable.
+  run = Tls({"--tls_server_name=card.test", "--timeout=2s", "health"});
+  EXPECT_EQ(run.exit_code, 7) << run.err;
+}
+
+TEST_F(CardctlMutualTlsTest, CertificateFlagsNeedEachOtherAndTls) {
+  std::string cert = "--tls_cert_file=" + dir_ + "/cert.pem";
+  std::string key = "--tls_key_file=" + dir_ + "/key.pem";
+  CardctlRun run = Cardctl({cert, key, "health"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("need --tls"), std::string::npos) << run.err;
+  run = Tls({"--tls_server_name=card.test", cert, "health"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--tls_cert_file and --tls_key_file go together"),
+            std::string::npos)
+      << run.err;
+  run = Tls(
+      {"--tls_server_name=card.test", cert, "--tls_key_file=/nonexistent.key", "health"});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+}
+
 // Fails the first `failures` calls of every method with UNAVAILABLE, then
 // answers; counts the calls that reach it.
 class FlakyCardService final : public v1::CardService::Service {

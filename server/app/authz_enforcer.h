@@ -1,0 +1,78 @@
+// Enforces --authz_policy_file (a gRFC A43 policy, app/authz_policy.h) on
+// every call to every service on the port: CardService, health, reflection,
+// and any method name a caller makes up.
+//
+// It is a grpc::AuthMetadataProcessor, gRPC's public hook that runs in the
+// server's auth filter before a call reaches any service: it sees the
+// caller's verified TLS identity (AuthContext), the method (":path") and the
+// headers, never the request message, and a non-OK status it returns is what
+// the caller gets. A denied call is answered PERMISSION_DENIED and never
+// reaches a handler, so it cannot write anything. gRPC attaches processors to
+// secure credentials only, which suits the policy: without TLS there is no
+// caller identity to authorize.
+//
+// The file is re-read every reload interval; a valid new policy replaces the
+// old one at once, an invalid or unreadable one is logged and ignored (the
+// last valid policy stays in force), as A43 prescribes for its file watcher.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "app/authz_policy.h"
+#include "common/periodic_task.h"
+#include "common/rate_limited_log.h"
+#include "grpcpp/security/auth_context.h"
+#include "grpcpp/security/auth_metadata_processor.h"
+
+namespace card::app {
+
+// The facts a policy needs about a caller, read from gRPC's AuthContext
+// (views into it). Headers and path are filled in separately.
+AuthzRequest CallerOf(const grpc::AuthContext& context);
+
+// The caller's identity for log lines: first URI SAN, else first DNS SAN, else
+// the subject; escaped and shortened, since a certificate is outside input.
+std::string CallerName(const AuthzRequest& caller);
+
+class AuthzEnforcer : public grpc::AuthMetadataProcessor {
+ public:
+  // Reads and parses `path`. INVALID_ARGUMENT naming the file and the field if
+  // it cannot be read or is not a valid policy (start-up must stop then).
+  static absl::StatusOr<std::shared_ptr<AuthzEnforcer>> Create(
+      const std::string& path, absl::Duration reload_interval);
+  ~AuthzEnforcer() override;
+
+  // Evaluation takes microseconds and takes no lock a call could wait on for
+  // long, so it runs inline on gRPC's thread instead of a thread pool hop.
+  bool IsBlocking() const override { return false; }
+
+  grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context,
+                       OutputMetadata* consumed, OutputMetadata* response) override;
+
+  // Re-reads the file now (the reload task calls this). Public for tests.
+  void Reload();
+
+  std::string policy_name() const;
+
+ private:
+  AuthzEnforcer(std::string path, std::string contents,
+                std::shared_ptr<const AuthzPolicy> policy);
+  std::shared_ptr<const AuthzPolicy> policy() const;
+
+  const std::string path_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const AuthzPolicy> policy_;  // Guarded by mu_.
+  std::string policy_loaded_at_;               // Guarded by mu_.
+  // Touched by Reload only (one thread): the file as last read (valid or not)
+  // and the last read error, so each change is logged once.
+  std::string last_contents_;
+  std::string last_read_error_;
+  RateLimitedLog denials_{"denied calls", 10, absl::Seconds(1)};
+  std::unique_ptr<PeriodicTask> reloader_;  // Last: stops before the rest goes.
+};
+
+}  // namespace card::app
