@@ -4,6 +4,7 @@
 // Each test is a probe from issue "One user, one request or one frozen
 // database never takes the service down", asserting the new behaviour.
 #include <algorithm>
+#include <iostream>
 #include <memory>
 #include <set>
 #include <thread>
@@ -129,8 +130,9 @@ TEST_F(OverloadTest, OtherUsersKeepTheirLatencyWhileOneUserIsBlocked) {
   absl::Duration blocked_p99 = P99(ReadLatencies("other", 100));
   lock->commit();
 
-  EXPECT_LE(blocked_p99, idle_p99 + absl::Milliseconds(50))
-      << "idle p99 " << idle_p99 << ", with one user blocked " << blocked_p99;
+  std::cout << "other user's GetDefaultCard p99: idle " << idle_p99
+            << ", with 1,000 calls of a blocked user waiting " << blocked_p99 << "\n";
+  EXPECT_LE(blocked_p99, idle_p99 + absl::Milliseconds(50));
   int ok = 0;
   for (auto& call : waiting) {
     call->done.WaitForNotification();

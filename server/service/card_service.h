@@ -33,7 +33,7 @@ inline constexpr int kMaxPageSize = 1000;
 // over 4 MiB by default), whatever page_size asked for.
 inline constexpr size_t kMaxPageBytes = 1 << 20;
 // List pages are read from storage this many items at a time.
-inline constexpr size_t kFetchBatch = 100;
+inline constexpr size_t kFetchBatch = 50;
 
 class CardService {
  public:
