@@ -17,11 +17,7 @@ HealthMonitor::HealthMonitor(grpc::HealthCheckServiceInterface* health,
 }
 
 void HealthMonitor::ProbeAndPublish() {
-  // One slow probe on a busy machine is not an outage: NOT_SERVING takes two
-  // failures in a row (about 3 s after a freeze with a 1 s interval and a 1 s
-  // probe timeout); SERVING comes back with the first success.
-  failures_ = probe_().ok() ? 0 : failures_ + 1;
-  bool serving = failures_ == 0 || (serving_ && failures_ < 2);
+  bool serving = probe_().ok();
   health_->SetServingStatus(serving);  // The overall ("") status.
   health_->SetServingStatus(kCardServiceName, serving);
   if (serving != serving_) {

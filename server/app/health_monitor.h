@@ -1,6 +1,6 @@
 // Keeps the gRPC health status in step with the database: SERVING while a
-// trivial query succeeds, NOT_SERVING once it failed twice in a row. It probes on a
-// connection of its own, so a busy pool cannot make a healthy server look unhealthy.
+// trivial query succeeds, NOT_SERVING while it fails. It probes on a connection
+// of its own, so a busy pool cannot make a healthy server look unhealthy.
 #pragma once
 
 #include <functional>
@@ -27,7 +27,6 @@ class HealthMonitor {
   grpc::HealthCheckServiceInterface* health_;
   std::function<absl::Status()> probe_;
   bool serving_ = false;
-  int failures_ = 0;  // consecutive failed probes
   std::unique_ptr<PeriodicTask> task_;
 };
 
