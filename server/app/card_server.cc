@@ -91,7 +91,8 @@ constexpr int kMinClientPingIntervalMs = 10'000;
 // A probe query not answered in this long means the database is not serving:
 // with a 1 s probe interval, health turns NOT_SERVING within about 3 s of the
 // database freezing (the probe's statement is interrupted 0.5 s after this).
-constexpr absl::Duration kProbeTimeout = absl::Seconds(1);
+// Not shorter: one slow probe on a busy machine must not look like an outage.
+constexpr absl::Duration kProbeTimeout = absl::Milliseconds(1500);
 
 // gRPC core's own log lines (a client can provoke them at will) go through
 // the server's logger, rate limited.
