@@ -45,7 +45,7 @@ absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
       by_deadline_.emplace(deadline, id);
       queued_bytes_ += bytes;
       if (was_idle) {
-        ready_.emplace_back(user);
+        queue->ready_position = ready_.insert(ready_.end(), user);
         work_ready_.notify_one();
       }
       if (earliest) expiry_changed_.notify_one();
@@ -81,7 +81,10 @@ bool PerUserScheduler::RemoveLocked(const std::string& user, JobId id,
     Forget(*it);
     dropped->emplace_back(std::move(it->job), why);
     queue.entries.erase(it);
-    if (queue.entries.empty() && !queue.running) users_.erase(user_it);
+    if (queue.entries.empty() && !queue.running) {
+      if (queue.ready_position) ready_.erase(*queue.ready_position);
+      users_.erase(user_it);
+    }
     return true;
   }
   return false;
@@ -105,12 +108,8 @@ void PerUserScheduler::Work() {
     if (ready_.empty()) return;  // stopping, nothing left to start
     std::string user = std::move(ready_.front());
     ready_.pop_front();
-    auto user_it = users_.find(user);
-    if (user_it == users_.end() || user_it->second.running ||
-        user_it->second.entries.empty()) {
-      continue;  // stale: the user's queue was emptied or is being served
-    }
-    UserQueue& queue = user_it->second;
+    UserQueue& queue = users_.at(user);  // listed users are never erased
+    queue.ready_position.reset();
     Entry entry = std::move(queue.entries.front());
     queue.entries.pop_front();
     Forget(entry);
@@ -123,13 +122,14 @@ void PerUserScheduler::Work() {
     }
     entry.job.reset();
     lock.lock();
-    // The queue may have been looked up again meanwhile; find it afresh.
-    user_it = users_.find(user);
+    // Other users' queues may have moved the map meanwhile: find it afresh.
+    auto user_it = users_.find(user);
     user_it->second.running = false;
     if (user_it->second.entries.empty()) {
       users_.erase(user_it);
     } else {
-      ready_.push_back(std::move(user));  // round robin: back of the line
+      // Round robin: back of the line.
+      user_it->second.ready_position = ready_.insert(ready_.end(), std::move(user));
       work_ready_.notify_one();
     }
   }
@@ -151,9 +151,13 @@ void PerUserScheduler::ExpireLoop() {
     }
     while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
       JobId id = by_deadline_.begin()->second;
-      std::string user = user_of_.at(id);
-      RemoveLocked(user, id, absl::DeadlineExceededError("deadline passed while queued"),
-                   &dropped);
+      auto it = user_of_.find(id);
+      if (it == user_of_.end() ||
+          !RemoveLocked(it->second, id,
+                        absl::DeadlineExceededError("deadline passed while queued"),
+                        &dropped)) {
+        by_deadline_.erase(by_deadline_.begin());  // never spin on a stale entry
+      }
     }
     lock.unlock();
     DropAll(dropped);
@@ -173,6 +177,7 @@ void PerUserScheduler::Stop() {
                              absl::UnavailableError("server shutting down; retry"));
       }
       queue.entries.clear();
+      queue.ready_position.reset();
     }
     user_of_.clear();
     by_deadline_.clear();

@@ -22,8 +22,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -93,6 +95,8 @@ class PerUserScheduler {
   struct UserQueue {
     std::deque<Entry> entries;
     bool running = false;
+    // Where this user waits in ready_, when it does.
+    std::optional<std::list<std::string>::iterator> ready_position;
   };
   using Dropped = std::vector<std::pair<std::unique_ptr<Job>, absl::Status>>;
 
@@ -109,9 +113,10 @@ class PerUserScheduler {
   std::condition_variable work_ready_;
   std::condition_variable expiry_changed_;
   absl::flat_hash_map<std::string, UserQueue> users_;
-  // Users whose turn can come: not running, something queued. Entries may be
-  // stale (the user ran or emptied meanwhile) and are skipped.
-  std::deque<std::string> ready_;
+  // Users whose turn can come: not running, something queued; each at most
+  // once, removed when its queue empties (so its size is bounded by users
+  // with queued jobs).
+  std::list<std::string> ready_;
   // Queued jobs by deadline, and by id, for expiry and cancellation.
   std::set<std::pair<absl::Time, JobId>> by_deadline_;
   absl::flat_hash_map<JobId, std::string> user_of_;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/cancellation.h"
 #include "common/log.h"
 #include "storage/pg_errors.h"
 
@@ -154,8 +155,9 @@ absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
       --shared_->open;
       shared_->wake.notify_one();
     }
-    if (!shared_->connect_failure.ok()) {
-      // The last attempt failed: ask for a fresh one and go by its outcome.
+    if (!shared_->connect_failure.ok() && shared_->open == 0) {
+      // Nothing is open and the last attempt failed: ask for a fresh one and
+      // go by its outcome. (With connections open, one of them comes back.)
       if (fresh_attempt_seen) return shared_->connect_failure;
       int64_t seen = shared_->attempts;
       shared_->attempt_wanted = true;
@@ -176,7 +178,7 @@ absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
     bool timed_out = left <= absl::ZeroDuration() ||
                      shared_->released.wait_for(lock, absl::ToChronoNanoseconds(left)) ==
                          std::cv_status::timeout;
-    if (timed_out && shared_->free.empty() && shared_->connect_failure.ok()) {
+    if (timed_out && shared_->free.empty()) {
       return absl::DeadlineExceededError(
           "no database connection free before the deadline");
     }
@@ -196,6 +198,10 @@ void ConnectionPool::Give(std::shared_ptr<pqxx::connection> connection, bool reu
 
 absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadline,
                                  const std::function<void(pqxx::connection&)>& work) {
+  Cancellation* cancellation = CurrentCancellation();
+  if (cancellation != nullptr && cancellation->IsCancelled()) {
+    return absl::CancelledError("cancelled before it reached the database");
+  }
   absl::StatusOr<std::shared_ptr<pqxx::connection>> conn = Take(deadline);
   if (!conn.ok()) return conn.status();
   absl::Status status;
@@ -207,7 +213,7 @@ absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadlin
     } catch (const std::exception& e) {
       status = TranslateDatabaseError(e, operation);
     }
-    outcome = watch->outcome();
+    outcome = watch->Finish();
   }
   bool interrupted = outcome != StatementGuard::Outcome::kFinished;
   if (!status.ok() && interrupted) {

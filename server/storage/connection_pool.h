@@ -3,10 +3,10 @@
 //
 // - Connections are opened (and reopened after they break) by a maintenance
 //   thread, never on a request's path: a request takes an open connection or
-//   waits for one until its deadline. While connecting fails, a request asks
-//   for one fresh attempt (cutting the reconnect backoff short) and gets
-//   UNAVAILABLE if that fails too: fast when the database refuses, bounded by
-//   the deadline when it does not answer.
+//   waits for one until its deadline. When none is open and connecting fails,
+//   a request asks for one fresh attempt (cutting the reconnect backoff short)
+//   and gets UNAVAILABLE if that fails too: fast when the database refuses,
+//   bounded by the deadline when it does not answer.
 // - A connection is checked before it is handed out (a socket that became
 //   readable while idle is a server that closed it, e.g. on restart), and idle
 //   ones are checked every second, so a restart does not fail requests later.

@@ -1,6 +1,8 @@
 #include "storage/statement_guard.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <deque>
@@ -22,6 +24,9 @@ constexpr size_t kMaxPendingCancels = 256;
 
 struct StatementGuard::Watch::State {
   std::shared_ptr<pqxx::connection> connection;
+  // A duplicate of the connection's socket, owned here: libpq may close its
+  // own descriptor (on EOF) while the watch lasts, and the number could then
+  // be reused by an unrelated socket that a shutdown() must not hit.
   int socket = -1;
   absl::Time deadline;
   Cancellation* cancellation = nullptr;
@@ -62,7 +67,7 @@ struct StatementGuard::Shared {
         }
         if (state->cancel_requested && !state->socket_shut && now >= state->shut_at) {
           // The blocked libpq call returns with a broken connection.
-          ::shutdown(state->socket, SHUT_RDWR);
+          if (state->socket >= 0) ::shutdown(state->socket, SHUT_RDWR);
           state->socket_shut = true;
         }
         if (!state->cancel_requested) next = std::min(next, state->deadline);
@@ -129,7 +134,7 @@ StatementGuard::~StatementGuard() {
 std::unique_ptr<StatementGuard::Watch> StatementGuard::Start(
     std::shared_ptr<pqxx::connection> connection, absl::Time deadline) {
   auto state = std::make_shared<Watch::State>();
-  state->socket = connection->sock();
+  state->socket = ::fcntl(connection->sock(), F_DUPFD_CLOEXEC, 0);
   state->connection = std::move(connection);
   state->deadline = deadline;
   state->cancellation = CurrentCancellation();
@@ -153,17 +158,21 @@ std::unique_ptr<StatementGuard::Watch> StatementGuard::Start(
   return watch;
 }
 
-StatementGuard::Watch::~Watch() {
+StatementGuard::Watch::~Watch() { Finish(); }
+
+StatementGuard::Outcome StatementGuard::Watch::Finish() {
   // Before taking the guard's lock: the hook takes it under the
   // cancellation's lock.
   if (state_->cancellation != nullptr) state_->cancellation->ClearHook();
   std::lock_guard<std::mutex> lock(shared_->mu);
-  state_->done = true;
-  shared_->active.erase(state_);
-}
-
-StatementGuard::Outcome StatementGuard::Watch::outcome() const {
-  std::lock_guard<std::mutex> lock(shared_->mu);
+  if (!state_->done) {
+    // One step under the lock: a cancel requested before this is reported,
+    // none is requested after it.
+    state_->done = true;
+    shared_->active.erase(state_);
+    if (state_->socket >= 0) ::close(state_->socket);
+    state_->socket = -1;
+  }
   return state_->outcome;
 }
 

@@ -41,10 +41,11 @@ class StatementGuard {
     ~Watch();
     Watch(const Watch&) = delete;
     Watch& operator=(const Watch&) = delete;
-    // Why the statement was interrupted, if it was. When not kFinished, the
-    // connection must not be reused: a late cancel request could hit its next
-    // statement.
-    Outcome outcome() const;
+    // Ends the watch (no cancel is sent after this) and says whether the
+    // statement was interrupted. When not kFinished, the connection must not
+    // be reused: a cancel request already on its way could hit its next
+    // statement. Idempotent; the destructor calls it.
+    Outcome Finish();
 
    private:
     friend class StatementGuard;
