@@ -4,7 +4,6 @@
 // are replaced before use. Probes from issue "One user, one request or one
 // frozen database never takes the service down", asserting the new behaviour.
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -18,9 +17,8 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/pg_environment.h"
 #include "support/ports.h"
+#include "support/processes.h"
 #include "support/server_fixture.h"
-
-extern char** environ;
 
 namespace card::testing {
 namespace {
@@ -168,15 +166,6 @@ TEST_F(FrozenDatabaseTest, ASecondServerOnTheSamePortRefusesToStart) {
   absl::StatusOr<std::unique_ptr<app::CardServer>> second =
       app::CardServer::Start(options);
   EXPECT_FALSE(second.ok()) << "two servers on " << target();
-}
-
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
-  return pid;
 }
 
 // Probe: SIGTERM 4 s into a freeze, --shutdown_grace=3s. Before: health stayed

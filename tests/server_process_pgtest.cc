@@ -1,7 +1,6 @@
 // The card-server binary as operators run it: flags, --migrate_only from
 // several replicas at once, SIGTERM draining and exit code 0.
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,36 +11,11 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/pg_environment.h"
 #include "support/ports.h"
+#include "support/processes.h"
 #include "support/server_fixture.h"
-
-extern char** environ;
 
 namespace card::testing {
 namespace {
-
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
-  return pid;
-}
-
-// Exit code, or -1 if the process did not exit within `timeout`.
-int WaitExit(pid_t pid, absl::Duration timeout) {
-  absl::Time give_up = absl::Now() + timeout;
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (absl::Now() > give_up) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 TEST(ServerProcess, MigrateOnlyFromSeveralReplicasAtOnceAppliesEachMigrationOnce) {
   std::string url = PostgresEnvironment::Get().CreateDatabase();
