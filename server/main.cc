@@ -28,6 +28,10 @@ ABSL_FLAG(int, max_queued_per_user, 1000,
           "Requests for one user waiting behind the one being served; more are "
           "refused with RESOURCE_EXHAUSTED. A user's requests run one at a time per "
           "replica, so one user can never take more than one worker.");
+ABSL_FLAG(int, max_batch_size, 64,
+          "Group commit: most CreateCard calls of one user, queued one behind another, "
+          "that run as one transaction (one lock, one commit, a result each). 1 turns "
+          "it off.");
 ABSL_FLAG(int64_t, max_queued_bytes, int64_t{64} << 20,
           "Total size of the requests waiting in the per-user queues; more are refused "
           "with RESOURCE_EXHAUSTED.");
@@ -142,6 +146,7 @@ int main(int argc, char** argv) {
   options.max_queued_requests = absl::GetFlag(FLAGS_max_queued_requests);
   options.max_queued_per_user = absl::GetFlag(FLAGS_max_queued_per_user);
   options.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
+  options.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   options.transport_memory_limit = absl::GetFlag(FLAGS_transport_memory_limit);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);

@@ -101,8 +101,36 @@ void PerUserScheduler::DropAll(Dropped& dropped) {
   dropped.clear();
 }
 
+std::vector<std::unique_ptr<PerUserScheduler::Job>> PerUserScheduler::TakeTurnLocked(
+    UserQueue& queue, Dropped* expired) {
+  std::vector<std::unique_ptr<Job>> turn;
+  const absl::Time now = absl::Now();
+  const void* kind = nullptr;
+  while (!queue.entries.empty()) {
+    Entry& next = queue.entries.front();
+    if (!turn.empty() || !expired->empty()) {
+      // Only jobs of the first one's kind join it, and only up to max_batch.
+      if (kind == nullptr || next.job->batch_kind() != kind ||
+          turn.size() >= limits_.max_batch) {
+        break;
+      }
+    }
+    if (turn.empty() && expired->empty()) kind = next.job->batch_kind();
+    Forget(next);
+    if (now >= next.deadline) {
+      expired->emplace_back(std::move(next.job),
+                            absl::DeadlineExceededError("deadline passed while queued"));
+    } else {
+      turn.push_back(std::move(next.job));
+    }
+    queue.entries.pop_front();
+  }
+  return turn;
+}
+
 void PerUserScheduler::Work() {
   std::unique_lock<std::mutex> lock(mu_);
+  Dropped expired;
   for (;;) {
     work_ready_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
     if (ready_.empty()) return;  // stopping, nothing left to start
@@ -110,17 +138,17 @@ void PerUserScheduler::Work() {
     ready_.pop_front();
     UserQueue& queue = users_.at(user);  // listed users are never erased
     queue.ready_position.reset();
-    Entry entry = std::move(queue.entries.front());
-    queue.entries.pop_front();
-    Forget(entry);
+    std::vector<std::unique_ptr<Job>> turn = TakeTurnLocked(queue, &expired);
     queue.running = true;
     lock.unlock();
-    if (absl::Now() >= entry.deadline) {
-      entry.job->Drop(absl::DeadlineExceededError("deadline passed while queued"));
-    } else {
-      entry.job->Run();
+    DropAll(expired);
+    if (turn.size() == 1) {
+      turn.front()->Run();
+    } else if (turn.size() > 1) {
+      turn.front()->RunBatch(turn);
     }
-    entry.job.reset();
+    if (!turn.empty() && batch_observer_) batch_observer_(turn.size());
+    turn.clear();
     lock.lock();
     // Other users' queues may have moved the map meanwhile: find it afresh.
     auto user_it = users_.find(user);
