@@ -32,6 +32,10 @@ ABSL_FLAG(int, max_batch_size, 64,
           "Group commit: most CreateCard calls of one user, queued one behind another, "
           "that run as one transaction (one lock, one commit, a result each). 1 turns "
           "it off.");
+ABSL_FLAG(bool, batch_across_users, true,
+          "Group commit: a batch with room also takes other users' queued CreateCard "
+          "calls (each user's still in arrival order; a batch of several users never "
+          "waits for a user's lock).");
 ABSL_FLAG(int64_t, max_queued_bytes, int64_t{64} << 20,
           "Total size of the requests waiting in the per-user queues; more are refused "
           "with RESOURCE_EXHAUSTED.");
@@ -147,6 +151,7 @@ int main(int argc, char** argv) {
   options.max_queued_per_user = absl::GetFlag(FLAGS_max_queued_per_user);
   options.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
   options.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  options.batch_across_users = absl::GetFlag(FLAGS_batch_across_users);
   options.transport_memory_limit = absl::GetFlag(FLAGS_transport_memory_limit);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);

@@ -183,6 +183,7 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   limits.max_queued_per_user = options.max_queued_per_user;
   limits.max_queued_bytes = options.max_queued_bytes;
   limits.max_batch = static_cast<size_t>(options.max_batch_size);
+  limits.batch_across_users = options.batch_across_users;
   limits.one_queue_per_request = !options.per_user_queues;
   parts->scheduler = std::make_unique<PerUserScheduler>(limits);
   parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),

@@ -17,9 +17,12 @@
 // Group commit: when a user's turn comes and the first job in the user's queue
 // has a batch kind, the turn also takes the jobs queued right behind it that
 // have the same kind, up to max_batch, and runs them together (RunBatch): one
-// transaction, one lock, one commit for all of them. Like the LMAX Disruptor's
-// smart batching there is no timer: a batch is whatever queued while the user's
-// previous turn ran, so it is one job when the user is idle and grows with load.
+// transaction, one lock, one commit for all of them. With room left it takes
+// same-kind jobs from the front of other waiting users' queues too (each user
+// still has at most one turn running and keeps arrival order). Like the LMAX
+// Disruptor's smart batching there is no timer: a batch is whatever queued
+// while earlier turns ran, so it is one job when the server is idle and grows
+// with load.
 #pragma once
 
 #include <condition_variable>
@@ -50,8 +53,11 @@ struct SchedulerLimits {
   size_t max_queued = 50000;           // Jobs waiting, all users together.
   size_t max_queued_per_user = 1000;   // Jobs waiting for one user.
   size_t max_queued_bytes = 64 << 20;  // Their requests' sizes, all users together.
-  // Most jobs one turn takes for a user (group commit); 1 turns batching off.
+  // Most jobs one turn takes (group commit); 1 turns batching off.
   size_t max_batch = 64;
+  // A turn with room left also takes jobs of the same kind waiting at the
+  // front of other users' queues (their turns, taken early).
+  bool batch_across_users = true;
   // Tests only: every job gets a queue of its own, i.e. one FIFO for all users
   // (what the server had before), so a test can show it catches the difference.
   bool one_queue_per_request = false;
@@ -125,10 +131,19 @@ class PerUserScheduler {
   using Dropped = std::vector<std::pair<std::unique_ptr<Job>, absl::Status>>;
 
   void Work();
-  // Takes the front job of `queue` and, for a job with a batch kind, the jobs
-  // of that kind right behind it; moves those whose deadline has passed to
-  // `expired` instead.
-  std::vector<std::unique_ptr<Job>> TakeTurnLocked(UserQueue& queue, Dropped* expired);
+  // Starts `user`'s turn: takes the front job of its queue and, for a job with
+  // a batch kind, the jobs of that kind right behind it, then (across users)
+  // those at the front of other ready users' queues, whose names go to
+  // `also_served`. Jobs whose deadline has passed go to `expired` instead.
+  std::vector<std::unique_ptr<Job>> TakeTurnLocked(const std::string& user,
+                                                   std::vector<std::string>* also_served,
+                                                   Dropped* expired);
+  // Moves front jobs of `queue` with batch kind `kind` into `turn` (or
+  // `expired`) while `turn` holds fewer than `room`.
+  void TakeLocked(UserQueue& queue, const void* kind, size_t room,
+                  std::vector<std::unique_ptr<Job>>* turn, Dropped* expired);
+  // Ends a turn of `user`: back in line if more of its jobs wait.
+  void EndTurnLocked(std::string user);
   void ExpireLoop();
   // Removes job `id` of `user` from its queue; true if it was there.
   bool RemoveLocked(const std::string& user, JobId id, const absl::Status& why,

@@ -1,5 +1,6 @@
 #include "storage/postgres_repository.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <string_view>
 #include <utility>
@@ -19,7 +20,7 @@ constexpr PreparedStatement kCreateCards{"card_create_many", R"sql(
   SELECT * FROM card_create_many(
     p_user_ids => $1, p_titles => $2, p_descriptions => $3, p_visibilities => $4,
     p_qr_enabled => $5, p_link_counts => $6, p_link_ids => $7, p_request_ids => $8,
-    p_slug_bases => $9, p_lock_timeout_ms => $10))sql"};
+    p_slug_bases => $9, p_lock_timeout_ms => $10, p_wait_for_first => $11))sql"};
 // card_create_many's answer for an item whose user's lock another transaction held.
 constexpr char kLockBusy[] = "CS503";
 constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
@@ -100,10 +101,11 @@ absl::StatusOr<model::Card> OneCard(absl::StatusOr<pqxx::result> rows,
 }
 
 // One call of card_create_many with cards[i] for each i in `items`, in order.
+// It waits for the first item's user's lock only with `wait_for_first`.
 absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
                                             const std::vector<model::NewCard>& cards,
                                             const std::vector<size_t>& items,
-                                            absl::Time deadline) {
+                                            bool wait_for_first, absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
   std::vector<std::string> user_ids, titles, descriptions, link_ids, request_ids, slug_bases;
@@ -125,7 +127,7 @@ absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
                       TextArray(titles), TextArray(descriptions), NumberArray(visibilities),
                       NumberArray(qr_enabled), NumberArray(link_counts),
                       UuidArray(link_ids), TextArray(request_ids), TextArray(slug_bases),
-                      *lock_timeout_ms);
+                      *lock_timeout_ms, wait_for_first);
 }
 
 }  // namespace
@@ -141,10 +143,17 @@ absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> PostgresRepository::Cre
       cards.size(), absl::InternalError("card_create_many returned nothing for the card"));
   std::vector<size_t> pending(cards.size());
   for (size_t i = 0; i < cards.size(); ++i) pending[i] = i;
-  // Items of a user whose lock was busy come back not attempted; they go again,
-  // and the first of them then waits for its lock, so every round makes progress.
+  // Several users' creates share a transaction only if it waits for none of
+  // their locks (one user's wait must not hold up the others): the first round
+  // waits only when all items are one user's. Items of a user whose lock was
+  // busy come back not attempted and go again; from the second round on the
+  // first of them waits for its lock, so every round makes progress.
+  bool one_user = std::all_of(cards.begin(), cards.end(), [&](const model::NewCard& card) {
+    return card.user_id == cards.front().user_id;
+  });
   for (bool first_round = true; !pending.empty(); first_round = false) {
-    absl::StatusOr<pqxx::result> rows = CallCreateMany(*pool_, cards, pending, deadline);
+    absl::StatusOr<pqxx::result> rows = CallCreateMany(
+        *pool_, cards, pending, /*wait_for_first=*/one_user || !first_round, deadline);
     if (!rows.ok()) {
       // Nothing of this round was written; earlier rounds were.
       if (first_round) return rows.status();

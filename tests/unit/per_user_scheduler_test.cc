@@ -270,6 +270,42 @@ TEST(PerUserScheduler, ATurnTakesTheQueuedJobsOfTheFirstOnesKindInArrivalOrder) 
   EXPECT_EQ(log.dropped, std::vector<absl::StatusCode>({absl::StatusCode::kDeadlineExceeded}));
 }
 
+// Jobs submitted while the only worker is busy, then the batches they ran in.
+std::vector<std::string> BatchesAcrossUsers(bool across_users) {
+  RecordingJob::Log log;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 1;
+  limits.batch_across_users = across_users;
+  PerUserScheduler scheduler(limits);
+  auto submit = [&](const std::string& user, std::unique_ptr<PerUserScheduler::Job> job) {
+    EXPECT_TRUE(scheduler.Submit(user, Later(), 1, std::move(job)).ok());
+  };
+  submit("x", std::make_unique<RecordingJob>(&log, "block", &release));
+  WaitFor([&] { return scheduler.queued() == 0; });
+  submit("alice", std::make_unique<BatchingJob>(&log, "a1", &kCreate));
+  submit("bob", std::make_unique<BatchingJob>(&log, "b1", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "a2", &kCreate));
+  submit("carol", std::make_unique<RecordingJob>(&log, "plain"));
+  submit("dave", std::make_unique<BatchingJob>(&log, "d1", &kCreate));
+  submit("bob", std::make_unique<BatchingJob>(&log, "b2", &kOther));
+  release.Notify();
+  WaitFor([&] { return scheduler.queued() == 0; });
+  scheduler.Stop();
+  std::lock_guard<std::mutex> lock(log.mu);
+  return log.ran;
+}
+
+TEST(PerUserScheduler, ATurnWithRoomTakesOtherWaitingUsersFrontJobsOfItsKind) {
+  // Alice's turn takes both of hers, then Bob's and Dave's front creates;
+  // Carol's front job is of no kind and keeps her turn; Bob's next job is of
+  // another kind and waits for his next turn.
+  EXPECT_EQ(BatchesAcrossUsers(true),
+            std::vector<std::string>({"block", "a1+a2+b1+d1", "plain", "b2"}));
+  EXPECT_EQ(BatchesAcrossUsers(false),
+            std::vector<std::string>({"block", "a1+a2", "b1", "plain", "d1", "b2"}));
+}
+
 TEST(PerUserScheduler, MaxBatchOneRunsEveryJobAlone) {
   RecordingJob::Log log;
   absl::Notification release;

@@ -17,7 +17,7 @@ BEGIN
     SELECT * FROM card_create_many(
       ARRAY[p_user_id], ARRAY[p_title], ARRAY[p_description], ARRAY[p_visibility],
       ARRAY[p_qr_enabled], ARRAY[cardinality(p_link_ids)], p_link_ids,
-      ARRAY[p_request_id], ARRAY[p_slug_base], p_lock_timeout_ms)
+      ARRAY[p_request_id], ARRAY[p_slug_base], p_lock_timeout_ms, true)
   LOOP
     IF v_row.error_sqlstate IS NOT NULL THEN
       RAISE EXCEPTION USING ERRCODE = v_row.error_sqlstate, MESSAGE = v_row.error_message;

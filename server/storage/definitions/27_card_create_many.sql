@@ -1,7 +1,7 @@
 -- Creates several cards in one transaction: group commit. The server calls it
--- with the creates that queued for one user while that user's previous
--- transaction ran, so a hot user's creates share one lock and one commit
--- instead of taking turns at one commit each.
+-- with the creates that queued while earlier transactions ran: a hot user's
+-- creates then share one lock and one commit instead of taking turns at one
+-- commit each, and creates of several users share one commit.
 --
 -- Item i is (p_user_ids[i], p_titles[i], ..., p_slug_bases[i]); its links are
 -- the next p_link_counts[i] ids of p_link_ids. Items run in array order, which
@@ -13,18 +13,21 @@
 -- subtransaction is needed. Anything raised (lock or statement timeout, a
 -- backstop violation) fails the whole call, and nothing of it is committed.
 --
--- Locks: the first item's user with card_lock_user, waiting up to
--- p_lock_timeout_ms; any other user with pg_try_advisory_xact_lock after it.
--- A transaction therefore waits only while it holds no lock, so two of these
--- can never deadlock. Items of a user whose lock was busy come back with
--- error_sqlstate 'CS503': not attempted, run them again.
+-- Locks: with p_wait_for_first, the first item's user with card_lock_user,
+-- waiting up to p_lock_timeout_ms; every other user with card_try_lock_user,
+-- which never waits. A transaction therefore waits only while it holds no
+-- lock: two of these never deadlock, and a batch of several users never waits
+-- on one of them (the server passes p_wait_for_first only for one user's
+-- batch). Items of a user whose lock was busy come back with error_sqlstate
+-- 'CS503': not attempted, run them again.
 --
 -- Must run under READ COMMITTED in autocommit (one statement, one transaction):
 -- each statement below sees every commit made before its user's lock was granted.
 CREATE OR REPLACE FUNCTION card_create_many(
     p_user_ids text[], p_titles text[], p_descriptions text[], p_visibilities smallint[],
     p_qr_enabled boolean[], p_link_counts integer[], p_link_ids uuid[],
-    p_request_ids text[], p_slug_bases text[], p_lock_timeout_ms integer)
+    p_request_ids text[], p_slug_bases text[], p_lock_timeout_ms integer,
+    p_wait_for_first boolean)
   RETURNS TABLE (item integer, error_sqlstate text, error_message text,
                  id uuid, user_id text, title text, description text, slug text,
                  visibility smallint, qr_enabled boolean, is_default boolean,
@@ -58,9 +61,9 @@ BEGIN
       IF v_user = ANY (v_busy) THEN
         RETURN QUERY SELECT i, 'CS503', 'user_id: lock busy; not attempted', (NULL::card_rows).*;
         CONTINUE;
-      ELSIF i = 1 THEN
+      ELSIF i = 1 AND p_wait_for_first THEN
         PERFORM card_lock_user(v_user, p_lock_timeout_ms);
-      ELSIF NOT pg_try_advisory_xact_lock(hashtextextended(v_user, 0)) THEN
+      ELSIF NOT card_try_lock_user(v_user) THEN
         v_busy := v_busy || v_user;
         RETURN QUERY SELECT i, 'CS503', 'user_id: lock busy; not attempted', (NULL::card_rows).*;
         CONTINUE;
