@@ -156,6 +156,9 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
                      absl::FormatDuration(service::kMinRequestIdRetention),
                      " (the API's promise to retrying callers)"));
   }
+  absl::StatusOr<storage::StatementMode> statement_mode =
+      storage::ParseStatementMode(options.db_statement_mode);
+  if (!statement_mode.ok()) return statement_mode.status();
   absl::StatusOr<std::unique_ptr<ServerSecurity>> security =
       ServerSecurity::Create(SecurityOptions(options));
   if (!security.ok()) return security.status();
@@ -169,6 +172,7 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   database.connection_string = *connection_string;
   database.pool_size = options.db_pool_size;
   database.statement_timeout = options.statement_timeout;
+  database.statement_mode = *statement_mode;
   parts->repository = std::make_unique<storage::PostgresRepository>(database);
   service::ServiceOptions service_options;
   service_options.max_request_time = options.max_request_time;

@@ -14,9 +14,12 @@
 //   deadline or when the call is cancelled, its socket shut down if PostgreSQL
 //   does not answer that either. An interrupted connection is not reused.
 //
-// Each connection gets the server's statement_timeout, READ COMMITTED, and
-// registers every statement the repository uses (libpqxx 6 prepares each on the
-// connection's first use of it, once).
+// In StatementMode::kPrepared each connection gets the server's
+// statement_timeout, READ COMMITTED, and registers every statement the
+// repository uses (libpqxx 6 prepares each on the connection's first use of
+// it, once). In kUnnamed nothing is set on the session and nothing is
+// prepared by name (postgres_repository.h says why); Execute sends each
+// statement's text with its parameters instead.
 #pragma once
 
 #include <functional>
@@ -55,8 +58,10 @@ class ConnectionPool {
   absl::Status Run(absl::string_view operation, absl::Time deadline,
                    const std::function<void(pqxx::connection&)>& work);
 
-  // Runs one prepared statement in autocommit mode (one round trip; for our
-  // PL/pgSQL functions, one whole transaction) and returns its rows.
+  // Runs one statement in autocommit mode (one round trip; for our PL/pgSQL
+  // functions, one whole transaction) and returns its rows: by name when
+  // statements are prepared, as text with its parameters when unnamed. Every
+  // statement the server runs on a pooled connection goes through here.
   template <typename... Args>
   absl::StatusOr<pqxx::result> Execute(absl::string_view operation, absl::Time deadline,
                                        const PreparedStatement& statement,
@@ -64,7 +69,9 @@ class ConnectionPool {
     pqxx::result rows;
     absl::Status status = Run(operation, deadline, [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
-      rows = txn.exec_prepared(statement.name, args...);
+      rows = mode_ == StatementMode::kUnnamed
+                 ? txn.exec_params(statement.sql, args...)
+                 : txn.exec_prepared(statement.name, args...);
     });
     if (!status.ok()) return status;
     return rows;
@@ -75,6 +82,7 @@ class ConnectionPool {
   absl::StatusOr<std::shared_ptr<pqxx::connection>> Take(absl::Time deadline);
   void Give(std::shared_ptr<pqxx::connection> connection, bool reusable);
 
+  const StatementMode mode_;
   std::shared_ptr<Shared> shared_;
   StatementGuard guard_;
 };

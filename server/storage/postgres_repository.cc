@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "storage/card_rows.h"
 #include "storage/connection_pool.h"
 #include "storage/sql_params.h"
@@ -95,6 +96,13 @@ absl::StatusOr<model::Card> OneCard(absl::StatusOr<pqxx::result> rows,
 }
 
 }  // namespace
+
+absl::StatusOr<StatementMode> ParseStatementMode(absl::string_view name) {
+  if (name == "prepared") return StatementMode::kPrepared;
+  if (name == "unnamed") return StatementMode::kUnnamed;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--db_statement_mode must be \"prepared\" or \"unnamed\", not \"", name, "\""));
+}
 
 PostgresRepository::PostgresRepository(const PostgresOptions& options)
     : pool_(std::make_unique<ConnectionPool>(options, Statements())) {}
