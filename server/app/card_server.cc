@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "app/health_monitor.h"
+#include "app/reflection.h"
 #include "app/tls_credentials.h"
 #include "common/cancellation.h"
 #include "common/log.h"
@@ -12,7 +13,6 @@
 #include "common/periodic_task.h"
 #include "common/rate_limited_log.h"
 #include "grpc/support/log.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
@@ -195,9 +195,10 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   rpc::RouteProtobufLogs();
   gpr_set_log_function(&LogFromGrpc);
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  EnableReflection();
   parts->security = *std::move(security);
   grpc::ServerBuilder builder;
+  builder.SetOption(ReflectionV1Option());
   builder.AddListeningPort(options.listen, parts->security->credentials(), &parts->port);
   SetTransportLimits(options, &builder);
   builder.RegisterService(parts->rpc.get());
