@@ -59,9 +59,7 @@ class ConnectionPool {
                    const std::function<void(pqxx::connection&)>& work);
 
   // Runs one statement in autocommit mode (one round trip; for our PL/pgSQL
-  // functions, one whole transaction) and returns its rows: by name when
-  // statements are prepared, as text with its parameters when unnamed. Every
-  // statement the server runs on a pooled connection goes through here.
+  // functions, one whole transaction) and returns its rows.
   template <typename... Args>
   absl::StatusOr<pqxx::result> Execute(absl::string_view operation, absl::Time deadline,
                                        const PreparedStatement& statement,
@@ -69,12 +67,21 @@ class ConnectionPool {
     pqxx::result rows;
     absl::Status status = Run(operation, deadline, [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
-      rows = mode_ == StatementMode::kUnnamed
-                 ? txn.exec_params(statement.sql, args...)
-                 : txn.exec_prepared(statement.name, args...);
+      rows = ExecuteIn(txn, statement, args...);
     });
     if (!status.ok()) return status;
     return rows;
+  }
+
+  // Runs `statement` in `txn` the pool's way: by name when statements are
+  // prepared, as text with its parameters when unnamed. Every statement the
+  // server runs on a pooled connection goes through here (work passed to Run
+  // calls it instead of txn.exec_prepared).
+  template <typename... Args>
+  pqxx::result ExecuteIn(pqxx::transaction_base& txn, const PreparedStatement& statement,
+                         const Args&... args) const {
+    return mode_ == StatementMode::kUnnamed ? txn.exec_params(statement.sql, args...)
+                                            : txn.exec_prepared(statement.name, args...);
   }
 
  private:
