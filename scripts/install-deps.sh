@@ -12,7 +12,7 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then
-  packages+=(nghttp2-client)
+  packages+=(nghttp2-client pgbouncer)  # h2load; scripts/pgbouncer-test.sh
 fi
 
 missing=()
