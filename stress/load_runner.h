@@ -1,7 +1,9 @@
-// Drives the load: --concurrency operations in flight over --connections
-// channels per target, through gRPC's callback API (no thread per request).
-// Closed loop by default (a finished operation starts the next); open loop
-// with --rps (operations start on schedule; latency counts from the schedule).
+// Drives the load: --concurrency operations in flight (or the concurrency
+// schedule's value) over --connections channels per target, through gRPC's
+// callback API (no thread per request). Closed loop by default (a finished
+// operation starts the next); open loop with --rps or a rate schedule
+// (operations start on schedule; latency counts from the schedule). A ticker
+// closes the time series' intervals and prints progress.
 #pragma once
 
 #include <atomic>
@@ -45,12 +47,16 @@ class LoadRunner {
   void Fill();
   void Start(Op op);
   void Issue(Call* call);
-  size_t PickChannel();
+  size_t PickChannel(bool retry);
   void OnDone(Call* call, const grpc::Status& status);
   void Release();
   void PaceLoop();
   void TimerLoop();
-  void ProgressLoop();
+  void TickLoop();
+  bool Finished() const;  // with mu_ held
+  int Window(absl::Time now) const;
+  Call* NewCall();
+  void Recycle(Call* call);
 
   const Config& config_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
@@ -65,6 +71,7 @@ class LoadRunner {
   int active_ = 0;          // operations holding a concurrency slot
   bool exhausted_ = false;  // the workload has no more operations
   std::deque<Op> backlog_;  // open loop: due operations waiting for a slot
+  std::vector<Call*> free_calls_;  // finished calls kept for reuse (at most the window)
 
   std::mutex timer_mu_;
   std::condition_variable timer_wake_;
