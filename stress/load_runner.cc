@@ -408,6 +408,31 @@ void LoadRunner::OnDone(Call* call, const grpc::Status& status) {
   absl::Time now = absl::Now();
   stats_->RecordFinal(call->op.kind, status, outcome, now - call->op.intended, now);
   call->context.reset();
+  // Closed loop with a fixed window: the finished call's slot, and the call
+  // itself, go straight to the next operation, without the runner's lock.
+  if (!config_.open_loop() && config_.window.constant()) {
+    std::optional<Op> next = workload_->Next(now);
+    if (next) {
+      next->intended = now;
+      if (call->kind == next->kind) {
+        call->request->Clear();
+      } else {
+        call->kind = next->kind;
+        call->request = NewRequest(next->kind);
+        call->response = NewResponse(next->kind);
+      }
+      FillRequest(*next, call->request.get());
+      call->op = *std::move(next);
+      Issue(call);
+      return;
+    }
+    delete call;
+    std::lock_guard<std::mutex> lock(mu_);
+    exhausted_ = true;
+    --active_;
+    if (Finished()) finished_.notify_all();
+    return;
+  }
   Recycle(call);
   Release();
 }

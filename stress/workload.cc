@@ -84,8 +84,17 @@ Op Workload::NewCreate(uint32_t user) {
 }
 
 std::optional<Op> Workload::Next(absl::Time now) {
-  std::lock_guard<std::mutex> lock(mu_);
   std::optional<int64_t> budget = planned();
+  if (config_.scenario == Scenario::kHealth) {
+    if (now >= deadline_) return std::nullopt;
+    if (budget && health_issued_.fetch_add(1, std::memory_order_relaxed) >= *budget) {
+      return std::nullopt;
+    }
+    Op op;
+    op.kind = OpKind::kHealth;
+    return op;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
   if ((budget && issued_ >= *budget) || now >= deadline_) return std::nullopt;
   std::optional<Op> op;
   switch (config_.scenario) {
@@ -103,9 +112,7 @@ std::optional<Op> Workload::Next(absl::Time now) {
     case Scenario::kMixed:
       op = NextMixed();
       break;
-    case Scenario::kHealth:
-      op.emplace();
-      op->kind = OpKind::kHealth;
+    case Scenario::kHealth:  // handled above, without the lock
       break;
   }
   ++issued_;

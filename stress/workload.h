@@ -5,6 +5,7 @@
 // user, so a run of millions of operations fits in a few tens of megabytes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -61,6 +62,7 @@ class Workload {
   std::mutex mu_;
   std::mt19937_64 rng_;
   int64_t issued_ = 0;
+  std::atomic<int64_t> health_issued_{0};  // health needs no history: no lock
   History history_;
 };
 
