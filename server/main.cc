@@ -5,10 +5,9 @@
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "app/card_server.h"
+#include "cli/command_line.h"
 #include "common/log.h"
 #include "storage/database_url.h"
 #include "storage/migrations.h"
@@ -84,6 +83,8 @@ ABSL_FLAG(absl::Duration, reload_interval, absl::Seconds(2),
 
 namespace {
 
+constexpr int kExitUsage = 2;
+
 std::string DatabaseUrl() {
   std::string url = absl::GetFlag(FLAGS_database_url);
   if (url.empty()) {
@@ -95,10 +96,15 @@ std::string DatabaseUrl() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  const card::cli::Program program{
+      "card-server",
       "CardService gRPC server.\n  card-server --database_url=postgresql://... "
-      "[--listen=127.0.0.1:50051]");
-  absl::ParseCommandLine(argc, argv);
+      "[--listen=127.0.0.1:50051]\nExit codes: 0 clean shutdown, 1 failure, 2 bad command line.",
+      kExitUsage};
+  if (!card::cli::ParseCommandLineOrExit(argc, argv, program).empty()) {
+    card::cli::PrintUsageError(program.name, "takes no positional arguments");
+    return kExitUsage;
+  }
   // Fail fast on an unreachable host instead of waiting for TCP's timeout.
   setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
 

@@ -8,9 +8,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/time/clock.h"
+#include "cli/command_line.h"
 #include "stress/config.h"
 #include "stress/database_check.h"
 #include "stress/load_runner.h"
@@ -52,19 +51,27 @@ bool Write(const devcard::cardstress::v1::Report& report, const std::string& for
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  const card::cli::Program program{
+      "card-stress",
       "Load and invariant-verification client for CardService.\n"
       "  card-stress --target=127.0.0.1:50051 --scenario=first-card --users=500 "
       "--burst=20\n"
       "  card-stress --scenario=mixed --users=20 --requests=20000 --concurrency=1000\n"
       "Exit codes: 0 pass, 1 invariant violated, 2 errors above --max_error_rate or "
-      "verdict unknown, 3 threshold breached, 4 usage or setup error.");
-  absl::ParseCommandLine(argc, argv);
+      "verdict unknown, 3 threshold breached, 4 usage or setup error.",
+      kExitSetup};
+  if (!card::cli::ParseCommandLineOrExit(argc, argv, program).empty()) {
+    card::cli::PrintUsageError(program.name, "takes no positional arguments");
+    return kExitSetup;
+  }
   // gRPC completes calls on many threads; glibc's per-thread malloc arenas
   // would otherwise keep every thread's high-water mark of call buffers.
   mallopt(M_ARENA_MAX, 2);
   absl::StatusOr<Config> config = ConfigFromFlags();
-  if (!config.ok()) return SetupError(config.status().message());
+  if (!config.ok()) {  // a bad value: the usage hint, exit 4
+    card::cli::PrintUsageError(program.name, std::string(config.status().message()));
+    return kExitSetup;
+  }
   if (!config->database_url.empty()) {
     absl::Status database = CheckDatabase(config->database_url);
     if (!database.ok()) return SetupError(database.message());

@@ -13,7 +13,7 @@ a real card-server on a throwaway PostgreSQL:
 - the health scenario says verification is not applicable (a skipped test
   case), never a pass;
 - a wrong --database_url exits 4 before any load, with libpq's reason and
-  without the password.
+  without the password; a usage mistake exits 4, --help 0.
 
 Usage: stress_outputs_test.py --stress=PATH/card-stress --server=PATH/card-server --source=REPO_ROOT
 """
@@ -236,6 +236,19 @@ class StressOutputsTest(unittest.TestCase):
         self.assertGreaterEqual(len(lines), 5, run.stderr)
         quiet = stress("--scenario=health", "--requests=100", targets=self.cluster.targets[:1])
         self.assertEqual(quiet.stderr, "")
+
+    def test_7_usage_mistakes_exit_4_and_help_exits_0(self):
+        for flags in (["--no_such_flag=1"], ["--concurrency=many"], ["--format=xml"],
+                      ["--progress=sometimes"], ["--load_schedule=wave"]):
+            run = subprocess.run([ARGS.stress, "--requests=1", *flags], capture_output=True,
+                                 text=True, timeout=30)
+            self.assertEqual(run.returncode, 4, (flags, run.stderr))
+            self.assertIn("--help", run.stderr)
+        run = subprocess.run([ARGS.stress, "--help"], capture_output=True, text=True,
+                             timeout=30)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("--load_schedule", run.stdout)
+        self.assertIn("--junit_output", run.stdout)
 
     def test_9_negative_control_fails_in_junit(self):
         # Take the per-user lock and the partial index away, and spread each
