@@ -87,6 +87,11 @@ ABSL_FLAG(std::string, format, "text",
 ABSL_FLAG(std::string, json_output, "", "Also write the JSON report to this file.");
 ABSL_FLAG(std::string, junit_output, "", "Also write the JUnit XML report to this file.");
 ABSL_FLAG(std::string, html_output, "", "Also write the HTML report to this file.");
+ABSL_FLAG(std::string, engine, "grpc",
+          "How the load's calls are sent: grpc (gRPC's C++ client; TLS and mutual TLS) or "
+          "h2c (card-stress's own HTTP/2 client over libnghttp2 speaking gRPC's wire "
+          "format: cheaper per call, plaintext only, refuses the --tls flags). "
+          "Verification reads back through gRPC either way.");
 ABSL_FLAG(std::string, progress, "auto",
           "Progress on stderr: true (a line per --interval), false, or auto (in place "
           "on a terminal, a line per interval otherwise).");
@@ -290,6 +295,18 @@ absl::StatusOr<Config> ConfigFromFlags() {
   config.json_output = absl::GetFlag(FLAGS_json_output);
   config.junit_output = absl::GetFlag(FLAGS_junit_output);
   config.html_output = absl::GetFlag(FLAGS_html_output);
+  const std::string engine = absl::GetFlag(FLAGS_engine);
+  if (engine == "h2c") {
+    config.engine = Engine::kH2c;
+    if (config.tls || !config.tls_cert_file.empty() || !config.tls_key_file.empty() ||
+        !config.tls_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--engine=h2c is plaintext only: it cannot take --tls, --tls_cert_file, "
+          "--tls_key_file or --tls_ca_file (use --engine=grpc for TLS)");
+    }
+  } else if (engine != "grpc") {
+    return absl::InvalidArgumentError("--engine: grpc or h2c");
+  }
   absl::StatusOr<Progress> progress = ParseProgress(absl::GetFlag(FLAGS_progress));
   if (!progress.ok()) return progress.status();
   config.progress = *progress;

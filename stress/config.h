@@ -40,6 +40,10 @@ struct Mix {
 // line per interval otherwise).
 enum class Progress { kOff, kLines, kAuto };
 
+// How the load's calls reach the server (--engine): gRPC's C++ client, or
+// card-stress's own plaintext HTTP/2 client over libnghttp2 (h2c_transport.h).
+enum class Engine { kGrpc, kH2c };
+
 // Report formats (--format, and the extra --*_output files).
 inline constexpr const char* kFormats[] = {"text", "json", "junit", "html", "csv",
                                            "prometheus"};
@@ -84,6 +88,7 @@ struct Config {
   std::string format = "text";
   std::string json_output, junit_output, html_output;  // extra reports
   Progress progress = Progress::kAuto;
+  Engine engine = Engine::kGrpc;
 
   bool open_loop() const { return rate.start > 0 || !rate.constant(); }
 };

@@ -24,6 +24,7 @@ struct LoadRunner::Call {
   Op op;
   std::optional<grpc::ClientContext> context;
   OpKind kind = OpKind::kHealth;  // what `request` and `response` are
+  LoadRunner* runner = nullptr;   // for the h2c engine's plain-function callback
   std::unique_ptr<google::protobuf::Message> request;
   std::unique_ptr<google::protobuf::Message> response;
 };
@@ -179,11 +180,12 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
 
 LoadRunner::LoadRunner(const Config& config,
                        std::vector<std::shared_ptr<grpc::Channel>> channels,
-                       Workload* workload, Stats* stats)
+                       Workload* workload, Stats* stats, H2cTransport* h2c)
     : config_(config),
       channels_(std::move(channels)),
       workload_(workload),
-      stats_(stats) {
+      stats_(stats),
+      h2c_(h2c) {
   for (const auto& channel : channels_) {
     card_stubs_.push_back(v1::CardService::NewStub(channel));
     health_stubs_.push_back(health::Health::NewStub(channel));
@@ -327,7 +329,42 @@ void LoadRunner::Start(Op op) {
   Issue(call);
 }
 
+// The method each operation calls, as HTTP/2 paths (for the h2c engine).
+const char* MethodPath(OpKind kind) {
+  switch (kind) {
+    case OpKind::kCreate:
+      return "/devcard.card.v1.CardService/CreateCard";
+    case OpKind::kSetDefault:
+      return "/devcard.card.v1.CardService/SetDefaultCard";
+    case OpKind::kDelete:
+      return "/devcard.card.v1.CardService/DeleteCard";
+    case OpKind::kUpdateLinks:
+      return "/devcard.card.v1.CardService/UpdateCard";
+    case OpKind::kGet:
+      return "/devcard.card.v1.CardService/GetCard";
+    case OpKind::kList:
+      return "/devcard.card.v1.CardService/ListCards";
+    case OpKind::kCreateLink:
+      return "/devcard.card.v1.CardService/CreatePlatformLink";
+    case OpKind::kHealth:
+      return "/grpc.health.v1.Health/Check";
+  }
+  return "";
+}
+
+void LoadRunner::OnH2cDone(void* arg, const grpc::Status& status) {
+  Call* call = static_cast<Call*>(arg);
+  call->runner->OnDone(call, status);
+}
+
 void LoadRunner::Issue(Call* call) {
+  if (h2c_ != nullptr) {
+    call->response->Clear();
+    call->runner = this;
+    h2c_->Call(PickChannel(call->op.attempt > 0), MethodPath(call->op.kind),
+               *call->request, call->response.get(), config_.timeout, &OnH2cDone, call);
+    return;
+  }
   call->context.emplace();
   call->context->set_deadline(absl::ToChronoTime(absl::Now() + config_.timeout));
   call->response->Clear();
@@ -379,11 +416,15 @@ void LoadRunner::Issue(Call* call) {
 // connection is down (a killed replica), so it lands on a live one; first
 // attempts skip that look, which costs a channel lock per call.
 size_t LoadRunner::PickChannel(bool retry) {
-  size_t count = channels_.size();
+  size_t count = h2c_ != nullptr ? h2c_->connections() : channels_.size();
   size_t start = next_stub_.fetch_add(1, std::memory_order_relaxed);
   if (!retry) return start % count;
   for (size_t i = 0; i < count; ++i) {
     size_t index = (start + i) % count;
+    if (h2c_ != nullptr) {
+      if (h2c_->Healthy(index)) return index;
+      continue;
+    }
     grpc_connectivity_state state = channels_[index]->GetState(/*try_to_connect=*/true);
     if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN)
       return index;

@@ -21,6 +21,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "stress/config.h"
+#include "stress/h2c_transport.h"
 #include "stress/stats.h"
 #include "stress/workload.h"
 
@@ -34,8 +35,10 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
 
 class LoadRunner {
  public:
+  // With `h2c` (--engine=h2c) the load's calls go through it instead of
+  // `channels` (which still serve the verification).
   LoadRunner(const Config& config, std::vector<std::shared_ptr<grpc::Channel>> channels,
-             Workload* workload, Stats* stats);
+             Workload* workload, Stats* stats, H2cTransport* h2c = nullptr);
   ~LoadRunner();
 
   // Runs until every operation has finished (retries included).
@@ -47,6 +50,7 @@ class LoadRunner {
   void Fill();
   void Start(Op op);
   void Issue(Call* call);
+  static void OnH2cDone(void* arg, const grpc::Status& status);
   size_t PickChannel(bool retry);
   void OnDone(Call* call, const grpc::Status& status);
   void Release();
@@ -65,6 +69,7 @@ class LoadRunner {
   std::atomic<uint64_t> next_stub_{0};
   Workload* workload_;
   Stats* stats_;
+  H2cTransport* h2c_;
 
   std::mutex mu_;  // guards the fields below
   std::condition_variable finished_;

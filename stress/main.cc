@@ -80,6 +80,14 @@ int main(int argc, char** argv) {
       ConnectChannels(*config);
   if (!channels.ok()) return SetupError(channels.status().message());
 
+  std::unique_ptr<H2cTransport> h2c;
+  if (config->engine == Engine::kH2c) {
+    absl::StatusOr<std::unique_ptr<H2cTransport>> connected =
+        H2cTransport::Connect(config->targets, config->connections);
+    if (!connected.ok()) return SetupError(connected.status().message());
+    h2c = *std::move(connected);
+  }
+
   Workload workload(*config);
   Stats stats;
   RunResult result;
@@ -87,13 +95,14 @@ int main(int argc, char** argv) {
   result.stats = &stats;
   result.started = absl::Now();
   {
-    LoadRunner runner(*config, *channels, &workload, &stats);
+    LoadRunner runner(*config, *channels, &workload, &stats, h2c.get());
     runner.Run();
     result.elapsed = runner.elapsed();
     result.warmup = std::clamp(stats.measured_start() - result.started,
                                absl::ZeroDuration(), result.elapsed);
   }
   result.cost = MeasureClientCost();  // the load's cost, before verification adds to it
+  h2c.reset();
   if (config->scenario == Scenario::kHealth) {
     result.verification.not_run_reason =
         "not applicable (the health scenario writes no data)";
