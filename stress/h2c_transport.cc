@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <queue>
+#include <deque>
 #include <unordered_map>
 
 #include "absl/strings/numbers.h"
@@ -309,7 +309,7 @@ class H2cTransport::Loop {
       return;
     }
     stream->stream_id = id;
-    deadlines_.push({stream->deadline, stream->id});
+    deadlines_.emplace_back(stream->deadline, stream->id);
   }
 
   void Run() {
@@ -319,7 +319,7 @@ class H2cTransport::Loop {
       int wait_ms = 100;
       if (!deadlines_.empty()) {
         wait_ms = static_cast<int>(std::clamp<int64_t>(
-            absl::ToInt64Milliseconds(deadlines_.top().first - absl::Now()) + 1, 0, 100));
+            absl::ToInt64Milliseconds(deadlines_.front().first - absl::Now()) + 1, 0, 100));
       }
       int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), wait_ms);
       for (int i = 0; i < n; ++i) {
@@ -382,12 +382,16 @@ class H2cTransport::Loop {
     }
   }
 
+  // Every call has the same timeout, so deadlines come in the order calls
+  // start: a FIFO, trimmed from the front of calls that have finished, holds
+  // about as many entries as there are calls in flight.
   void ExpireDeadlines() {
     const absl::Time now = absl::Now();
-    while (!deadlines_.empty() && deadlines_.top().first <= now) {
-      uint64_t id = deadlines_.top().second;
-      deadlines_.pop();
+    while (!deadlines_.empty()) {
+      auto [deadline, id] = deadlines_.front();
       auto found = by_id_.find(id);
+      if (found != by_id_.end() && deadline > now) break;
+      deadlines_.pop_front();
       if (found == by_id_.end()) continue;  // already finished
       Stream* stream = found->second;
       stream->deadline_passed = true;
@@ -527,8 +531,7 @@ class H2cTransport::Loop {
   std::vector<Stream*> ready_;
   std::vector<Connection*> dirty_;
   std::unordered_map<uint64_t, Stream*> by_id_;  // calls in flight
-  using Deadline = std::pair<absl::Time, uint64_t>;
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>> deadlines_;
+  std::deque<std::pair<absl::Time, uint64_t>> deadlines_;  // (deadline, call id)
 };
 
 thread_local H2cTransport::Loop* H2cTransport::Loop::on_loop_thread_ = nullptr;

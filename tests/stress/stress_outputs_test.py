@@ -13,7 +13,8 @@ a real card-server on a throwaway PostgreSQL:
 - the health scenario says verification is not applicable (a skipped test
   case), never a pass;
 - a wrong --database_url exits 4 before any load, with libpq's reason and
-  without the password; a usage mistake exits 4, --help 0.
+  without the password; a usage mistake exits 4, --help 0;
+- the h2c engine's runs verify like gRPC's, and it refuses the TLS flags.
 
 Usage: stress_outputs_test.py --stress=PATH/card-stress --server=PATH/card-server --source=REPO_ROOT
 """
@@ -249,6 +250,27 @@ class StressOutputsTest(unittest.TestCase):
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertIn("--load_schedule", run.stdout)
         self.assertIn("--junit_output", run.stdout)
+
+    def test_8_h2c_engine_verifies_like_grpc_and_refuses_tls(self):
+        run = stress("--engine=h2c", "--scenario=first-card", "--users=50", "--burst=10",
+                     "--concurrency=500", f"--database_url={self.cluster.url}",
+                     "--format=json", targets=self.cluster.targets[:1])
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        report = json.loads(run.stdout)
+        self.assertEqual(report["totals"]["ok"], 500)
+        self.assertEqual(report["verification"]["verdict"], "pass")
+        self.assertEqual(len(report["verification"]["checks"]), len(CHECKS))
+        # Deadlines reach the server and come back as DEADLINE_EXCEEDED.
+        run = stress("--engine=h2c", "--scenario=health", "--requests=300", "--timeout=1us",
+                     "--max_retries=0", "--max_error_rate=1", "--format=json",
+                     targets=self.cluster.targets[:1])
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("DEADLINE_EXCEEDED", json.loads(run.stdout)["status_codes"])
+        for flags in (["--tls_cert_file=c.pem", "--tls_key_file=k.pem"], ["--tls"]):
+            run = stress("--engine=h2c", "--scenario=health", "--requests=10", *flags,
+                         targets=self.cluster.targets[:1])
+            self.assertEqual(run.returncode, 4, run.stderr)
+            self.assertIn("plaintext only", run.stderr)
 
     def test_9_negative_control_fails_in_junit(self):
         # Take the per-user lock and the partial index away, and spread each
