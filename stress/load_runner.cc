@@ -326,6 +326,7 @@ void LoadRunner::Start(Op op) {
   }
   FillRequest(op, call->request.get());
   call->op = std::move(op);
+  stats_->RecordStarted(absl::Now());
   Issue(call);
 }
 
@@ -464,6 +465,7 @@ void LoadRunner::OnDone(Call* call, const grpc::Status& status) {
       }
       FillRequest(*next, call->request.get());
       call->op = *std::move(next);
+      stats_->RecordStarted(now);
       Issue(call);
       return;
     }

@@ -290,6 +290,8 @@ pb::Report BuildReport(const RunResult& result) {
     out->set_target_concurrency(interval.target_concurrency);
     out->set_in_flight(interval.in_flight);
     out->set_warmup(interval.warmup);
+    out->set_started(Count(interval.started));
+    out->set_started_per_second(Finite(interval.started_per_second));
   }
   report.set_exit_code(result.exit_code);
   return report;

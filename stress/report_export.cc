@@ -42,12 +42,13 @@ class Exposition {
 std::string CsvReport(const pb::Report& report) {
   std::string out =
       "end_s,seconds,operations,errors,ops_per_second,p50_ms,p99_ms,target_rps,"
-      "target_concurrency,in_flight,warmup\n";
+      "target_concurrency,in_flight,warmup,started,started_per_second\n";
   for (const pb::Interval& i : report.series()) {
-    absl::StrAppendFormat(&out, "%.3f,%.3f,%d,%d,%.3f,%.3f,%.3f,%.3f,%d,%d,%d\n",
+    absl::StrAppendFormat(&out, "%.3f,%.3f,%d,%d,%.3f,%.3f,%.3f,%.3f,%d,%d,%d,%d,%.3f\n",
                           i.end_s(), i.seconds(), i.operations(), i.errors(),
                           i.ops_per_second(), i.p50_ms(), i.p99_ms(), i.target_rps(),
-                          i.target_concurrency(), i.in_flight(), i.warmup() ? 1 : 0);
+                          i.target_concurrency(), i.in_flight(), i.warmup() ? 1 : 0,
+                          i.started(), i.started_per_second());
   }
   return out;
 }

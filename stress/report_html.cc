@@ -264,11 +264,13 @@ tr.fail td{background:#fde2e2}tr.pass td:nth-child(2){color:#17702c}
 std::string HtmlReport(const pb::Report& report) {
   const pb::Totals& totals = report.totals();
   double warmup_end = report.elapsed_s() - report.measured_s();
-  std::vector<Line> rate{{"operations/s", "#3b6fb6", {}, false}};
+  std::vector<Line> rate{{"finished/s", "#3b6fb6", {}, false},
+                         {"started/s", "#2e8b57", {}, false}};
   std::vector<Line> latency{{"p50", "#3b6fb6", {}, false}, {"p99", "#c0392b", {}, false}};
   Line target{"target", "#888", {}, true};
   for (const pb::Interval& i : report.series()) {
     rate[0].points.emplace_back(i.end_s(), i.ops_per_second());
+    rate[1].points.emplace_back(i.end_s(), i.started_per_second());
     if (i.target_rps() > 0) target.points.emplace_back(i.end_s(), i.target_rps());
     latency[0].points.emplace_back(i.end_s(), i.p50_ms());
     latency[1].points.emplace_back(i.end_s(), i.p99_ms());

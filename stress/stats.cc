@@ -74,6 +74,11 @@ void Stats::RecordFinal(OpKind kind, const grpc::Status& status,
   }
 }
 
+void Stats::RecordStarted(absl::Time now) {
+  int64_t interval = std::max<int64_t>(0, (now - start_) / interval_);
+  slots_[interval & 1].started.fetch_add(1, std::memory_order_relaxed);
+}
+
 Interval Stats::CloseInterval(int64_t index, absl::Time end, double target_rps,
                               int target_concurrency, int in_flight) {
   Slot& slot = slots_[index & 1];
@@ -85,6 +90,8 @@ Interval Stats::CloseInterval(int64_t index, absl::Time end, double target_rps,
   out.operations = slot.operations.exchange(0);
   out.errors = slot.errors.exchange(0);
   out.ops_per_second = out.operations / out.seconds;
+  out.started = slot.started.exchange(0);
+  out.started_per_second = out.started / out.seconds;
   Histogram::Summary latency = slot.ok_latency.Summarize();
   slot.ok_latency.Reset();
   out.p50_ms = absl::ToDoubleMilliseconds(latency.Percentile(0.50));

@@ -37,8 +37,10 @@ struct OpStats {
 struct Interval {
   double end_s = 0;       // since the load started
   double seconds = 0;     // its length (the last one may be short)
-  uint64_t operations = 0;
+  uint64_t operations = 0;  // finished in it
   uint64_t errors = 0;    // failed + indeterminate
+  uint64_t started = 0;   // first attempts sent in it (what a rate schedule drives)
+  double started_per_second = 0;
   double ops_per_second = 0;
   double p50_ms = 0, p99_ms = 0;  // successful operations
   double target_rps = 0;          // the rate schedule's value (0: closed loop)
@@ -54,6 +56,8 @@ class Stats {
              absl::Duration interval);
 
   void RecordAttemptRetried(OpKind kind) { ops_[Index(kind)].retries++; }
+  // An operation's first attempt handed to the transport at `now`.
+  void RecordStarted(absl::Time now);
   // The final outcome of one operation, finished at `now`.
   void RecordFinal(OpKind kind, const grpc::Status& status, Workload::Outcome outcome,
                    absl::Duration latency, absl::Time now = absl::Now());
@@ -97,6 +101,7 @@ class Stats {
     Histogram ok_latency;
     std::atomic<uint64_t> operations{0};
     std::atomic<uint64_t> errors{0};
+    std::atomic<uint64_t> started{0};
   };
   std::array<Slot, 2> slots_;
   mutable std::mutex series_mu_;

@@ -189,15 +189,19 @@ class StressOutputsTest(unittest.TestCase):
             return json.load(f)["series"]
 
     def assert_rates(self, series, expected_at):
-        """Each whole interval's rate within 10% of the schedule's mean over it
-        (expected_at(begin, end)), computed here from the requested flags."""
+        """Each whole interval's sending rate (calls started) within 10% of the
+        schedule's mean over it (expected_at(begin, end)), computed here from
+        the requested flags; completions may lag a stall of the server, so
+        what finished is checked over the run: every call started finished."""
+        self.assertEqual(sum(i["started"] for i in series),
+                         sum(i["operations"] for i in series))
         checked = 0
         for interval in series:
             if interval["seconds"] < 0.99:
                 continue  # the last, short interval
             end, begin = interval["end_s"], interval["end_s"] - interval["seconds"]
             want = expected_at(begin, end)
-            self.assertAlmostEqual(interval["ops_per_second"], want, delta=0.1 * want,
+            self.assertAlmostEqual(interval["started_per_second"], want, delta=0.1 * want,
                                    msg=f"interval ending {end:.1f}s: {interval}")
             checked += 1
         self.assertGreaterEqual(checked, 7)
@@ -207,7 +211,7 @@ class StressOutputsTest(unittest.TestCase):
                                       "--load_step=200", "--load_step_duration=2s",
                                       "--load_end=600")
         self.assert_rates(series, lambda begin, end: min(200 + 200 * int(begin // 2), 600))
-        self.assertGreaterEqual(max(i["ops_per_second"] for i in series), 540)
+        self.assertGreaterEqual(max(i["started_per_second"] for i in series), 540)
 
     def test_4_line_schedule_follows_the_line(self):
         series = self.schedule_series("--load_schedule=line", "--load_start=100",

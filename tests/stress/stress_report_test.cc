@@ -380,8 +380,8 @@ TEST(CsvReport, OneRowPerInterval) {
   interval->set_target_concurrency(64);
   EXPECT_EQ(CsvReport(report),
             "end_s,seconds,operations,errors,ops_per_second,p50_ms,p99_ms,target_rps,"
-            "target_concurrency,in_flight,warmup\n"
-            "1.000,1.000,200,0,200.000,0.000,0.000,200.000,64,0,0\n");
+            "target_concurrency,in_flight,warmup,started,started_per_second\n"
+            "1.000,1.000,200,0,200.000,0.000,0.000,200.000,64,0,0,0,0.000\n");
 }
 
 }  // namespace
