@@ -25,6 +25,7 @@ struct LoadRunner::Call {
   std::optional<grpc::ClientContext> context;
   OpKind kind = OpKind::kHealth;  // what `request` and `response` are
   LoadRunner* runner = nullptr;   // for the h2c engine's plain-function callback
+  size_t channel = 0;             // of the attempt in flight
   std::unique_ptr<google::protobuf::Message> request;
   std::unique_ptr<google::protobuf::Message> response;
 };
@@ -186,6 +187,7 @@ LoadRunner::LoadRunner(const Config& config,
       workload_(workload),
       stats_(stats),
       h2c_(h2c) {
+  suspect_ = std::make_unique<std::atomic<bool>[]>(channels_.size());
   for (const auto& channel : channels_) {
     card_stubs_.push_back(v1::CardService::NewStub(channel));
     health_stubs_.push_back(health::Health::NewStub(channel));
@@ -362,14 +364,16 @@ void LoadRunner::Issue(Call* call) {
   if (h2c_ != nullptr) {
     call->response->Clear();
     call->runner = this;
-    h2c_->Call(PickChannel(call->op.attempt > 0), MethodPath(call->op.kind),
+    call->channel = PickChannel();
+    h2c_->Call(call->channel, MethodPath(call->op.kind),
                *call->request, call->response.get(), config_.timeout, &OnH2cDone, call);
     return;
   }
   call->context.emplace();
   call->context->set_deadline(absl::ToChronoTime(absl::Now() + config_.timeout));
   call->response->Clear();
-  size_t index = PickChannel(call->op.attempt > 0);
+  size_t index = PickChannel();
+  call->channel = index;
   auto* async = card_stubs_[index]->async();
   auto done = [this, call](grpc::Status status) { OnDone(call, status); };
   grpc::ClientContext* context = &*call->context;
@@ -413,27 +417,34 @@ void LoadRunner::Issue(Call* call) {
   }
 }
 
-// Round robin over the channels. A retry passes over any channel whose
-// connection is down (a killed replica), so it lands on a live one; first
-// attempts skip that look, which costs a channel lock per call.
-size_t LoadRunner::PickChannel(bool retry) {
+// Whether to send on channel `index` now. Only a suspect channel pays for a
+// connectivity-state lookup (a channel lock); it is trusted again once READY.
+bool LoadRunner::Usable(size_t index) {
+  if (h2c_ != nullptr) return h2c_->Healthy(index);
+  if (!suspect_[index].load(std::memory_order_relaxed)) return true;
+  if (channels_[index]->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
+    return false;
+  }
+  suspect_[index].store(false, std::memory_order_relaxed);
+  return true;
+}
+
+// Round robin over the channels, passing over any whose connection is down
+// (a killed replica), so calls land on a live one.
+size_t LoadRunner::PickChannel() {
   size_t count = h2c_ != nullptr ? h2c_->connections() : channels_.size();
   size_t start = next_stub_.fetch_add(1, std::memory_order_relaxed);
-  if (!retry) return start % count;
   for (size_t i = 0; i < count; ++i) {
     size_t index = (start + i) % count;
-    if (h2c_ != nullptr) {
-      if (h2c_->Healthy(index)) return index;
-      continue;
-    }
-    grpc_connectivity_state state = channels_[index]->GetState(/*try_to_connect=*/true);
-    if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN)
-      return index;
+    if (Usable(index)) return index;
   }
   return start % count;
 }
 
 void LoadRunner::OnDone(Call* call, const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && h2c_ == nullptr) {
+    suspect_[call->channel].store(true, std::memory_order_relaxed);
+  }
   if (!status.ok() && call->op.attempt < config_.max_retries &&
       Workload::Retryable(call->op, status)) {
     ++call->op.attempt;

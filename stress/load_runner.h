@@ -51,7 +51,8 @@ class LoadRunner {
   void Start(Op op);
   void Issue(Call* call);
   static void OnH2cDone(void* arg, const grpc::Status& status);
-  size_t PickChannel(bool retry);
+  size_t PickChannel();
+  bool Usable(size_t index);
   void OnDone(Call* call, const grpc::Status& status);
   void Release();
   void PaceLoop();
@@ -67,6 +68,9 @@ class LoadRunner {
   std::vector<std::unique_ptr<devcard::card::v1::CardService::Stub>> card_stubs_;
   std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health_stubs_;
   std::atomic<uint64_t> next_stub_{0};
+  // Channels whose last call ended UNAVAILABLE (a killed replica): skipped
+  // until they are READY again, so healthy ones cost no state lookup per call.
+  std::unique_ptr<std::atomic<bool>[]> suspect_;
   Workload* workload_;
   Stats* stats_;
   H2cTransport* h2c_;

@@ -1,7 +1,7 @@
 // The machine-readable exports besides JSON: the time series as CSV (one row
 // per interval) and the run's summary in Prometheus' text exposition format,
-// for a pushgateway or node-exporter's textfile collector. Every metric is a
-// gauge: a run's values, not a process's counters.
+// for a pushgateway or node-exporter's textfile collector. Every metric but
+// the latency summary is a gauge: a run's values, not a process's counters.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -21,15 +21,17 @@ class Exposition {
   explicit Exposition(const pb::Report& report)
       : scenario_(absl::StrCat("scenario=\"", Label(report.config().scenario()), "\"")) {}
 
-  void Metric(absl::string_view name, absl::string_view help) {
+  void Metric(absl::string_view name, absl::string_view help,
+              absl::string_view type = "gauge") {
     absl::StrAppend(&out_, "# HELP card_stress_", name, " ", help, "\n# TYPE card_stress_",
-                    name, " gauge\n");
+                    name, " ", type, "\n");
     name_ = std::string(name);
   }
-  // A sample of the last metric; `labels` like `code="OK"` (or empty).
-  void Sample(double value, absl::string_view labels = "") {
-    absl::StrAppendFormat(&out_, "card_stress_%s{%s%s%s} %.17g\n", name_, scenario_,
-                          labels.empty() ? "" : ",", labels, value);
+  // A sample of the last metric (`suffix` e.g. "_sum" for a summary's);
+  // `labels` like `code="OK"` (or empty).
+  void Sample(double value, absl::string_view labels = "", absl::string_view suffix = "") {
+    absl::StrAppendFormat(&out_, "card_stress_%s%s{%s%s%s} %.17g\n", name_, suffix,
+                          scenario_, labels.empty() ? "" : ",", labels, value);
   }
   std::string Take() { return std::move(out_); }
 
@@ -73,7 +75,8 @@ std::string PrometheusReport(const pb::Report& report) {
   e.Sample(totals.ops_per_second());
   e.Metric("error_rate", "(failed + indeterminate) / operations.");
   e.Sample(totals.error_rate());
-  e.Metric("latency_seconds", "Latency of successful operations from their intended start.");
+  e.Metric("latency_seconds", "Latency of successful operations from their intended start.",
+           "summary");
   const pb::Latency& ms = report.latency_ms();
   const std::pair<const char*, double> quantiles[] = {
       {"0", ms.min()},     {"0.5", ms.p50()},   {"0.9", ms.p90()},
@@ -82,6 +85,8 @@ std::string PrometheusReport(const pb::Report& report) {
   for (const auto& [quantile, value] : quantiles) {
     e.Sample(value / 1000, absl::StrCat("quantile=\"", quantile, "\""));
   }
+  e.Sample(ms.mean() * ms.count() / 1000, "", "_sum");
+  e.Sample(ms.count(), "", "_count");
   e.Metric("elapsed_seconds", "Length of the load (verification excluded).");
   e.Sample(report.elapsed_s());
   e.Metric("client_cpu_seconds", "CPU card-stress spent on the load.");

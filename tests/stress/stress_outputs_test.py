@@ -206,6 +206,19 @@ class StressOutputsTest(unittest.TestCase):
             checked += 1
         self.assertGreaterEqual(checked, 7)
 
+    def test_2b_prometheus_text_passes_promtool(self):
+        run = stress("--scenario=health", "--requests=500", "--format=prometheus",
+                     targets=self.cluster.targets[:1])
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn('card_stress_latency_seconds{scenario="health",quantile="0.9999"}',
+                      run.stdout)
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            self.skipTest("promtool (Debian prometheus) not installed")
+        check = subprocess.run([promtool, "check", "metrics"], input=run.stdout,
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
     def test_3_step_schedule_reaches_each_step(self):
         series = self.schedule_series("--load_schedule=step", "--load_start=200",
                                       "--load_step=200", "--load_step_duration=2s",
