@@ -128,6 +128,7 @@ struct H2cTransport::Connection {
   int fd = -1;
   nghttp2_session* session = nullptr;
   bool want_out = false;  // EPOLLOUT registered
+  std::string unsent;     // bytes nghttp2 produced that the socket has not taken
   absl::Time last_attempt = absl::InfinitePast();
   std::atomic<bool> healthy{false};
 };
@@ -144,8 +145,6 @@ class H2cTransport::Loop {
       }
     }
     nghttp2_session_callbacks_new(&callbacks_);
-    nghttp2_session_callbacks_set_send_callback(callbacks_, &Loop::OnSend);
-    nghttp2_session_callbacks_set_recv_callback(callbacks_, &Loop::OnRecv);
     nghttp2_session_callbacks_set_on_header_callback(callbacks_, &Loop::OnHeader);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks_, &Loop::OnData);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks_, &Loop::OnClose);
@@ -248,6 +247,7 @@ class H2cTransport::Loop {
     epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
     close(c.fd);
     c.fd = -1;
+    c.unsent.clear();
     std::vector<Stream*> open;
     for (auto& [id, stream] : by_id_) {
       if (stream->connection == &c) open.push_back(stream);
@@ -335,13 +335,7 @@ class H2cTransport::Loop {
         }
         Connection& c = *connections_[events[i].data.u64];
         if (c.session == nullptr) continue;
-        if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
-          int rc = nghttp2_session_recv(c.session);
-          if (rc != 0) {
-            Drop(c, nghttp2_strerror(rc));
-            continue;
-          }
-        }
+        if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 && !Read(c)) continue;
         dirty_.push_back(&c);
       }
       ExpireDeadlines();
@@ -363,16 +357,51 @@ class H2cTransport::Loop {
     }
   }
 
+  // Reads what the socket holds (one read unless it filled the buffer) and
+  // hands it to nghttp2. False if the connection was dropped.
+  bool Read(Connection& c) {
+    uint8_t buffer[64 << 10];
+    for (;;) {
+      ssize_t n = recv(c.fd, buffer, sizeof buffer, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+      if (n <= 0) {
+        Drop(c, n == 0 ? "closed by the server" : strerror(errno));
+        return false;
+      }
+      ssize_t used = nghttp2_session_mem_recv(c.session, buffer, static_cast<size_t>(n));
+      if (c.session == nullptr) return false;
+      if (used < 0) {
+        Drop(c, nghttp2_strerror(static_cast<int>(used)));
+        return false;
+      }
+      if (static_cast<size_t>(n) < sizeof buffer) return true;
+    }
+  }
+
+  // Gathers every frame nghttp2 has ready and writes them with one send.
   void Flush(Connection& c) {
     if (c.session == nullptr) return;
-    int rc = nghttp2_session_send(c.session);
-    if (rc != 0) {
-      Drop(c, nghttp2_strerror(rc));
-      return;
+    constexpr size_t kBatch = 256 << 10;
+    while (c.unsent.size() < kBatch) {
+      const uint8_t* data = nullptr;
+      ssize_t n = nghttp2_session_mem_send(c.session, &data);
+      if (n < 0) {
+        Drop(c, nghttp2_strerror(static_cast<int>(n)));
+        return;
+      }
+      if (n == 0) break;
+      c.unsent.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
     }
-    if (c.session == nullptr) return;
-    // Ask for EPOLLOUT only while nghttp2 has bytes the socket did not take.
-    bool want_out = nghttp2_session_want_write(c.session) != 0;
+    if (!c.unsent.empty()) {
+      ssize_t n = send(c.fd, c.unsent.data(), c.unsent.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        Drop(c, strerror(errno));
+        return;
+      }
+      if (n > 0) c.unsent.erase(0, static_cast<size_t>(n));
+    }
+    // Ask for EPOLLOUT only while there are bytes the socket did not take.
+    bool want_out = !c.unsent.empty() || nghttp2_session_want_write(c.session) != 0;
     if (want_out != c.want_out) {
       epoll_event event{};
       event.events = want_out ? EPOLLIN | EPOLLOUT : EPOLLIN;
@@ -410,27 +439,6 @@ class H2cTransport::Loop {
     stream->sent += n;
     if (stream->sent == stream->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
     return static_cast<ssize_t>(n);
-  }
-
-  static ssize_t OnSend(nghttp2_session*, const uint8_t* data, size_t length, int,
-                        void* user) {
-    auto* c = static_cast<Connection*>(user);
-    ssize_t n = send(c->fd, data, length, MSG_NOSIGNAL);
-    if (n < 0) {
-      return errno == EAGAIN || errno == EWOULDBLOCK ? NGHTTP2_ERR_WOULDBLOCK
-                                                     : NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
-    return n;
-  }
-
-  static ssize_t OnRecv(nghttp2_session*, uint8_t* buf, size_t length, int, void* user) {
-    auto* c = static_cast<Connection*>(user);
-    ssize_t n = recv(c->fd, buf, length, 0);
-    if (n < 0) {
-      return errno == EAGAIN || errno == EWOULDBLOCK ? NGHTTP2_ERR_WOULDBLOCK
-                                                     : NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
-    return n == 0 ? static_cast<ssize_t>(NGHTTP2_ERR_EOF) : n;
   }
 
   static int OnHeader(nghttp2_session* session, const nghttp2_frame* frame,
