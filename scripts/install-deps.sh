@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang-format clang-14 libclang-rt-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libpqxx-dev libpq-dev libabsl-dev libssl-dev openssl
+  libpqxx-dev libpq-dev libabsl-dev libssl-dev openssl libnghttp2-dev
   libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   python3-grpcio python3-protobuf python3-yaml
   postgresql-15 postgresql-client-15 postgresql-contrib
