@@ -8,9 +8,15 @@
 CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
   RETURNS void
   LANGUAGE plpgsql AS $$
+DECLARE
+  v_key bigint := hashtextextended(p_user_id, 0);
 BEGIN
+  -- Uncontended (the usual case): taken at once, no setting to change.
+  IF pg_try_advisory_xact_lock(v_key) THEN
+    RETURN;
+  END IF;
   IF p_lock_timeout_ms > 0 THEN
     PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtextextended(p_user_id, 0));
+  PERFORM pg_advisory_xact_lock(v_key);
 END $$;
