@@ -105,6 +105,7 @@ void BM_SchedulerPerRequest(benchmark::State& state) {
   limits.max_batch = static_cast<size_t>(state.range(0));
   const int users = static_cast<int>(state.range(1));
   constexpr int kRequests = 2000;
+  limits.max_queued_per_user = kRequests;  // none refused: every request takes a turn
   card::PerUserScheduler scheduler(limits);
   std::vector<std::string> user_ids;
   for (int u = 0; u < users; ++u) user_ids.push_back(absl::StrCat("user-", u));
