@@ -81,6 +81,25 @@ ABSL_FLAG(bool, allow_insecure_listen, false,
 ABSL_FLAG(absl::Duration, reload_interval, absl::Seconds(2),
           "How often --tls_cert_file, --tls_key_file, --tls_client_ca_file and "
           "--authz_policy_file are re-read (whole seconds, at least 1s).");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on (GET /metrics, plain HTTP), e.g. "
+          "0.0.0.0:9090; empty: no metrics. They name no user and no card.");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (for people) or json (one object per line: time, level, message and "
+          "fields, for log collectors).");
+ABSL_FLAG(bool, access_log, false,
+          "Log one line per call: method, code, duration, peer and, with mutual TLS, the "
+          "caller's identity. Every error, and the OK calls sampled by "
+          "--access_log_ok_sample_rate. Never a request's content.");
+ABSL_FLAG(double, access_log_ok_sample_rate, 1.0,
+          "Fraction of OK calls --access_log logs, 0 to 1 (0.01: one in a hundred).");
+
+#ifndef CARD_VERSION
+#define CARD_VERSION "unknown"
+#endif
+#ifndef CARD_GIT_COMMIT
+#define CARD_GIT_COMMIT "unknown"
+#endif
 
 namespace {
 
@@ -99,6 +118,13 @@ int main(int argc, char** argv) {
       "CardService gRPC server.\n  card-server --database_url=postgresql://... "
       "[--listen=127.0.0.1:50051]");
   absl::ParseCommandLine(argc, argv);
+  std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (log_format != "text" && log_format != "json") {
+    card::log::Error("--log_format must be text or json");
+    return 1;
+  }
+  card::log::SetFormat(log_format == "json" ? card::log::Format::kJson
+                                            : card::log::Format::kText);
   // Fail fast on an unreachable host instead of waiting for TCP's timeout.
   setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
 
@@ -151,6 +177,11 @@ int main(int argc, char** argv) {
   options.authz_policy_file = absl::GetFlag(FLAGS_authz_policy_file);
   options.allow_insecure_listen = absl::GetFlag(FLAGS_allow_insecure_listen);
   options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.version = CARD_VERSION;
+  options.commit = CARD_GIT_COMMIT;
+  options.access_log = absl::GetFlag(FLAGS_access_log);
+  options.access_log_ok_sample_rate = absl::GetFlag(FLAGS_access_log_ok_sample_rate);
 
   absl::StatusOr<std::unique_ptr<card::app::CardServer>> server =
       card::app::CardServer::Start(options);

@@ -17,8 +17,10 @@ constexpr PreparedStatement kCreateCard{"card_create", R"sql(
     p_user_id => $1, p_title => $2, p_description => $3, p_visibility => $4,
     p_qr_enabled => $5, p_link_ids => $6, p_request_id => $7, p_slug_base => $8,
     p_lock_timeout_ms => $9))sql"};
+// The mutations other than create also return lock_wait_us: what card_lock_user
+// measured (definitions/10_card_lock_user.sql), read back in the same statement.
 constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
-  SELECT * FROM card_update(
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us FROM card_update(
     p_user_id => $1, p_card_id => $2, p_expected_version => $3,
     p_set_title => $4, p_title => $5,
     p_set_description => $6, p_description => $7,
@@ -27,17 +29,19 @@ constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
     p_set_links => $12, p_link_ids => $13,
     p_lock_timeout_ms => $14))sql"};
 constexpr PreparedStatement kDeleteCard{"card_delete", R"sql(
-  SELECT card_delete(p_user_id => $1, p_card_id => $2, p_expected_version => $3,
-                     p_lock_timeout_ms => $4))sql"};
+  SELECT current_setting('card.lock_wait_us', true) AS lock_wait_us
+  FROM card_delete(p_user_id => $1, p_card_id => $2, p_expected_version => $3,
+                   p_lock_timeout_ms => $4))sql"};
 constexpr PreparedStatement kSetDefaultCard{"card_set_default", R"sql(
-  SELECT * FROM card_set_default(p_user_id => $1, p_card_id => $2,
-                                 p_lock_timeout_ms => $3))sql"};
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us
+  FROM card_set_default(p_user_id => $1, p_card_id => $2, p_lock_timeout_ms => $3))sql"};
 constexpr PreparedStatement kCreateLink{"card_create_link", R"sql(
-  SELECT * FROM card_create_link(
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us FROM card_create_link(
     p_user_id => $1, p_platform => $2, p_username => $3, p_url => $4,
     p_display_order => $5, p_lock_timeout_ms => $6))sql"};
 constexpr PreparedStatement kDeleteLink{"card_delete_link", R"sql(
-  SELECT card_delete_link(p_user_id => $1, p_link_id => $2, p_lock_timeout_ms => $3))sql"};
+  SELECT current_setting('card.lock_wait_us', true) AS lock_wait_us
+  FROM card_delete_link(p_user_id => $1, p_link_id => $2, p_lock_timeout_ms => $3))sql"};
 constexpr PreparedStatement kExpireCreateRequests{"card_expire_requests", R"sql(
   SELECT card_expire_requests(p_older_than_seconds => $1, p_batch => $2))sql"};
 
@@ -94,10 +98,26 @@ absl::StatusOr<model::Card> OneCard(absl::StatusOr<pqxx::result> rows,
   return std::move(cards.front());
 }
 
+// Reports the lock_wait_us column of a mutation's first row (the lock is taken
+// once per statement) to `metrics`, and passes the rows on.
+absl::StatusOr<pqxx::result> ObserveLockWait(absl::StatusOr<pqxx::result> rows,
+                                             MetricsSink* metrics) {
+  if (!rows.ok() || rows->empty()) return rows;
+  pqxx::field wait_us = (*rows)[0]["lock_wait_us"];
+  // NULL or empty: the function took no lock through card_lock_user.
+  if (!wait_us.is_null() && wait_us.size() > 0) {
+    metrics->ObserveLockWait(absl::Microseconds(wait_us.as<int64_t>()));
+  }
+  return rows;
+}
+
 }  // namespace
 
 PostgresRepository::PostgresRepository(const PostgresOptions& options)
-    : pool_(std::make_unique<ConnectionPool>(options, Statements())) {}
+    : metrics_(options.metrics),
+      pool_(std::make_unique<ConnectionPool>(options, Statements())) {}
+
+ConnectionUse PostgresRepository::connection_use() const { return pool_->Use(); }
 
 PostgresRepository::~PostgresRepository() = default;
 
@@ -119,15 +139,17 @@ absl::StatusOr<model::Card> PostgresRepository::UpdateCard(
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
   static const std::vector<std::string> kNoLinks;
   return OneCard(
-      pool_->Execute(
-          "UpdateCard", deadline, kUpdateCard, update.user_id, update.card_id,
-          update.expected_version, update.title.has_value(), update.title.value_or(""),
-          update.description.has_value(), update.description.value_or(""),
-          update.visibility.has_value(),
-          static_cast<int>(update.visibility.value_or(model::Visibility::kPublic)),
-          update.qr_enabled.has_value(), update.qr_enabled.value_or(false),
-          update.link_ids.has_value(), UuidArray(update.link_ids.value_or(kNoLinks)),
-          *lock_timeout_ms),
+      ObserveLockWait(
+          pool_->Execute(
+              "UpdateCard", deadline, kUpdateCard, update.user_id, update.card_id,
+              update.expected_version, update.title.has_value(),
+              update.title.value_or(""), update.description.has_value(),
+              update.description.value_or(""), update.visibility.has_value(),
+              static_cast<int>(update.visibility.value_or(model::Visibility::kPublic)),
+              update.qr_enabled.has_value(), update.qr_enabled.value_or(false),
+              update.link_ids.has_value(), UuidArray(update.link_ids.value_or(kNoLinks)),
+              *lock_timeout_ms),
+          metrics_),
       "card_update returned no card");
 }
 
@@ -137,9 +159,9 @@ absl::Status PostgresRepository::DeleteCard(const std::string& user_id,
                                             absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return pool_
-      ->Execute("DeleteCard", deadline, kDeleteCard, user_id, card_id, expected_version,
-                *lock_timeout_ms)
+  return ObserveLockWait(pool_->Execute("DeleteCard", deadline, kDeleteCard, user_id,
+                                        card_id, expected_version, *lock_timeout_ms),
+                         metrics_)
       .status();
 }
 
@@ -148,9 +170,11 @@ absl::StatusOr<model::Card> PostgresRepository::SetDefaultCard(const std::string
                                                                absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return OneCard(pool_->Execute("SetDefaultCard", deadline, kSetDefaultCard, user_id,
-                                card_id, *lock_timeout_ms),
-                 "card_set_default returned no card");
+  return OneCard(
+      ObserveLockWait(pool_->Execute("SetDefaultCard", deadline, kSetDefaultCard, user_id,
+                                     card_id, *lock_timeout_ms),
+                      metrics_),
+      "card_set_default returned no card");
 }
 
 absl::StatusOr<model::Card> PostgresRepository::GetCard(const std::string& user_id,
@@ -187,9 +211,11 @@ absl::StatusOr<model::PlatformLink> PostgresRepository::CreateLink(
     const model::NewPlatformLink& link, absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  absl::StatusOr<pqxx::result> rows = pool_->Execute(
-      "CreatePlatformLink", deadline, kCreateLink, link.user_id, link.platform,
-      link.username, link.url, link.display_order, *lock_timeout_ms);
+  absl::StatusOr<pqxx::result> rows =
+      ObserveLockWait(pool_->Execute("CreatePlatformLink", deadline, kCreateLink,
+                                     link.user_id, link.platform, link.username, link.url,
+                                     link.display_order, *lock_timeout_ms),
+                      metrics_);
   if (!rows.ok()) return rows.status();
   std::vector<model::PlatformLink> links = LinksFromRows(*rows);
   if (links.size() != 1) return absl::InternalError("card_create_link returned no link");
@@ -201,9 +227,9 @@ absl::Status PostgresRepository::DeleteLink(const std::string& user_id,
                                             absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return pool_
-      ->Execute("DeletePlatformLink", deadline, kDeleteLink, user_id, link_id,
-                *lock_timeout_ms)
+  return ObserveLockWait(pool_->Execute("DeletePlatformLink", deadline, kDeleteLink,
+                                        user_id, link_id, *lock_timeout_ms),
+                         metrics_)
       .status();
 }
 
