@@ -47,6 +47,24 @@ card_pg_start() {
   bash "$CARD_SCRIPTS_DIR/throwaway-pg.sh" start "$CARD_WORK/pg" "$1"
 }
 
+# card_dev_mtls: throwaway certificates in $CARD_WORK/certs (scripts/make-dev-certs.sh) for the
+# deployed set-up, and the flags that use them: CARD_MTLS_SERVER (card-server: mutual TLS and the
+# shipped policy deploy/authz/policy.json), CARD_TLS_CLIENT (a client without a certificate),
+# CARD_AS_GATEWAY and CARD_AS_RENDERER (cardctl/card-stress calling as the API gateway, which may
+# call everything, and as the profile renderer, which may only read).
+card_dev_mtls() {
+  local certs=$CARD_WORK/certs
+  bash "$CARD_SCRIPTS_DIR/make-dev-certs.sh" "$certs" || return 1
+  CARD_MTLS_SERVER=(--tls_cert_file="$certs/server.crt" --tls_key_file="$certs/server.key"
+    --tls_client_ca_file="$certs/ca.crt"
+    --authz_policy_file="$CARD_SCRIPTS_DIR/../deploy/authz/policy.json")
+  CARD_TLS_CLIENT=(--tls --tls_ca_file="$certs/ca.crt" --tls_server_name=card-server)
+  CARD_AS_GATEWAY=("${CARD_TLS_CLIENT[@]}" --tls_cert_file="$certs/api-gateway.crt"
+    --tls_key_file="$certs/api-gateway.key")
+  CARD_AS_RENDERER=("${CARD_TLS_CLIENT[@]}" --tls_cert_file="$certs/profile-renderer.crt"
+    --tls_key_file="$certs/profile-renderer.key")
+}
+
 # card_free_port: prints a TCP port free on 127.0.0.1 right now.
 card_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
