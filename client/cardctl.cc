@@ -19,7 +19,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -29,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cli/command_line.h"
 #include "client/card_client.h"
 #include "client/cardctl_errors.h"
 #include "client/cardctl_output.h"
@@ -181,101 +181,6 @@ const std::vector<std::string> kGlobalFlags = {
     "target",        "tls",          "tls_ca_file", "tls_server_name",
     "tls_cert_file", "tls_key_file", "timeout",     "output"};
 
-// The command line after the scan and Abseil's parse.
-struct Invocation {
-  std::vector<std::string> words;  // Positional arguments: the command.
-  std::set<std::string> given;     // Names of the flags on the command line.
-  bool help = false;
-};
-
-// Abseil's help flags, left to absl::ParseCommandLine (which prints and exits).
-bool IsAbseilHelpFlag(absl::string_view name) {
-  return name == "helpfull" || name == "helpshort" || name == "helppackage" ||
-         name == "helpon" || name == "helpmatch" || name == "version" ||
-         name == "only_check_args";
-}
-
-// Scans argv as absl::ParseCommandLine will (--name=value, --name value,
-// --bool, --nobool, "--" ends the flags), checking each flag and value;
-// sets `error` on the first mistake.
-Invocation Scan(int argc, char** argv, std::string* error) {
-  Invocation invocation;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") {
-      for (++i; i < argc; ++i) invocation.words.emplace_back(argv[i]);
-      break;
-    }
-    if (arg.size() < 2 || arg[0] != '-') {
-      invocation.words.emplace_back(arg);
-      continue;
-    }
-    arg.remove_prefix(arg[1] == '-' ? 2 : 1);
-    size_t equals = arg.find('=');
-    const bool has_value = equals != absl::string_view::npos;
-    absl::string_view name = arg.substr(0, equals);
-    std::string value = has_value ? std::string(arg.substr(equals + 1)) : "";
-    if (name == "help" || name == "h") {
-      invocation.help = true;
-      continue;
-    }
-    if (IsAbseilHelpFlag(name)) {
-      if (!has_value && (name == "helpon" || name == "helpmatch")) ++i;
-      continue;
-    }
-    if (name == "flagfile" || name == "fromenv" || name == "tryfromenv" ||
-        name == "undefok") {
-      // Flags set that way would not count as given (see the top of the file).
-      *error = absl::StrCat("--", name,
-                            " is not supported; give the flags on the command line");
-      return invocation;
-    }
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr && absl::StartsWith(name, "no")) {
-      absl::CommandLineFlag* negated = absl::FindCommandLineFlag(name.substr(2));
-      if (negated != nullptr && negated->IsOfType<bool>() && !has_value) {
-        invocation.given.insert(std::string(name.substr(2)));
-        continue;
-      }
-    }
-    if (flag == nullptr) {
-      *error = absl::StrCat("unknown flag --", name);
-      return invocation;
-    }
-    if (!has_value) {
-      if (flag->IsOfType<bool>()) {
-        value = "true";
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        *error = absl::StrCat("missing the value of --", name);
-        return invocation;
-      }
-    }
-    std::string parse_error;
-    if (!flag->ParseFrom(value, &parse_error)) {
-      *error = parse_error;  // Names the flag and the value.
-      return invocation;
-    }
-    invocation.given.insert(std::string(name));
-  }
-  return invocation;
-}
-
-std::string FlagHelp(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& name : names) {
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr) continue;
-    absl::StrAppend(&out, "  --", name);
-    std::string default_value = flag->DefaultValue();
-    if (!default_value.empty() && default_value != "0" && default_value != "false") {
-      absl::StrAppend(&out, "=", default_value);
-    }
-    absl::StrAppend(&out, "\n      ", flag->Help(), "\n");
-  }
-  return out;
-}
 
 // What a command runs with.
 struct Context {
@@ -514,13 +419,13 @@ const std::vector<Command>& Commands() {
 
 void PrintHelp() {
   std::cout << kUsage << "\nGlobal flags:\n"
-            << FlagHelp(kGlobalFlags) << "\nCommand flags:\n";
+            << card::cli::FlagHelp(kGlobalFlags) << "\nCommand flags:\n";
   std::set<std::string> names;
   for (const Command& command : Commands()) {
     names.insert(command.required.begin(), command.required.end());
     names.insert(command.optional.begin(), command.optional.end());
   }
-  std::cout << FlagHelp({names.begin(), names.end()});
+  std::cout << card::cli::FlagHelp({names.begin(), names.end()});
 }
 
 // Checks the command line against the command; empty when it fits.
@@ -550,7 +455,7 @@ std::string CheckFlags(const Command& command, const std::set<std::string>& give
 }
 
 int UsageFailure(const std::string& message) {
-  std::cerr << "cardctl: " << message << "\nRun 'cardctl --help' for usage.\n";
+  card::cli::PrintUsageError("cardctl", message);
   return kExitUsage;
 }
 
@@ -561,13 +466,16 @@ int Main(int argc, char** argv) {
   if (std::getenv("GRPC_VERBOSITY") == nullptr) {
     gpr_set_log_function([](gpr_log_func_args*) {});
   }
-  std::string error;
-  Invocation invocation = Scan(argc, argv, &error);
-  if (!error.empty()) return UsageFailure(error);
+  card::cli::CommandLine invocation = card::cli::ScanCommandLine(argc, argv);
+  if (!invocation.error.empty()) return UsageFailure(invocation.error);
   // Before Abseil's parse, which would exit 1 after printing its own help.
   if (invocation.help ||
       (invocation.words.size() == 1 && invocation.words[0] == "help")) {
     PrintHelp();
+    return kExitOk;
+  }
+  if (invocation.version) {
+    std::cout << card::cli::VersionLine("cardctl") << "\n";
     return kExitOk;
   }
   // Sets the same values again; handles --helpfull, --flagfile and the like.

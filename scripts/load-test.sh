@@ -64,7 +64,10 @@ done
 
 # Negative control: take the lock away; card-stress must see the damage.
 psql -q "$url" -c "CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
-  RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN END \$\$; DROP INDEX cards_one_default_per_user;"
+  RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN END \$\$;
+  CREATE OR REPLACE FUNCTION card_try_lock_user(p_user_id text)
+  RETURNS boolean LANGUAGE sql AS \$\$ SELECT true \$\$;
+  DROP INDEX cards_one_default_per_user;"
 # A replica serves one user's calls one at a time, so the damage shows only
 # when the calls for a user are spread over replicas: a second one joins.
 card_server_start replica2 "$build/server/card-server" --database_url="$url" \

@@ -12,6 +12,8 @@
 # fsync is off (data survives a killed PostgreSQL, not a killed machine): test
 # and benchmark data only. Commits stay synchronous: an acknowledged write is in
 # the WAL, so "nothing acknowledged is lost" holds across a PostgreSQL crash.
+# PG_DURABLE=1 turns fsync and full_page_writes on, as in production: every
+# commit then waits for the disk (stress/compare --durable).
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -28,13 +30,14 @@ case "$cmd" in
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    durable=$([ "${PG_DURABLE:-0}" = 1 ] && echo on || echo off)
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
         --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start -o \
       "-k $dir -p $port -c listen_addresses='' -c max_connections=${PG_MAX_CONNECTIONS:-400} \
-       -c fsync=off -c full_page_writes=off \
+       -c fsync=$durable -c full_page_writes=$durable -c synchronous_commit=on \
        -c shared_buffers=256MB" >/dev/null || { tail -20 "$dir/postgres.log" >&2; exit 1; }
     echo "postgresql:///postgres?host=$dir&port=$port&user=postgres"
     ;;

@@ -5,10 +5,10 @@
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "app/card_server.h"
+#include "cli/command_line.h"
+#include "cli/version.h"
 #include "common/log.h"
 #include "storage/database_url.h"
 #include "storage/migrations.h"
@@ -29,6 +29,14 @@ ABSL_FLAG(int, max_queued_per_user, 1000,
           "Requests for one user waiting behind the one being served; more are "
           "refused with RESOURCE_EXHAUSTED. A user's requests run one at a time per "
           "replica, so one user can never take more than one worker.");
+ABSL_FLAG(int, max_batch_size, 64,
+          "Group commit: most CreateCard calls of one user, queued one behind another, "
+          "that run as one transaction (one lock, one commit, a result each). 1 turns "
+          "it off.");
+ABSL_FLAG(bool, batch_across_users, true,
+          "Group commit: a batch with room also takes other users' queued CreateCard "
+          "calls (each user's still in arrival order; a batch of several users never "
+          "waits for a user's lock).");
 ABSL_FLAG(int64_t, max_queued_bytes, int64_t{64} << 20,
           "Total size of the requests waiting in the per-user queues; more are refused "
           "with RESOURCE_EXHAUSTED.");
@@ -94,14 +102,9 @@ ABSL_FLAG(bool, access_log, false,
 ABSL_FLAG(double, access_log_ok_sample_rate, 1.0,
           "Fraction of OK calls --access_log logs, 0 to 1 (0.01: one in a hundred).");
 
-#ifndef CARD_VERSION
-#define CARD_VERSION "unknown"
-#endif
-#ifndef CARD_GIT_COMMIT
-#define CARD_GIT_COMMIT "unknown"
-#endif
-
 namespace {
+
+constexpr int kExitUsage = 2;
 
 std::string DatabaseUrl() {
   std::string url = absl::GetFlag(FLAGS_database_url);
@@ -114,14 +117,20 @@ std::string DatabaseUrl() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  const card::cli::Program program{
+      "card-server",
       "CardService gRPC server.\n  card-server --database_url=postgresql://... "
-      "[--listen=127.0.0.1:50051]");
-  absl::ParseCommandLine(argc, argv);
+      "[--listen=127.0.0.1:50051]\nExit codes: 0 clean shutdown, 1 failure, 2 bad "
+      "command line.",
+      kExitUsage};
+  if (!card::cli::ParseCommandLineOrExit(argc, argv, program).empty()) {
+    card::cli::PrintUsageError(program.name, "takes no positional arguments");
+    return kExitUsage;
+  }
   std::string log_format = absl::GetFlag(FLAGS_log_format);
   if (log_format != "text" && log_format != "json") {
-    card::log::Error("--log_format must be text or json");
-    return 1;
+    card::cli::PrintUsageError(program.name, "--log_format must be text or json");
+    return kExitUsage;
   }
   card::log::SetFormat(log_format == "json" ? card::log::Format::kJson
                                             : card::log::Format::kText);
@@ -162,6 +171,8 @@ int main(int argc, char** argv) {
   options.max_queued_requests = absl::GetFlag(FLAGS_max_queued_requests);
   options.max_queued_per_user = absl::GetFlag(FLAGS_max_queued_per_user);
   options.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
+  options.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  options.batch_across_users = absl::GetFlag(FLAGS_batch_across_users);
   options.transport_memory_limit = absl::GetFlag(FLAGS_transport_memory_limit);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
@@ -178,8 +189,8 @@ int main(int argc, char** argv) {
   options.allow_insecure_listen = absl::GetFlag(FLAGS_allow_insecure_listen);
   options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  options.version = CARD_VERSION;
-  options.commit = CARD_GIT_COMMIT;
+  options.version = card::cli::kVersion;
+  options.commit = *card::cli::kGitCommit ? card::cli::kGitCommit : "unknown";
   options.access_log = absl::GetFlag(FLAGS_access_log);
   options.access_log_ok_sample_rate = absl::GetFlag(FLAGS_access_log_ok_sample_rate);
 

@@ -7,9 +7,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/time/clock.h"
+#include "cli/command_line.h"
 #include "stress/config.h"
 #include "stress/load_runner.h"
 #include "stress/report.h"
@@ -18,14 +17,19 @@
 
 int main(int argc, char** argv) {
   using namespace card::stress;
-  absl::SetProgramUsageMessage(
+  const card::cli::Program program{
+      "card-stress",
       "Load and invariant-verification client for CardService.\n"
       "  card-stress --target=127.0.0.1:50051 --scenario=first-card --users=500 "
       "--burst=20\n"
       "  card-stress --scenario=mixed --users=20 --requests=20000 --concurrency=1000\n"
       "Exit codes: 0 pass, 1 invariant violated, 2 errors above --max_error_rate or "
-      "verdict unknown, 3 threshold breached, 4 usage or setup error.");
-  absl::ParseCommandLine(argc, argv);
+      "verdict unknown, 3 threshold breached, 4 usage or setup error.",
+      kExitSetup};
+  if (!card::cli::ParseCommandLineOrExit(argc, argv, program).empty()) {
+    card::cli::PrintUsageError(program.name, "takes no positional arguments");
+    return kExitSetup;
+  }
   // gRPC completes calls on many threads; glibc's per-thread malloc arenas
   // would otherwise keep every thread's high-water mark of call buffers.
   mallopt(M_ARENA_MAX, 2);

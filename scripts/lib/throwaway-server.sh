@@ -97,10 +97,10 @@ card_server_spawn() {
 card_server_wait() {
   local log=$CARD_WORK/$1.log tries=${2:-100} _
   for _ in $(seq "$tries"); do
-    grep -q listening "$log" && return 0
+    grep -qs listening "$log" && return 0
     sleep 0.1
   done
-  grep -q listening "$log" && return 0
+  grep -qs listening "$log" && return 0
   cat "$log" >&2
   return 1
 }

@@ -152,9 +152,11 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   if (!connection_string.ok()) return connection_string.status();
   if (options.db_pool_size < 1)
     return absl::InvalidArgumentError("--db_pool_size must be >= 1");
-  if (options.max_queued_per_user < 1 || options.max_concurrent_streams < 1) {
+  if (options.max_queued_per_user < 1 || options.max_concurrent_streams < 1 ||
+      options.max_batch_size < 1) {
     return absl::InvalidArgumentError(
-        "--max_queued_per_user and --max_concurrent_streams must be >= 1");
+        "--max_queued_per_user, --max_concurrent_streams and --max_batch_size must be >= "
+        "1");
   }
   if (options.request_id_retention < service::kMinRequestIdRetention) {
     return absl::InvalidArgumentError(
@@ -202,6 +204,8 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   limits.max_queued = options.max_queued_requests;
   limits.max_queued_per_user = options.max_queued_per_user;
   limits.max_queued_bytes = options.max_queued_bytes;
+  limits.max_batch = static_cast<size_t>(options.max_batch_size);
+  limits.batch_across_users = options.batch_across_users;
   limits.one_queue_per_request = !options.per_user_queues;
   parts->scheduler = std::make_unique<PerUserScheduler>(limits, sink);
   parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),

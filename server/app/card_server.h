@@ -19,6 +19,10 @@ struct ServerOptions {
   size_t max_queued_requests = 50000;
   size_t max_queued_per_user = 1000;
   size_t max_queued_bytes = 64 << 20;
+  // Group commit: most queued CreateCard calls of one user run as one
+  // transaction (1: each alone).
+  int max_batch_size = 64;
+  bool batch_across_users = true;  // Batches may take other users' creates too.
   // Tests only: false gives every request a queue of its own (the old single
   // FIFO), to show that the isolation test catches the difference.
   bool per_user_queues = true;

@@ -105,37 +105,94 @@ void PerUserScheduler::DropAll(Dropped& dropped) {
   dropped.clear();
 }
 
+void PerUserScheduler::TakeLocked(UserQueue& queue, const void* kind, size_t room,
+                                  std::vector<std::unique_ptr<Job>>* turn,
+                                  Dropped* expired) {
+  const absl::Time now = absl::Now();
+  while (!queue.entries.empty() && turn->size() < room) {
+    Entry& next = queue.entries.front();
+    if (next.job->batch_kind() != kind) break;
+    Forget(next);
+    if (now >= next.deadline) {
+      expired->emplace_back(std::move(next.job),
+                            absl::DeadlineExceededError("deadline passed while queued"));
+    } else {
+      turn->push_back(std::move(next.job));
+    }
+    queue.entries.pop_front();
+  }
+}
+
+std::vector<std::unique_ptr<PerUserScheduler::Job>> PerUserScheduler::TakeTurnLocked(
+    const std::string& user, std::vector<std::string>* also_served, Dropped* expired) {
+  std::vector<std::unique_ptr<Job>> turn;
+  UserQueue& queue = users_.at(user);  // listed users are never erased
+  queue.ready_position.reset();
+  queue.running = true;
+  const void* kind = queue.entries.front().job->batch_kind();
+  if (kind == nullptr) {
+    TakeLocked(queue, nullptr, 1, &turn, expired);
+    return turn;
+  }
+  TakeLocked(queue, kind, limits_.max_batch, &turn, expired);
+  if (!limits_.batch_across_users) return turn;
+  // Room left: the front jobs of that kind of the users waiting for their
+  // turn, in turn order. They are served now, which is their turn taken
+  // early; the scan is bounded so a long line of other kinds costs little.
+  size_t looked_at = 0;
+  for (auto it = ready_.begin(); it != ready_.end() && turn.size() < limits_.max_batch &&
+                                 looked_at < 2 * limits_.max_batch;
+       ++looked_at) {
+    UserQueue& other = users_.at(*it);
+    if (other.entries.front().job->batch_kind() != kind) {
+      ++it;
+      continue;
+    }
+    TakeLocked(other, kind, limits_.max_batch, &turn, expired);
+    other.running = true;
+    other.ready_position.reset();
+    also_served->push_back(std::move(*it));
+    it = ready_.erase(it);
+  }
+  return turn;
+}
+
+void PerUserScheduler::EndTurnLocked(std::string user) {
+  // Other users' queues may have moved the map meanwhile: find it afresh.
+  auto user_it = users_.find(user);
+  user_it->second.running = false;
+  if (user_it->second.entries.empty()) {
+    users_.erase(user_it);
+  } else {
+    // Round robin: back of the line.
+    user_it->second.ready_position = ready_.insert(ready_.end(), std::move(user));
+    work_ready_.notify_one();
+  }
+}
+
 void PerUserScheduler::Work() {
   std::unique_lock<std::mutex> lock(mu_);
+  Dropped expired;
+  std::vector<std::string> also_served;
   for (;;) {
     work_ready_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
     if (ready_.empty()) return;  // stopping, nothing left to start
     std::string user = std::move(ready_.front());
     ready_.pop_front();
-    UserQueue& queue = users_.at(user);  // listed users are never erased
-    queue.ready_position.reset();
-    Entry entry = std::move(queue.entries.front());
-    queue.entries.pop_front();
-    Forget(entry);
-    queue.running = true;
+    std::vector<std::unique_ptr<Job>> turn = TakeTurnLocked(user, &also_served, &expired);
     lock.unlock();
-    if (absl::Now() >= entry.deadline) {
-      entry.job->Drop(absl::DeadlineExceededError("deadline passed while queued"));
-    } else {
-      entry.job->Run();
+    DropAll(expired);
+    if (turn.size() == 1) {
+      turn.front()->Run();
+    } else if (turn.size() > 1) {
+      turn.front()->RunBatch(turn);
     }
-    entry.job.reset();
+    if (!turn.empty() && batch_observer_) batch_observer_(turn.size());
+    turn.clear();
     lock.lock();
-    // Other users' queues may have moved the map meanwhile: find it afresh.
-    auto user_it = users_.find(user);
-    user_it->second.running = false;
-    if (user_it->second.entries.empty()) {
-      users_.erase(user_it);
-    } else {
-      // Round robin: back of the line.
-      user_it->second.ready_position = ready_.insert(ready_.end(), std::move(user));
-      work_ready_.notify_one();
-    }
+    EndTurnLocked(std::move(user));
+    for (std::string& other : also_served) EndTurnLocked(std::move(other));
+    also_served.clear();
   }
 }
 

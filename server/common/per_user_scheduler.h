@@ -14,14 +14,22 @@
 // the caller's Cancellation reaches the statement it runs (see
 // common/cancellation.h).
 //
-// The unit of work is a Job; taking several queued jobs of one user in one turn
-// (group commit) is the planned extension of TakeTurn().
+// Group commit: when a user's turn comes and the first job in the user's queue
+// has a batch kind, the turn also takes the jobs queued right behind it that
+// have the same kind, up to max_batch, and runs them together (RunBatch): one
+// transaction, one lock, one commit for all of them. With room left it takes
+// same-kind jobs from the front of other waiting users' queues too (each user
+// still has at most one turn running and keeps arrival order). Like the LMAX
+// Disruptor's smart batching there is no timer: a batch is whatever queued
+// while earlier turns ran, so it is one job when the server is idle and grows
+// with load.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -46,6 +54,11 @@ struct SchedulerLimits {
   size_t max_queued = 50000;           // Jobs waiting, all users together.
   size_t max_queued_per_user = 1000;   // Jobs waiting for one user.
   size_t max_queued_bytes = 64 << 20;  // Their requests' sizes, all users together.
+  // Most jobs one turn takes (group commit); 1 turns batching off.
+  size_t max_batch = 64;
+  // A turn with room left also takes jobs of the same kind waiting at the
+  // front of other users' queues (their turns, taken early).
+  bool batch_across_users = true;
   // Tests only: every job gets a queue of its own, i.e. one FIFO for all users
   // (what the server had before), so a test can show it catches the difference.
   bool one_queue_per_request = false;
@@ -61,6 +74,17 @@ class PerUserScheduler {
     // The job leaves without running: cancelled, expired, or the scheduler
     // stopped. Called on any thread, never under the scheduler's lock.
     virtual void Drop(const absl::Status& why) = 0;
+
+    // Jobs of one user with the same non-null kind, queued one right behind
+    // another, may be taken in one turn and run with RunBatch. Null: always
+    // alone (Run).
+    virtual const void* batch_kind() const { return nullptr; }
+    // Runs `batch`, two or more jobs of this job's kind in arrival order (this
+    // one first), on a worker thread, instead of Run on each. Must run or
+    // drop every one of them.
+    virtual void RunBatch(std::vector<std::unique_ptr<Job>>& batch) {
+      for (std::unique_ptr<Job>& job : batch) job->Run();
+    }
   };
   using JobId = uint64_t;
 
@@ -88,6 +112,12 @@ class PerUserScheduler {
 
   size_t queued() const;
 
+  // Observes how many jobs each turn took (1 when batching did not apply).
+  // Set before the first Submit; called on worker threads.
+  void set_batch_observer(std::function<void(size_t)> observer) {
+    batch_observer_ = std::move(observer);
+  }
+
  private:
   struct Entry {
     JobId id;
@@ -104,6 +134,19 @@ class PerUserScheduler {
   using Dropped = std::vector<std::pair<std::unique_ptr<Job>, absl::Status>>;
 
   void Work();
+  // Starts `user`'s turn: takes the front job of its queue and, for a job with
+  // a batch kind, the jobs of that kind right behind it, then (across users)
+  // those at the front of other ready users' queues, whose names go to
+  // `also_served`. Jobs whose deadline has passed go to `expired` instead.
+  std::vector<std::unique_ptr<Job>> TakeTurnLocked(const std::string& user,
+                                                   std::vector<std::string>* also_served,
+                                                   Dropped* expired);
+  // Moves front jobs of `queue` with batch kind `kind` into `turn` (or
+  // `expired`) while `turn` holds fewer than `room`.
+  void TakeLocked(UserQueue& queue, const void* kind, size_t room,
+                  std::vector<std::unique_ptr<Job>>* turn, Dropped* expired);
+  // Ends a turn of `user`: back in line if more of its jobs wait.
+  void EndTurnLocked(std::string user);
   void ExpireLoop();
   // Removes job `id` of `user` from its queue; true if it was there.
   bool RemoveLocked(const std::string& user, JobId id, const absl::Status& why,
@@ -129,6 +172,7 @@ class PerUserScheduler {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::thread expirer_;
+  std::function<void(size_t)> batch_observer_;
 };
 
 }  // namespace card

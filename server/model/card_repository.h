@@ -27,10 +27,14 @@ class CardRepository {
  public:
   virtual ~CardRepository() = default;
 
-  // The user's first card becomes the default. With a request id, a retry
-  // returns the card the first call made (FAILED_PRECONDITION if its content
-  // differs).
-  virtual absl::StatusOr<Card> CreateCard(const NewCard& card, absl::Time deadline) = 0;
+  // Creates `cards` in one transaction (group commit), in order, with one
+  // result each: the card, or why that one was refused (nothing written for
+  // it). A user's first card becomes the default. With a request id, a retry
+  // returns the card the first call made, also when that call is an earlier
+  // item of this one (FAILED_PRECONDITION if its content differs). The outer
+  // status fails when the call as a whole did: then nothing was written.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<Card>>> CreateCards(
+      const std::vector<NewCard>& cards, absl::Time deadline) = 0;
   // ABORTED if `update.expected_version` is set and stale.
   virtual absl::StatusOr<Card> UpdateCard(const CardUpdate& update,
                                           absl::Time deadline) = 0;

@@ -3,6 +3,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "rpc/proto_convert.h"
@@ -50,13 +51,35 @@ CardServiceImpl::Reactor* CardServiceImpl::Serve(Context* context, const Bytes* 
       [](const Request& parsed) { return QueueOf(parsed); }, std::move(handler));
 }
 
+template <class Request, class Response, class BatchHandler>
+CardServiceImpl::Reactor* CardServiceImpl::ServeBatchable(Context* context,
+                                                          const Bytes* request,
+                                                          Bytes* response,
+                                                          BatchHandler handler) {
+  absl::Time deadline = service_->RequestDeadline(absl::FromChrono(context->deadline()));
+  return UnaryCall<Request, Response>::StartBatchable(
+      context, request, response, scheduler_, deadline,
+      [](const Request& parsed) { return QueueOf(parsed); }, std::move(handler));
+}
+
 CardServiceImpl::Reactor* CardServiceImpl::CreateCard(Context* context,
                                                       const Bytes* request,
                                                       Bytes* response) {
-  return Serve<v1::CreateCardRequest, v1::Card>(
+  return ServeBatchable<v1::CreateCardRequest, v1::Card>(
       context, request, response,
-      [this](const v1::CreateCardRequest& in, v1::Card* out, absl::Time deadline) {
-        return Reply(service_->CreateCard(FromProto(in), deadline), out);
+      [this](const std::vector<const v1::CreateCardRequest*>& in,
+             const std::vector<v1::Card*>& out, absl::Time deadline) {
+        std::vector<model::NewCard> cards;
+        cards.reserve(in.size());
+        for (const v1::CreateCardRequest* request : in) cards.push_back(FromProto(*request));
+        std::vector<absl::StatusOr<model::Card>> created =
+            service_->CreateCards(std::move(cards), deadline);
+        std::vector<absl::Status> statuses;
+        statuses.reserve(created.size());
+        for (size_t i = 0; i < created.size(); ++i) {
+          statuses.push_back(Reply(std::move(created[i]), out[i]));
+        }
+        return statuses;
       });
 }
 

@@ -66,6 +66,10 @@ class CardServiceImpl final : public RawCardService {
   template <class Request, class Response, class Handler>
   Reactor* Serve(Context* context, const Bytes* request, Bytes* response,
                  Handler handler);
+  // Serve for a method whose queued calls of one user run together (group commit).
+  template <class Request, class Response, class BatchHandler>
+  Reactor* ServeBatchable(Context* context, const Bytes* request, Bytes* response,
+                          BatchHandler handler);
 
   service::CardService* service_;
   PerUserScheduler* scheduler_;

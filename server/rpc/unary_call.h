@@ -7,14 +7,24 @@
 // the statement in PostgreSQL (storage hooks the Cancellation). The capped
 // deadline (CardService::RequestDeadline) is enforced by the scheduler while
 // queued and by storage while running.
+//
+// Group commit: a call started with a BatchHandler may run together with the
+// calls of the same method queued right behind it for the same user
+// (PerUserScheduler::Job::RunBatch): one handler call for all of them, one
+// status each. Calls cancelled by then are answered CANCELLED and left out;
+// the batch is bounded by the earliest deadline among the rest, and its
+// statement is cancelled only when every call in it has been, so one caller
+// giving up never undoes the others' work.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -37,6 +47,11 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   // Which queue the call waits in (a user id, or a namespaced key), or an
   // error for a request that must not queue at all.
   using QueueOf = std::function<absl::StatusOr<std::string>(const Request&)>;
+  // The work of several calls at once: fills responses[i] from requests[i];
+  // returns one status per call, in order.
+  using BatchHandler = std::function<std::vector<absl::Status>(
+      const std::vector<const Request*>& requests,
+      const std::vector<Response*>& responses, absl::Time deadline)>;
 
   // Starts the call and returns its reactor (gRPC owns it until OnDone).
   static grpc::ServerUnaryReactor* Start(grpc::CallbackServerContext* /*context*/,
@@ -45,24 +60,26 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
                                          PerUserScheduler* scheduler, absl::Time deadline,
                                          const QueueOf& queue_of, Handler handler) {
     auto* call = new UnaryCall(scheduler, response_bytes);
-    absl::Status parsed = ParseRequest(*request_bytes, &call->request_);
-    if (!parsed.ok()) {
-      call->Answer(parsed);
-      return call;
-    }
-    absl::StatusOr<std::string> queue = queue_of(call->request_);
-    if (!queue.ok()) {
-      call->Answer(queue.status());
-      return call;
-    }
-    auto job = std::make_unique<Job>(call, std::move(handler), deadline);
-    absl::StatusOr<PerUserScheduler::JobId> id =
-        scheduler->Submit(*queue, deadline, request_bytes->Length(), std::move(job));
-    if (id.ok()) {
-      call->job_id_ = *id;
-      // A cancel that came before the id was known could not drop it.
-      if (call->cancellation_.IsCancelled()) scheduler->Cancel(*id);
-    }
+    call->Queue(*request_bytes, deadline, queue_of, [&] {
+      return std::make_unique<Job>(call, std::move(handler), deadline);
+    });
+    call->Release();
+    return call;
+  }
+
+  // The same for a call that may run in a batch (group commit).
+  static grpc::ServerUnaryReactor* StartBatchable(grpc::CallbackServerContext* /*context*/,
+                                                  const grpc::ByteBuffer* request_bytes,
+                                                  grpc::ByteBuffer* response_bytes,
+                                                  PerUserScheduler* scheduler,
+                                                  absl::Time deadline,
+                                                  const QueueOf& queue_of,
+                                                  BatchHandler handler) {
+    auto* call = new UnaryCall(scheduler, response_bytes);
+    call->Queue(*request_bytes, deadline, queue_of, [&] {
+      return std::make_unique<BatchableJob>(call, std::move(handler), deadline);
+    });
+    call->Release();
     return call;
   }
 
@@ -70,7 +87,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     cancellation_.Cancel();
     if (PerUserScheduler::JobId id = job_id_.load()) scheduler_->Cancel(id);
   }
-  void OnDone() override { delete this; }
+  void OnDone() override { Release(); }
 
  private:
   class Job final : public PerUserScheduler::Job {
@@ -102,8 +119,104 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     absl::Time deadline_;
   };
 
+  // Runs jobs of one method for one user together: see the top of the file.
+  class BatchableJob final : public PerUserScheduler::Job {
+   public:
+    BatchableJob(UnaryCall* call, BatchHandler handler, absl::Time deadline)
+        : call_(call), handler_(std::move(handler)), deadline_(deadline) {}
+
+    // One per Request type: CreateCard calls batch with CreateCard calls only.
+    const void* batch_kind() const override { return &kKind; }
+    void Run() override { RunTogether({this}); }
+    void RunBatch(std::vector<std::unique_ptr<PerUserScheduler::Job>>& batch) override {
+      std::vector<BatchableJob*> jobs;
+      jobs.reserve(batch.size());
+      // Same kind, so the same type: kKind is this class's own.
+      for (auto& job : batch) jobs.push_back(static_cast<BatchableJob*>(job.get()));
+      RunTogether(jobs);
+    }
+    void Drop(const absl::Status& why) override { call_->Answer(why); }
+
+   private:
+    static constexpr char kKind = 0;
+
+    static void RunTogether(const std::vector<BatchableJob*>& jobs) {
+      std::vector<BatchableJob*> live;
+      for (BatchableJob* job : jobs) {
+        if (job->call_->cancellation_.IsCancelled()) {
+          job->call_->Answer(absl::CancelledError("cancelled by the client"));
+        } else {
+          live.push_back(job);
+        }
+      }
+      if (live.empty()) return;
+      absl::Time deadline = absl::InfiniteFuture();
+      std::vector<const Request*> requests;
+      std::vector<Response*> responses;
+      for (BatchableJob* job : live) {
+        deadline = std::min(deadline, job->deadline_);
+        requests.push_back(&job->call_->request_);
+        responses.push_back(&job->call_->response_);
+      }
+      Cancellation batch_cancellation;
+      std::atomic<size_t> not_cancelled{live.size()};
+      for (BatchableJob* job : live) {
+        job->call_->cancellation_.SetHook([&] {
+          if (not_cancelled.fetch_sub(1) == 1) batch_cancellation.Cancel();
+        });
+      }
+      std::vector<absl::Status> statuses;
+      {
+        ScopedCallCancellation scope(&batch_cancellation);
+        try {
+          statuses = live.front()->handler_(requests, responses, deadline);
+        } catch (const std::exception& e) {
+          log::Error(absl::StrCat("unhandled exception in RPC: ", e.what()));
+        }
+      }
+      for (BatchableJob* job : live) job->call_->cancellation_.ClearHook();
+      for (size_t i = 0; i < live.size(); ++i) {
+        live[i]->call_->Answer(i < statuses.size() ? statuses[i]
+                                                   : absl::InternalError("internal error"));
+      }
+    }
+
+    UnaryCall* call_;
+    BatchHandler handler_;
+    absl::Time deadline_;
+  };
+
   UnaryCall(PerUserScheduler* scheduler, grpc::ByteBuffer* response_bytes)
       : scheduler_(scheduler), response_bytes_(response_bytes) {}
+
+  // The call is deleted when both gRPC is done with it (OnDone) and Start has
+  // returned: a worker may answer, and gRPC finish, before Start is through.
+  void Release() {
+    if (holds_.fetch_sub(1) == 1) delete this;
+  }
+
+  // Parses the request and queues the job `make_job` makes, or answers at once.
+  template <class MakeJob>
+  void Queue(const grpc::ByteBuffer& request_bytes, absl::Time deadline,
+             const QueueOf& queue_of, MakeJob make_job) {
+    absl::Status parsed = ParseRequest(request_bytes, &request_);
+    if (!parsed.ok()) {
+      Answer(parsed);
+      return;
+    }
+    absl::StatusOr<std::string> queue = queue_of(request_);
+    if (!queue.ok()) {
+      Answer(queue.status());
+      return;
+    }
+    absl::StatusOr<PerUserScheduler::JobId> id =
+        scheduler_->Submit(*queue, deadline, request_bytes.Length(), make_job());
+    if (id.ok()) {
+      job_id_ = *id;
+      // A cancel that came before the id was known could not drop it.
+      if (cancellation_.IsCancelled()) scheduler_->Cancel(*id);
+    }
+  }
 
   void Answer(const absl::Status& status) {
     if (status.ok()) SerializeResponse(response_, response_bytes_);
@@ -116,6 +229,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   Response response_;
   Cancellation cancellation_;
   std::atomic<PerUserScheduler::JobId> job_id_{0};
+  std::atomic<int> holds_{2};  // OnDone's and Start's
 };
 
 }  // namespace card::rpc

@@ -160,12 +160,41 @@ absl::Time CardService::RequestDeadline(absl::Time caller_deadline) const {
 
 absl::StatusOr<model::Card> CardService::CreateCard(model::NewCard card,
                                                     absl::Time deadline) {
-  CARD_RETURN_IF_ERROR(ValidateNewCard(card));
-  if (card.visibility == model::Visibility::kUnspecified) {
-    card.visibility = model::Visibility::kPublic;
+  std::vector<model::NewCard> one;
+  one.push_back(std::move(card));
+  return std::move(CreateCards(std::move(one), deadline).front());
+}
+
+std::vector<absl::StatusOr<model::Card>> CardService::CreateCards(
+    std::vector<model::NewCard> cards, absl::Time deadline) {
+  std::vector<absl::StatusOr<model::Card>> results(cards.size(),
+                                                   absl::InternalError("not created"));
+  std::vector<model::NewCard> valid;
+  std::vector<size_t> valid_index;  // valid[k] is cards[valid_index[k]]
+  for (size_t i = 0; i < cards.size(); ++i) {
+    absl::Status status = ValidateNewCard(cards[i]);
+    if (!status.ok()) {
+      results[i] = status;
+      continue;
+    }
+    model::NewCard& card = valid.emplace_back(std::move(cards[i]));
+    if (card.visibility == model::Visibility::kUnspecified) {
+      card.visibility = model::Visibility::kPublic;
+    }
+    card.slug_base = SlugBase(card.title);
+    valid_index.push_back(i);
   }
-  card.slug_base = SlugBase(card.title);
-  return repository_->CreateCard(card, deadline);
+  if (valid.empty()) return results;
+  absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> created =
+      repository_->CreateCards(valid, deadline);
+  for (size_t k = 0; k < valid.size(); ++k) {
+    if (!created.ok()) {
+      results[valid_index[k]] = created.status();
+    } else if (k < created->size()) {
+      results[valid_index[k]] = std::move((*created)[k]);
+    }
+  }
+  return results;
 }
 
 absl::StatusOr<model::Card> CardService::UpdateCard(const model::CardPatch& patch,

@@ -47,6 +47,12 @@ class CardService {
 
   // `card.slug_base` is ignored; the service derives it from the title.
   absl::StatusOr<model::Card> CreateCard(model::NewCard card, absl::Time deadline);
+  // Group commit: several creates (one user's queued calls) in one repository
+  // call and so one transaction, with one result each, in order. A card that
+  // fails validation gets its error and never reaches storage; the others are
+  // unaffected by it.
+  std::vector<absl::StatusOr<model::Card>> CreateCards(std::vector<model::NewCard> cards,
+                                                       absl::Time deadline);
   absl::StatusOr<model::Card> UpdateCard(const model::CardPatch& patch,
                                          absl::Time deadline);
   absl::Status DeleteCard(const std::string& user_id, const std::string& card_id,

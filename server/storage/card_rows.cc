@@ -12,8 +12,15 @@ absl::Time FromMicros(const pqxx::field& field) {
 }  // namespace
 
 std::vector<model::Card> CardsFromRows(const pqxx::result& rows) {
+  return CardsFromRows(rows, 0, rows.size());
+}
+
+std::vector<model::Card> CardsFromRows(const pqxx::result& rows,
+                                       pqxx::result::size_type begin,
+                                       pqxx::result::size_type end) {
   std::vector<model::Card> cards;
-  for (const pqxx::row& row : rows) {
+  for (pqxx::result::size_type i = begin; i < end; ++i) {
+    const pqxx::row row = rows[i];
     if (cards.empty() || cards.back().id != row["id"].c_str()) {
       model::Card& card = cards.emplace_back();
       card.id = row["id"].c_str();

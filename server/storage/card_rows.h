@@ -10,6 +10,10 @@
 namespace card::storage {
 
 std::vector<model::Card> CardsFromRows(const pqxx::result& rows);
+// The same for rows [begin, end) of `rows`, which may carry other columns too.
+std::vector<model::Card> CardsFromRows(const pqxx::result& rows,
+                                       pqxx::result::size_type begin,
+                                       pqxx::result::size_type end);
 
 // Reading the platform_link_rows shape (see definitions/03_platform_link_rows.sql).
 std::vector<model::PlatformLink> LinksFromRows(const pqxx::result& rows);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 
@@ -48,19 +49,29 @@ absl::Status ConnectionLost(absl::string_view operation, const std::exception& e
   return status;
 }
 
+// The status of one of our CS SQLSTATEs; nullopt for any other state.
+std::optional<absl::Status> FromOurSqlState(const std::string& state,
+                                            const std::string& message) {
+  if (state == "CS400")
+    return FromFieldMessage(absl::StatusCode::kInvalidArgument, message);
+  if (state == "CS403")
+    return FromFieldMessage(absl::StatusCode::kPermissionDenied, message);
+  if (state == "CS404") return FromFieldMessage(absl::StatusCode::kNotFound, message);
+  if (state == "CS409")
+    return FromFieldMessage(absl::StatusCode::kFailedPrecondition, message);
+  if (state == "CS410") return FromFieldMessage(absl::StatusCode::kAborted, message);
+  return std::nullopt;
+}
+
 absl::Status FromSqlState(const std::string& state, const std::exception& error,
                           absl::string_view operation, MetricsSink* metrics) {
-  if (!absl::StartsWith(state, "CS")) metrics->CountDatabaseError(state);
-  if (state == "CS400")
-    return FromFieldMessage(absl::StatusCode::kInvalidArgument, PrimaryMessage(error));
-  if (state == "CS403")
-    return FromFieldMessage(absl::StatusCode::kPermissionDenied, PrimaryMessage(error));
-  if (state == "CS404")
-    return FromFieldMessage(absl::StatusCode::kNotFound, PrimaryMessage(error));
-  if (state == "CS409")
-    return FromFieldMessage(absl::StatusCode::kFailedPrecondition, PrimaryMessage(error));
-  if (state == "CS410")
-    return FromFieldMessage(absl::StatusCode::kAborted, PrimaryMessage(error));
+  if (absl::StartsWith(state, "CS")) {
+    if (std::optional<absl::Status> ours =
+            FromOurSqlState(state, PrimaryMessage(error))) {
+      return *ours;
+    }
+  }
+  metrics->CountDatabaseError(state);
   if (state == "57014")
     return absl::DeadlineExceededError("database statement timed out");
   if (state == "55P03") {
@@ -121,6 +132,12 @@ absl::Status TranslateDatabaseError(const std::exception& error,
   }
   log::Error(absl::StrCat("unexpected error in ", operation, ": ", error.what()));
   return absl::InternalError("internal error");
+}
+
+absl::Status StatusFromRefusal(const std::string& sqlstate, const std::string& message) {
+  if (std::optional<absl::Status> ours = FromOurSqlState(sqlstate, message)) return *ours;
+  log::Error(absl::StrCat("unknown refusal ", sqlstate, " from the database: ", message));
+  return absl::InternalError("internal database error");
 }
 
 bool IsConnectionLoss(const absl::Status& status) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <exception>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -26,6 +27,10 @@ namespace card::storage {
 absl::Status TranslateDatabaseError(const std::exception& error,
                                     absl::string_view operation,
                                     MetricsSink* metrics = MetricsSink::None());
+
+// The status for a refusal our SQL functions return instead of raising (a CS
+// SQLSTATE and a '<field>: <description>' message, as in the table above).
+absl::Status StatusFromRefusal(const std::string& sqlstate, const std::string& message);
 
 // True if the status means the connection it came from should be replaced.
 bool IsConnectionLoss(const absl::Status& status);

@@ -1,10 +1,13 @@
 #include "storage/postgres_repository.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
+#include <string_view>
 #include <utility>
 
 #include "storage/card_rows.h"
 #include "storage/connection_pool.h"
+#include "storage/pg_errors.h"
 #include "storage/sql_params.h"
 
 namespace card::storage {
@@ -12,11 +15,14 @@ namespace {
 
 // Mutations: one call of a function from definitions/, arguments by name so
 // that a reader can match each one to its parameter.
-constexpr PreparedStatement kCreateCard{"card_create", R"sql(
-  SELECT * FROM card_create(
-    p_user_id => $1, p_title => $2, p_description => $3, p_visibility => $4,
-    p_qr_enabled => $5, p_link_ids => $6, p_request_id => $7, p_slug_base => $8,
-    p_lock_timeout_ms => $9))sql"};
+// Group commit: several creates in one call (see definitions/27_card_create_many.sql).
+constexpr PreparedStatement kCreateCards{"card_create_many", R"sql(
+  SELECT * FROM card_create_many(
+    p_user_ids => $1, p_titles => $2, p_descriptions => $3, p_visibilities => $4,
+    p_qr_enabled => $5, p_link_counts => $6, p_link_ids => $7, p_request_ids => $8,
+    p_slug_bases => $9, p_lock_timeout_ms => $10, p_wait_for_first => $11))sql"};
+// card_create_many's answer for an item whose user's lock another transaction held.
+constexpr char kLockBusy[] = "CS503";
 // The mutations other than create also return lock_wait_us: what card_lock_user
 // measured (definitions/10_card_lock_user.sql), read back in the same statement.
 constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
@@ -82,7 +88,7 @@ constexpr PreparedStatement kListLinksAfter{"card_list_links_after", R"sql(
 constexpr PreparedStatement kPing{"card_ping", "SELECT 1"};
 
 std::vector<PreparedStatement> Statements() {
-  return {kCreateCard,     kUpdateCard,           kDeleteCard,
+  return {kCreateCards,    kUpdateCard,           kDeleteCard,
           kSetDefaultCard, kCreateLink,           kDeleteLink,
           kGetCard,        kGetDefaultCard,       kGetSharedCard,
           kListCardsFirst, kListCardsAfter,       kListLinksFirst,
@@ -111,6 +117,37 @@ absl::StatusOr<pqxx::result> ObserveLockWait(absl::StatusOr<pqxx::result> rows,
   return rows;
 }
 
+// One call of card_create_many with cards[i] for each i in `items`, in order.
+// It waits for the first item's user's lock only with `wait_for_first`.
+absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
+                                            const std::vector<model::NewCard>& cards,
+                                            const std::vector<size_t>& items,
+                                            bool wait_for_first, absl::Time deadline) {
+  absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
+  if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
+  std::vector<std::string> user_ids, titles, descriptions, link_ids, request_ids,
+      slug_bases;
+  std::vector<int> visibilities, link_counts;
+  std::vector<bool> qr_enabled;
+  for (size_t item : items) {
+    const model::NewCard& card = cards[item];
+    user_ids.push_back(card.user_id);
+    titles.push_back(card.title);
+    descriptions.push_back(card.description);
+    visibilities.push_back(static_cast<int>(card.visibility));
+    qr_enabled.push_back(card.qr_enabled);
+    link_counts.push_back(static_cast<int>(card.link_ids.size()));
+    link_ids.insert(link_ids.end(), card.link_ids.begin(), card.link_ids.end());
+    request_ids.push_back(card.request_id);
+    slug_bases.push_back(card.slug_base);
+  }
+  return pool.Execute(
+      "CreateCard", deadline, kCreateCards, TextArray(user_ids), TextArray(titles),
+      TextArray(descriptions), NumberArray(visibilities), NumberArray(qr_enabled),
+      NumberArray(link_counts), UuidArray(link_ids), TextArray(request_ids),
+      TextArray(slug_bases), *lock_timeout_ms, wait_for_first);
+}
+
 }  // namespace
 
 PostgresRepository::PostgresRepository(const PostgresOptions& options)
@@ -121,16 +158,54 @@ ConnectionUse PostgresRepository::connection_use() const { return pool_->Use(); 
 
 PostgresRepository::~PostgresRepository() = default;
 
-absl::StatusOr<model::Card> PostgresRepository::CreateCard(const model::NewCard& card,
-                                                           absl::Time deadline) {
-  absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
-  if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return OneCard(
-      pool_->Execute("CreateCard", deadline, kCreateCard, card.user_id, card.title,
-                     card.description, static_cast<int>(card.visibility), card.qr_enabled,
-                     UuidArray(card.link_ids), card.request_id, card.slug_base,
-                     *lock_timeout_ms),
-      "card_create returned no card");
+absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> PostgresRepository::CreateCards(
+    const std::vector<model::NewCard>& cards, absl::Time deadline) {
+  std::vector<absl::StatusOr<model::Card>> results(
+      cards.size(),
+      absl::InternalError("card_create_many returned nothing for the card"));
+  std::vector<size_t> pending(cards.size());
+  for (size_t i = 0; i < cards.size(); ++i) pending[i] = i;
+  // Several users' creates share a transaction only if it waits for none of
+  // their locks (one user's wait must not hold up the others): the first round
+  // waits only when all items are one user's. Items of a user whose lock was
+  // busy come back not attempted and go again; from the second round on the
+  // first of them waits for its lock, so every round makes progress.
+  bool one_user = std::all_of(
+      cards.begin(), cards.end(),
+      [&](const model::NewCard& card) { return card.user_id == cards.front().user_id; });
+  for (bool first_round = true; !pending.empty(); first_round = false) {
+    absl::StatusOr<pqxx::result> rows = CallCreateMany(
+        *pool_, cards, pending, /*wait_for_first=*/one_user || !first_round, deadline);
+    if (!rows.ok()) {
+      // Nothing of this round was written; earlier rounds were.
+      if (first_round) return rows.status();
+      for (size_t item : pending) results[item] = rows.status();
+      break;
+    }
+    std::vector<size_t> busy;
+    const pqxx::result::size_type count = rows->size();
+    for (pqxx::result::size_type begin = 0, end; begin < count; begin = end) {
+      const int position = (*rows)[begin]["item"].as<int>();  // 1-based, into `pending`
+      for (end = begin + 1; end < count && (*rows)[end]["item"].as<int>() == position;) {
+        ++end;
+      }
+      if (position < 1 || static_cast<size_t>(position) > pending.size()) {
+        return absl::InternalError("card_create_many answered for an unknown item");
+      }
+      const size_t item = pending[position - 1];
+      const pqxx::field sqlstate = (*rows)[begin]["error_sqlstate"];
+      if (sqlstate.is_null()) {
+        results[item] = std::move(CardsFromRows(*rows, begin, end).front());
+      } else if (sqlstate.c_str() == std::string_view(kLockBusy)) {
+        busy.push_back(item);
+      } else {
+        results[item] =
+            StatusFromRefusal(sqlstate.c_str(), (*rows)[begin]["error_message"].c_str());
+      }
+    }
+    pending = std::move(busy);
+  }
+  return results;
 }
 
 absl::StatusOr<model::Card> PostgresRepository::UpdateCard(

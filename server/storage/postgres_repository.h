@@ -48,8 +48,8 @@ class PostgresRepository final : public model::CardRepository {
   PostgresRepository(const PostgresRepository&) = delete;
   PostgresRepository& operator=(const PostgresRepository&) = delete;
 
-  absl::StatusOr<model::Card> CreateCard(const model::NewCard& card,
-                                         absl::Time deadline) override;
+  absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> CreateCards(
+      const std::vector<model::NewCard>& cards, absl::Time deadline) override;
   absl::StatusOr<model::Card> UpdateCard(const model::CardUpdate& update,
                                          absl::Time deadline) override;
   absl::Status DeleteCard(const std::string& user_id, const std::string& card_id,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,6 +27,40 @@ inline absl::StatusOr<int> LockTimeoutMs(absl::Time deadline) {
 // parameter, never as SQL text.
 inline std::string UuidArray(const std::vector<std::string>& ids) {
   return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
+
+// A text[] literal: every element double-quoted, with `"` and `\` escaped, so
+// any text (commas, braces, quotes, NULL-like words) arrives as itself. It
+// travels as a bound parameter, never as SQL text.
+inline std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const std::string& value : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : value) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+// An integer[], smallint[] or boolean[] literal (booleans as t/f).
+template <typename Number>
+std::string NumberArray(const std::vector<Number>& values) {
+  std::string out = "{";
+  for (const Number& value : values) {
+    if (out.size() > 1) out += ',';
+    if constexpr (std::is_same_v<Number, bool>) {
+      out += value ? 't' : 'f';
+    } else {
+      absl::StrAppend(&out, value);
+    }
+  }
+  out += '}';
+  return out;
 }
 
 }  // namespace card::storage

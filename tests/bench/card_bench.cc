@@ -1,11 +1,18 @@
 // Micro-benchmarks of the work done per request outside the database: request
 // validation, page tokens, status mapping, and card-stress's latency histogram
-// (recorded once per RPC from many threads). Run:
+// (recorded once per RPC from many threads), and the per-user scheduler's cost
+// per request with and without group commit. Run:
 //   build/tests/bench/card_bench --benchmark_filter=. [--benchmark_format=json]
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/per_user_scheduler.h"
 #include "common/status.h"
 #include "rpc/status_mapping.h"
 #include "service/page_token.h"
@@ -67,6 +74,69 @@ void BM_HistogramRecord(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_HistogramRecord)->Threads(1)->Threads(4);
+
+// What the scheduler costs a request beyond the work itself: Submit, the
+// turn, RunBatch and the bookkeeping, with jobs that do nothing. Arguments:
+// max_batch (1 = group commit off) and users the requests spread over (1 = one
+// hot user). Reported per request (items_per_second).
+class CountingJob final : public card::PerUserScheduler::Job {
+ public:
+  explicit CountingJob(absl::Mutex* mu, int* done) : mu_(mu), done_(done) {}
+  const void* batch_kind() const override { return &kKind; }
+  void Run() override { Count(1); }
+  void RunBatch(std::vector<std::unique_ptr<card::PerUserScheduler::Job>>& batch) override {
+    Count(static_cast<int>(batch.size()));
+  }
+  void Drop(const absl::Status&) override { Count(1); }
+
+ private:
+  static constexpr char kKind = 0;
+  void Count(int n) {
+    absl::MutexLock lock(mu_);
+    *done_ += n;
+  }
+  absl::Mutex* mu_;
+  int* done_;
+};
+
+void BM_SchedulerPerRequest(benchmark::State& state) {
+  card::SchedulerLimits limits;
+  limits.workers = 16;
+  limits.max_batch = static_cast<size_t>(state.range(0));
+  const int users = static_cast<int>(state.range(1));
+  constexpr int kRequests = 2000;
+  card::PerUserScheduler scheduler(limits);
+  std::vector<std::string> user_ids;
+  for (int u = 0; u < users; ++u) user_ids.push_back(absl::StrCat("user-", u));
+  std::atomic<size_t> turns{0};
+  scheduler.set_batch_observer([&turns](size_t) { turns.fetch_add(1); });
+  absl::Mutex mu;
+  int done = 0;
+  for (auto _ : state) {
+    {
+      absl::MutexLock lock(&mu);
+      done = 0;
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    for (int i = 0; i < kRequests; ++i) {
+      (void)scheduler.Submit(user_ids[i % users], deadline, 100,
+                             std::make_unique<CountingJob>(&mu, &done));
+    }
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == kRequests; }, &done));
+  }
+  state.SetItemsProcessed(state.iterations() * kRequests);
+  state.counters["requests_per_turn"] =
+      turns.load() ? static_cast<double>(state.iterations() * kRequests) / turns.load() : 0;
+}
+BENCHMARK(BM_SchedulerPerRequest)
+    ->ArgNames({"max_batch", "users"})
+    ->Args({1, 1})
+    ->Args({64, 1})
+    ->Args({1, 1000})
+    ->Args({64, 1000})
+    ->UseRealTime();
 
 }  // namespace
 

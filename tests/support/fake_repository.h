@@ -28,9 +28,15 @@ class FakeRepository final : public model::CardRepository {
   std::vector<int> expire_answers;
   absl::Duration last_expire_age;
 
-  absl::StatusOr<model::Card> CreateCard(const model::NewCard& card,
-                                         absl::Time deadline) override {
+  absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> CreateCards(
+      const std::vector<model::NewCard>& cards, absl::Time deadline) override {
     Record(deadline);
+    std::vector<absl::StatusOr<model::Card>> results;
+    for (const model::NewCard& card : cards) results.push_back(CreateOne(card));
+    return results;
+  }
+
+  model::Card CreateOne(const model::NewCard& card) {
     model::Card& created = NewItem(cards_, card.user_id);
     created.title = card.title;
     created.description = card.description;

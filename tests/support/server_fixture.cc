@@ -44,6 +44,9 @@ void CardServerTest::SetUp() {
     Query(R"sql(
       CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
       RETURNS void LANGUAGE plpgsql AS $$ BEGIN END $$)sql");
+    Query(R"sql(
+      CREATE OR REPLACE FUNCTION card_try_lock_user(p_user_id text)
+      RETURNS boolean LANGUAGE sql AS $$ SELECT true $$)sql");
     Query("DROP INDEX cards_one_default_per_user");
   }
 }

@@ -43,6 +43,40 @@ class RecordingJob final : public PerUserScheduler::Job {
   absl::Notification* release_;
 };
 
+// A job of a batch kind: records the batches it is run in ("a1+a2+a3").
+class BatchingJob final : public PerUserScheduler::Job {
+ public:
+  BatchingJob(RecordingJob::Log* log, std::string name, const void* kind)
+      : log_(log), name_(std::move(name)), kind_(kind) {}
+
+  const void* batch_kind() const override { return kind_; }
+  void Run() override { Record(name_); }
+  void RunBatch(std::vector<std::unique_ptr<PerUserScheduler::Job>>& batch) override {
+    std::string names;
+    for (auto& job : batch) {
+      if (!names.empty()) names += "+";
+      names += static_cast<BatchingJob*>(job.get())->name_;
+    }
+    Record(names);
+  }
+  void Drop(const absl::Status& why) override {
+    std::lock_guard<std::mutex> lock(log_->mu);
+    log_->dropped.push_back(why.code());
+  }
+
+ private:
+  void Record(const std::string& what) {
+    std::lock_guard<std::mutex> lock(log_->mu);
+    log_->ran.push_back(what);
+  }
+  RecordingJob::Log* log_;
+  std::string name_;
+  const void* kind_;
+};
+
+constexpr char kCreate = 0;
+constexpr char kOther = 0;
+
 absl::Time Later() { return absl::Now() + absl::Seconds(30); }
 
 void WaitFor(const std::function<bool()>& done) {
@@ -194,6 +228,108 @@ TEST(PerUserScheduler, StopDropsWhatIsQueuedAndRefusesMore) {
   EXPECT_EQ(log.ran, std::vector<std::string>({"run"}));
   EXPECT_EQ(log.dropped, std::vector<absl::StatusCode>({absl::StatusCode::kUnavailable,
                                                         absl::StatusCode::kUnavailable}));
+}
+
+TEST(PerUserScheduler, ATurnTakesTheQueuedJobsOfTheFirstOnesKindInArrivalOrder) {
+  RecordingJob::Log log;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 2;
+  limits.max_batch = 3;
+  PerUserScheduler scheduler(limits);
+  auto submit = [&](const std::string& user, std::unique_ptr<PerUserScheduler::Job> job,
+                    absl::Time deadline = Later()) {
+    ASSERT_TRUE(scheduler.Submit(user, deadline, 1, std::move(job)).ok());
+  };
+  submit("alice", std::make_unique<RecordingJob>(&log, "block", &release));
+  WaitFor([&] { return scheduler.queued() == 0; });
+  // Queued behind the blocked job: c1..c4 batch (cap 3), an expired one is
+  // dropped on the way, a job of another kind and one of no kind end a batch.
+  submit("alice", std::make_unique<BatchingJob>(&log, "c1", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c2", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "late", &kCreate),
+         absl::Now() + absl::Milliseconds(300));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c3", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c4", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "o1", &kOther));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c5", &kCreate));
+  submit("alice", std::make_unique<RecordingJob>(&log, "plain"));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c6", &kCreate));
+  submit("bob", std::make_unique<BatchingJob>(&log, "b1", &kCreate));
+  // The expiry thread drops "late" while it waits; the deadline check of the
+  // turn catches it too if the turn comes first.
+  absl::SleepFor(absl::Milliseconds(400));
+  release.Notify();
+  WaitFor([&] {
+    std::lock_guard<std::mutex> lock(log.mu);
+    return log.ran.size() == 8;
+  });
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_EQ(log.ran, std::vector<std::string>(
+                         {"b1", "block", "c1+c2+c3", "c4", "o1", "c5", "plain", "c6"}));
+  EXPECT_EQ(log.dropped, std::vector<absl::StatusCode>({absl::StatusCode::kDeadlineExceeded}));
+}
+
+// Jobs submitted while the only worker is busy, then the batches they ran in.
+std::vector<std::string> BatchesAcrossUsers(bool across_users) {
+  RecordingJob::Log log;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 1;
+  limits.batch_across_users = across_users;
+  PerUserScheduler scheduler(limits);
+  auto submit = [&](const std::string& user, std::unique_ptr<PerUserScheduler::Job> job) {
+    EXPECT_TRUE(scheduler.Submit(user, Later(), 1, std::move(job)).ok());
+  };
+  submit("x", std::make_unique<RecordingJob>(&log, "block", &release));
+  WaitFor([&] { return scheduler.queued() == 0; });
+  submit("alice", std::make_unique<BatchingJob>(&log, "a1", &kCreate));
+  submit("bob", std::make_unique<BatchingJob>(&log, "b1", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "a2", &kCreate));
+  submit("carol", std::make_unique<RecordingJob>(&log, "plain"));
+  submit("dave", std::make_unique<BatchingJob>(&log, "d1", &kCreate));
+  submit("bob", std::make_unique<BatchingJob>(&log, "b2", &kOther));
+  release.Notify();
+  WaitFor([&] { return scheduler.queued() == 0; });
+  scheduler.Stop();
+  std::lock_guard<std::mutex> lock(log.mu);
+  return log.ran;
+}
+
+TEST(PerUserScheduler, ATurnWithRoomTakesOtherWaitingUsersFrontJobsOfItsKind) {
+  // Alice's turn takes both of hers, then Bob's and Dave's front creates;
+  // Carol's front job is of no kind and keeps her turn; Bob's next job is of
+  // another kind and waits for his next turn.
+  EXPECT_EQ(BatchesAcrossUsers(true),
+            std::vector<std::string>({"block", "a1+a2+b1+d1", "plain", "b2"}));
+  EXPECT_EQ(BatchesAcrossUsers(false),
+            std::vector<std::string>({"block", "a1+a2", "b1", "plain", "d1", "b2"}));
+}
+
+TEST(PerUserScheduler, MaxBatchOneRunsEveryJobAlone) {
+  RecordingJob::Log log;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 1;
+  limits.max_batch = 1;
+  PerUserScheduler scheduler(limits);
+  ASSERT_TRUE(scheduler
+                  .Submit("alice", Later(), 1,
+                          std::make_unique<RecordingJob>(&log, "block", &release))
+                  .ok());
+  for (const char* name : {"c1", "c2", "c3"}) {
+    ASSERT_TRUE(scheduler
+                    .Submit("alice", Later(), 1,
+                            std::make_unique<BatchingJob>(&log, name, &kCreate))
+                    .ok());
+  }
+  release.Notify();
+  WaitFor([&] {
+    std::lock_guard<std::mutex> lock(log.mu);
+    return log.ran.size() == 4;
+  });
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_EQ(log.ran, std::vector<std::string>({"block", "c1", "c2", "c3"}));
 }
 
 }  // namespace

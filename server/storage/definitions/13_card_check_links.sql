@@ -4,22 +4,10 @@ CREATE OR REPLACE FUNCTION card_check_links(p_user_id text, p_link_ids uuid[])
   RETURNS void
   LANGUAGE plpgsql AS $$
 DECLARE
-  v_position bigint;
-  v_owner text;
+  v_problem record;
 BEGIN
-  SELECT t.ord, l.user_id INTO v_position, v_owner
-  FROM unnest(p_link_ids) WITH ORDINALITY AS t(link_id, ord)
-  LEFT JOIN platform_links l ON l.id = t.link_id
-  WHERE l.user_id IS DISTINCT FROM p_user_id
-  ORDER BY t.ord
-  LIMIT 1;
-  IF NOT FOUND THEN
-    RETURN;
-  ELSIF v_owner IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'CS400',
-      MESSAGE = format('link_ids[%s]: no such platform link', v_position - 1);
-  ELSE
-    RAISE EXCEPTION USING ERRCODE = 'CS403',
-      MESSAGE = format('link_ids[%s]: platform link belongs to another user', v_position - 1);
+  v_problem := card_links_problem(p_user_id, p_link_ids);
+  IF v_problem.sqlstate IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = v_problem.sqlstate, MESSAGE = v_problem.message;
   END IF;
 END $$;

@@ -1,0 +1,4 @@
+-- The minimal same-writes function (minimal_create_function.sql), :users users.
+\set u random(1, :users)
+SELECT * FROM compare_minimal_create('compare-min-spread-' || :u, 'stress-card',
+  'pgbench-' || :client_id || '-' || random()::text);
