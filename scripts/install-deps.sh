@@ -6,14 +6,14 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang-format clang-14 libclang-rt-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libpqxx-dev libpq-dev libabsl-dev libssl-dev openssl
+  libpqxx-dev libpq-dev libabsl-dev libssl-dev openssl libnghttp2-dev
   libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   python3-grpcio python3-protobuf python3-yaml
   postgresql-15 postgresql-client-15 postgresql-contrib
   prometheus-cpp-dev prometheus
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then
-  packages+=(nghttp2-client)
+  packages+=(nghttp2-client pgbouncer)  # h2load; scripts/pgbouncer-test.sh
 fi
 
 missing=()

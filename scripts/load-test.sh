@@ -12,10 +12,15 @@
 #   4. negative control: the same first-card run, over two replicas, against
 #      the schema with the per-user lock and the partial index removed must
 #      exit 1 (violation).
+# Every card-stress run leaves its reports as build output in $LOAD_REPORTS
+# (default build/reports/load): NAME.junit.xml (JUnit: each check and
+# threshold a test case, for CI's test view), NAME.html and NAME.json. The
+# negative control's JUnit must fail, so it is without-lock.expected-failure.xml,
+# out of a collector's *.junit.xml glob.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
-reports=${LOAD_REPORTS:-$build/load-reports}
+reports=${LOAD_REPORTS:-$build/reports/load}
 mkdir -p "$reports"
 
 # shellcheck source=scripts/lib/throwaway-server.sh
@@ -35,7 +40,24 @@ as_renderer=("${CARD_AS_RENDERER[@]}")
 stress() {
   local name=$1; shift
   "$build/stress/card-stress" --target=127.0.0.1:$port --database_url="$url" "${as_gateway[@]}" \
-    --output="$reports/$name.txt" "$@"
+    --progress=false --format=junit --output="$reports/$name.junit.xml" \
+    --html_output="$reports/$name.html" --json_output="$reports/$name.json" "$@"
+}
+# What CI's test view will show, from the JUnit files: each check and
+# threshold a test case.
+junit_summary() {
+  python3 - "$@" <<'PY'
+import sys, xml.etree.ElementTree as ET
+for path in sys.argv[1:]:
+    suite = ET.parse(path).getroot().find("testsuite")
+    failed = [c.get("name") for c in suite.iter("testcase")
+              if c.find("failure") is not None or c.find("error") is not None]
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    print(f'{suite.get("name")}: {suite.get("tests")} tests, {suite.get("failures")} failures, '
+          f'{suite.get("errors")} errors; {props["operations"]} operations, '
+          f'{float(props["ops_per_second"]):.0f}/s, p99 {float(props["p99_ms"]):.1f} ms'
+          + (f'; failed: {", ".join(failed)}' if failed else ""))
+PY
 }
 
 status=0
@@ -58,9 +80,7 @@ fi
 stress first-card --scenario=first-card --users=500 --burst=20 --concurrency=10000 || status=1
 stress hot-user --scenario=hot-user --requests=10000 --concurrency=1000 || status=1
 stress mixed --scenario=mixed --users=20 --requests=20000 --concurrency=500 || status=1
-for name in first-card hot-user mixed; do
-  sed -n '/^Summary:/,/^  Error rate/p;/^Verification:/,$p' "$reports/$name.txt"
-done
+junit_summary "$reports"/{first-card,hot-user,mixed}.junit.xml
 
 # Negative control: take the lock away; card-stress must see the damage.
 psql -q "$url" -c "CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_lock_timeout_ms integer)
@@ -74,12 +94,15 @@ card_server_start replica2 "$build/server/card-server" --database_url="$url" \
   --db_pool_size=16 --migrate=false "${CARD_MTLS_SERVER[@]}"
 set +e
 "$build/stress/card-stress" --target=127.0.0.1:$port,127.0.0.1:$CARD_SERVER_PORT \
-  --database_url="$url" "${as_gateway[@]}" --output="$reports/without-lock.txt" \
+  --database_url="$url" "${as_gateway[@]}" --progress=false --output="$reports/without-lock.txt" \
+  --junit_output="$reports/without-lock.expected-failure.xml" \
+  --html_output="$reports/without-lock.html" \
   --scenario=first-card --users=500 --burst=20 --concurrency=10000
 code=$?
 set -e
 if [ "$code" -eq 1 ]; then
   echo "negative control: without the lock card-stress exits 1, as it must:"
+  junit_summary "$reports/without-lock.expected-failure.xml"
   grep -A3 'exactly_one_default' "$reports/without-lock.txt" | head -4
 else
   echo "negative control FAILED: without the lock card-stress exited $code, not 1" >&2
@@ -89,5 +112,6 @@ fi
 if cat "$work/server.log" "$work/replica2.log" | grep -q "BUG: unique violation"; then
   echo "(server log: unique violations during the negative control, as expected without the lock)"
 fi
+echo "reports (JUnit, HTML, JSON): $reports"
 [ "$status" -eq 0 ] && echo "load test: 4 passed, 0 failed" || echo "load test: FAILED" >&2
 exit "$status"

@@ -22,6 +22,11 @@ ABSL_FLAG(
 ABSL_FLAG(int, db_pool_size, 16,
           "Database connections (and worker threads). Keep replicas x this below "
           "PostgreSQL's max_connections.");
+ABSL_FLAG(std::string, db_statement_mode, "prepared",
+          "prepared: statements prepared by name once per connection (direct, or a "
+          "session-mode pool). unnamed: each statement sent with its parameters, nothing "
+          "kept on the session, for a transaction-mode pool such as PgBouncer 1.18; the "
+          "role must set the session's settings (deploy/README.md, \"PgBouncer\").");
 ABSL_FLAG(int, max_queued_requests, 50000,
           "Requests waiting in the per-user queues, all users together; more are "
           "refused with RESOURCE_EXHAUSTED.");
@@ -168,6 +173,7 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.database_url = DatabaseUrl();
   options.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
+  options.db_statement_mode = absl::GetFlag(FLAGS_db_statement_mode);
   options.max_queued_requests = absl::GetFlag(FLAGS_max_queued_requests);
   options.max_queued_per_user = absl::GetFlag(FLAGS_max_queued_per_user);
   options.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);

@@ -1,7 +1,7 @@
 #include "stress/config.h"
 
-#include <unistd.h>
-
+#include <algorithm>
+#include <iterator>
 #include <random>
 
 #include "absl/flags/flag.h"
@@ -21,6 +21,31 @@ ABSL_FLAG(double, rps, 0,
           "Open-loop rate limit in operations per second (0: none). Latency is "
           "measured from each operation's intended start, so a stalled server "
           "cannot hide its stall.");
+ABSL_FLAG(std::string, load_schedule, "const",
+          "Rate schedule (open loop): const (--rps), step (--load_start, plus "
+          "--load_step every --load_step_duration, up to --load_end) or line (rising "
+          "by --load_step per --load_step_duration, continuously).");
+ABSL_FLAG(double, load_start, 0, "Rate at the start of a step or line schedule.");
+ABSL_FLAG(double, load_step, 0, "Rate change per step (may be negative).");
+ABSL_FLAG(double, load_end, 0, "Rate the schedule stops at (0: no bound).");
+ABSL_FLAG(absl::Duration, load_step_duration, absl::Seconds(1),
+          "Length of each step (line: the slope's time unit).");
+ABSL_FLAG(absl::Duration, load_max_duration, absl::ZeroDuration(),
+          "After this long the rate holds where it is (0: no limit).");
+ABSL_FLAG(std::string, concurrency_schedule, "const",
+          "Concurrency schedule: const (--concurrency), step or line, like --load_schedule.");
+ABSL_FLAG(int, concurrency_start, 0, "Concurrency at the start of a step or line schedule.");
+ABSL_FLAG(int, concurrency_step, 0, "Concurrency change per step (may be negative).");
+ABSL_FLAG(int, concurrency_end, 0, "Concurrency the schedule stops at (0: no bound).");
+ABSL_FLAG(absl::Duration, concurrency_step_duration, absl::Seconds(1),
+          "Length of each concurrency step.");
+ABSL_FLAG(absl::Duration, concurrency_max_duration, absl::ZeroDuration(),
+          "After this long the concurrency holds where it is (0: no limit).");
+ABSL_FLAG(std::string, warmup, "",
+          "Leave the start out of the statistics: a duration (10s) or a count of "
+          "operations (1000). Verification still covers every operation.");
+ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
+          "Length of the time series' intervals (reports, progress lines).");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "Deadline of each RPC attempt.");
 ABSL_FLAG(int, max_retries, 5,
           "Retries of a create (same request_id) or set-default after UNAVAILABLE, "
@@ -55,8 +80,21 @@ ABSL_FLAG(std::string, tls_cert_file, "",
           "(mutual TLS); its URI SAN is the identity the server's policy authorizes.");
 ABSL_FLAG(std::string, tls_key_file, "", "With --tls_cert_file: its PEM private key.");
 ABSL_FLAG(std::string, output, "", "Write the report to this file (default: stdout).");
-ABSL_FLAG(std::string, format, "text", "Report format: text or json.");
-ABSL_FLAG(bool, progress, true, "Progress line on stderr (only when it is a terminal).");
+ABSL_FLAG(std::string, format, "text",
+          "Report format: text, json, junit (JUnit XML: each check and threshold a "
+          "test case), html (one self-contained page), csv (the time series) or "
+          "prometheus (text exposition).");
+ABSL_FLAG(std::string, json_output, "", "Also write the JSON report to this file.");
+ABSL_FLAG(std::string, junit_output, "", "Also write the JUnit XML report to this file.");
+ABSL_FLAG(std::string, html_output, "", "Also write the HTML report to this file.");
+ABSL_FLAG(std::string, engine, "grpc",
+          "How the load's calls are sent: grpc (gRPC's C++ client; TLS and mutual TLS) or "
+          "h2c (card-stress's own HTTP/2 client over libnghttp2 speaking gRPC's wire "
+          "format: cheaper per call, plaintext only, refuses the --tls flags). "
+          "Verification reads back through gRPC either way.");
+ABSL_FLAG(std::string, progress, "auto",
+          "Progress on stderr: true (a line per --interval), false, or auto (in place "
+          "on a terminal, a line per interval otherwise).");
 
 namespace card::stress {
 namespace {
@@ -100,6 +138,38 @@ absl::StatusOr<Mix> ParseMix(const std::string& text) {
     return absl::InvalidArgumentError("--mix: all weights are zero");
   }
   return mix;
+}
+
+absl::StatusOr<Schedule> ScheduleFromFlags(const char* flag, const std::string& kind_name,
+                                           double start, double step, double end,
+                                           absl::Duration step_duration,
+                                           absl::Duration max_duration) {
+  absl::StatusOr<Schedule::Kind> kind = ParseScheduleKind(kind_name);
+  if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", kind.status().message()));
+  Schedule schedule;
+  schedule.kind = *kind;
+  schedule.start = start;
+  schedule.step = step;
+  schedule.end = end;
+  schedule.step_duration = step_duration;
+  schedule.max_duration = max_duration;
+  if (schedule.kind != Schedule::Kind::kConst) {
+    if (start < 0 || end < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": start and end must be >= 0"));
+    }
+    if (step == 0) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": needs a step"));
+    if (step_duration <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": step duration must be > 0"));
+    }
+  }
+  return schedule;
+}
+
+absl::StatusOr<Progress> ParseProgress(const std::string& text) {
+  if (text == "true") return Progress::kLines;
+  if (text == "false") return Progress::kOff;
+  if (text == "auto") return Progress::kAuto;
+  return absl::InvalidArgumentError("--progress: true, false or auto");
 }
 
 }  // namespace
@@ -151,6 +221,49 @@ absl::StatusOr<Config> ConfigFromFlags() {
   config.requests = absl::GetFlag(FLAGS_requests);
   config.duration = absl::GetFlag(FLAGS_duration);
   config.rps = absl::GetFlag(FLAGS_rps);
+  const bool rate_schedule = absl::GetFlag(FLAGS_load_schedule) != "const";
+  absl::StatusOr<Schedule> rate = ScheduleFromFlags(
+      "load_schedule", absl::GetFlag(FLAGS_load_schedule),
+      rate_schedule ? absl::GetFlag(FLAGS_load_start) : config.rps,
+      absl::GetFlag(FLAGS_load_step), absl::GetFlag(FLAGS_load_end),
+      absl::GetFlag(FLAGS_load_step_duration), absl::GetFlag(FLAGS_load_max_duration));
+  if (!rate.ok()) return rate.status();
+  config.rate = *rate;
+  const bool window_schedule = absl::GetFlag(FLAGS_concurrency_schedule) != "const";
+  absl::StatusOr<Schedule> window = ScheduleFromFlags(
+      "concurrency_schedule", absl::GetFlag(FLAGS_concurrency_schedule),
+      window_schedule ? absl::GetFlag(FLAGS_concurrency_start)
+                      : absl::GetFlag(FLAGS_concurrency),
+      absl::GetFlag(FLAGS_concurrency_step), absl::GetFlag(FLAGS_concurrency_end),
+      absl::GetFlag(FLAGS_concurrency_step_duration),
+      absl::GetFlag(FLAGS_concurrency_max_duration));
+  if (!window.ok()) return window.status();
+  config.window = *window;
+  if (window_schedule) {
+    if (window->step > 0 && window->end == 0) {
+      return absl::InvalidArgumentError(
+          "--concurrency_schedule: a rising schedule needs --concurrency_end");
+    }
+    // The most the schedule will ever want bounds the in-flight slots.
+    config.concurrency = static_cast<int>(std::max({1.0, window->start, window->end}));
+  }
+  const std::string warmup = absl::GetFlag(FLAGS_warmup);
+  if (!warmup.empty()) {
+    absl::Duration duration;
+    int64_t count = 0;
+    if (absl::SimpleAtoi(warmup, &count) && count >= 0) {
+      config.warmup_requests = count;
+    } else if (absl::ParseDuration(warmup, &duration) && duration >= absl::ZeroDuration()) {
+      config.warmup = duration;
+    } else {
+      return absl::InvalidArgumentError(
+          "--warmup: a duration (e.g. 10s) or a count of operations (e.g. 1000)");
+    }
+  }
+  config.interval = absl::GetFlag(FLAGS_interval);
+  if (config.interval < absl::Milliseconds(100)) {
+    return absl::InvalidArgumentError("--interval: at least 100ms");
+  }
   config.timeout = absl::GetFlag(FLAGS_timeout);
   config.max_retries = absl::GetFlag(FLAGS_max_retries);
   absl::StatusOr<Scenario> scenario = ParseScenario(absl::GetFlag(FLAGS_scenario));
@@ -179,7 +292,24 @@ absl::StatusOr<Config> ConfigFromFlags() {
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   config.output = absl::GetFlag(FLAGS_output);
   config.format = absl::GetFlag(FLAGS_format);
-  config.progress = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
+  config.json_output = absl::GetFlag(FLAGS_json_output);
+  config.junit_output = absl::GetFlag(FLAGS_junit_output);
+  config.html_output = absl::GetFlag(FLAGS_html_output);
+  const std::string engine = absl::GetFlag(FLAGS_engine);
+  if (engine == "h2c") {
+    config.engine = Engine::kH2c;
+    if (config.tls || !config.tls_cert_file.empty() || !config.tls_key_file.empty() ||
+        !config.tls_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--engine=h2c is plaintext only: it cannot take --tls, --tls_cert_file, "
+          "--tls_key_file or --tls_ca_file (use --engine=grpc for TLS)");
+    }
+  } else if (engine != "grpc") {
+    return absl::InvalidArgumentError("--engine: grpc or h2c");
+  }
+  absl::StatusOr<Progress> progress = ParseProgress(absl::GetFlag(FLAGS_progress));
+  if (!progress.ok()) return progress.status();
+  config.progress = *progress;
 
   if (config.connections < 1)
     return absl::InvalidArgumentError("--connections: at least 1");
@@ -187,9 +317,12 @@ absl::StatusOr<Config> ConfigFromFlags() {
     return absl::InvalidArgumentError("--concurrency: at least 1");
   if (config.users < 1) return absl::InvalidArgumentError("--users: at least 1");
   if (config.burst < 1) return absl::InvalidArgumentError("--burst: at least 1");
-  if (config.format != "text" && config.format != "json") {
-    return absl::InvalidArgumentError("--format: text or json");
+  if (std::find(std::begin(kFormats), std::end(kFormats), config.format) ==
+      std::end(kFormats)) {
+    return absl::InvalidArgumentError(
+        "--format: text, json, junit, html, csv or prometheus");
   }
+  if (config.rps < 0) return absl::InvalidArgumentError("--rps: at least 0");
   if (config.scenario != Scenario::kFirstCard && config.requests == 0 &&
       config.duration == absl::ZeroDuration()) {
     return absl::InvalidArgumentError(

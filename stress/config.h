@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "stress/schedule.h"
 
 namespace card::stress {
 
@@ -35,6 +36,18 @@ struct Mix {
   int create = 40, set_default = 20, del = 10, update_links = 10, get = 10, list = 10;
 };
 
+// --progress: off; a line per interval; or auto (in place on a terminal, a
+// line per interval otherwise).
+enum class Progress { kOff, kLines, kAuto };
+
+// How the load's calls reach the server (--engine): gRPC's C++ client, or
+// card-stress's own plaintext HTTP/2 client over libnghttp2 (h2c_transport.h).
+enum class Engine { kGrpc, kH2c };
+
+// Report formats (--format, and the extra --*_output files).
+inline constexpr const char* kFormats[] = {"text", "json", "junit", "html", "csv",
+                                           "prometheus"};
+
 struct Config {
   std::vector<std::string> targets;
   int connections = 8;
@@ -42,6 +55,13 @@ struct Config {
   int64_t requests = 0;                            // 0: no count limit
   absl::Duration duration = absl::ZeroDuration();  // zero: no time limit
   double rps = 0;                                  // 0: as fast as the window allows
+  // Open loop when rate.start > 0 or the schedule is not const (rate.start = --rps
+  // for const); the concurrency window, closed loop or open.
+  Schedule rate;
+  Schedule window;
+  absl::Duration warmup = absl::ZeroDuration();  // left out of the statistics
+  int64_t warmup_requests = 0;                    // or: the first N operations
+  absl::Duration interval = absl::Seconds(1);     // of the time series and progress
   absl::Duration timeout = absl::Seconds(20);      // per-RPC deadline
   int max_retries = 5;
 
@@ -66,7 +86,11 @@ struct Config {
 
   std::string output;
   std::string format = "text";
-  bool progress = false;
+  std::string json_output, junit_output, html_output;  // extra reports
+  Progress progress = Progress::kAuto;
+  Engine engine = Engine::kGrpc;
+
+  bool open_loop() const { return rate.start > 0 || !rate.constant(); }
 };
 
 // Reads the command-line flags (defined in config.cc) into a Config.

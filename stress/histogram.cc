@@ -33,6 +33,13 @@ void Histogram::Record(absl::Duration latency) {
   }
 }
 
+void Histogram::Reset() {
+  for (std::atomic<uint64_t>& count : counts_) count.store(0, std::memory_order_relaxed);
+  total_micros_.store(0);
+  min_micros_.store(UINT64_MAX);
+  max_micros_.store(0);
+}
+
 Histogram::Summary Histogram::Summarize() const {
   Summary summary;
   for (int i = 0; i < kBuckets; ++i) {

@@ -18,6 +18,8 @@ class Histogram {
   static constexpr int kBuckets = kSubBuckets * 40;  // up to ~2^44 µs
 
   void Record(absl::Duration latency);
+  // Empties it (for the per-interval histograms, between their intervals).
+  void Reset();
 
   // A consistent-enough copy for reporting (taken after the load stops).
   struct Summary {

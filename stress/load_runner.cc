@@ -1,6 +1,10 @@
 #include "stress/load_runner.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -13,71 +17,44 @@ namespace card::stress {
 namespace v1 = devcard::card::v1;
 namespace health = grpc::health::v1;
 
+// One operation's call. Finished calls are reused (their messages cleared),
+// so a steady run allocates no messages; the ClientContext is new per attempt,
+// as gRPC requires.
 struct LoadRunner::Call {
   Op op;
-  std::unique_ptr<grpc::ClientContext> context;
+  std::optional<grpc::ClientContext> context;
+  OpKind kind = OpKind::kHealth;  // what `request` and `response` are
+  LoadRunner* runner = nullptr;   // for the h2c engine's plain-function callback
+  size_t channel = 0;             // of the attempt in flight
   std::unique_ptr<google::protobuf::Message> request;
   std::unique_ptr<google::protobuf::Message> response;
 };
 
 namespace {
 
-std::unique_ptr<google::protobuf::Message> RequestFor(const Op& op) {
-  switch (op.kind) {
-    case OpKind::kCreate: {
-      auto request = std::make_unique<v1::CreateCardRequest>();
-      request->set_user_id(op.user_id);
-      request->mutable_card()->set_title("Stress card");
-      request->mutable_card()->set_description(op.request_id);  // finds duplicates later
-      request->set_request_id(op.request_id);
-      return request;
-    }
-    case OpKind::kSetDefault: {
-      auto request = std::make_unique<v1::SetDefaultCardRequest>();
-      request->set_user_id(op.user_id);
-      request->set_card_id(op.card_id);
-      return request;
-    }
-    case OpKind::kDelete: {
-      auto request = std::make_unique<v1::DeleteCardRequest>();
-      request->set_user_id(op.user_id);
-      request->set_card_id(op.card_id);
-      return request;
-    }
-    case OpKind::kUpdateLinks: {
-      auto request = std::make_unique<v1::UpdateCardRequest>();
-      request->set_user_id(op.user_id);
-      request->mutable_card()->set_id(op.card_id);
-      request->mutable_update_mask()->add_paths("links");
-      for (const std::string& id : op.link_ids) request->add_link_ids(id);
-      return request;
-    }
-    case OpKind::kGet: {
-      auto request = std::make_unique<v1::GetCardRequest>();
-      request->set_user_id(op.user_id);
-      request->set_card_id(op.card_id);
-      return request;
-    }
-    case OpKind::kList: {
-      auto request = std::make_unique<v1::ListCardsRequest>();
-      request->set_user_id(op.user_id);
-      return request;
-    }
-    case OpKind::kCreateLink: {
-      auto request = std::make_unique<v1::CreatePlatformLinkRequest>();
-      request->set_user_id(op.user_id);
-      request->mutable_link()->set_platform("github");
-      request->mutable_link()->set_username("stress");
-      request->mutable_link()->set_url("https://example.com/stress");
-      return request;
-    }
+std::unique_ptr<google::protobuf::Message> NewRequest(OpKind kind) {
+  switch (kind) {
+    case OpKind::kCreate:
+      return std::make_unique<v1::CreateCardRequest>();
+    case OpKind::kSetDefault:
+      return std::make_unique<v1::SetDefaultCardRequest>();
+    case OpKind::kDelete:
+      return std::make_unique<v1::DeleteCardRequest>();
+    case OpKind::kUpdateLinks:
+      return std::make_unique<v1::UpdateCardRequest>();
+    case OpKind::kGet:
+      return std::make_unique<v1::GetCardRequest>();
+    case OpKind::kList:
+      return std::make_unique<v1::ListCardsRequest>();
+    case OpKind::kCreateLink:
+      return std::make_unique<v1::CreatePlatformLinkRequest>();
     case OpKind::kHealth:
       return std::make_unique<health::HealthCheckRequest>();
   }
   return nullptr;
 }
 
-std::unique_ptr<google::protobuf::Message> ResponseFor(OpKind kind) {
+std::unique_ptr<google::protobuf::Message> NewResponse(OpKind kind) {
   switch (kind) {
     case OpKind::kDelete:
       return std::make_unique<google::protobuf::Empty>();
@@ -89,6 +66,59 @@ std::unique_ptr<google::protobuf::Message> ResponseFor(OpKind kind) {
       return std::make_unique<health::HealthCheckResponse>();
     default:
       return std::make_unique<v1::Card>();
+  }
+}
+
+// Fills `message` (a cleared NewRequest(op.kind)) for `op`.
+void FillRequest(const Op& op, google::protobuf::Message* message) {
+  switch (op.kind) {
+    case OpKind::kCreate: {
+      auto* request = static_cast<v1::CreateCardRequest*>(message);
+      request->set_user_id(op.user_id);
+      request->mutable_card()->set_title("Stress card");
+      request->mutable_card()->set_description(op.request_id);  // finds duplicates later
+      request->set_request_id(op.request_id);
+      return;
+    }
+    case OpKind::kSetDefault: {
+      auto* request = static_cast<v1::SetDefaultCardRequest*>(message);
+      request->set_user_id(op.user_id);
+      request->set_card_id(op.card_id);
+      return;
+    }
+    case OpKind::kDelete: {
+      auto* request = static_cast<v1::DeleteCardRequest*>(message);
+      request->set_user_id(op.user_id);
+      request->set_card_id(op.card_id);
+      return;
+    }
+    case OpKind::kUpdateLinks: {
+      auto* request = static_cast<v1::UpdateCardRequest*>(message);
+      request->set_user_id(op.user_id);
+      request->mutable_card()->set_id(op.card_id);
+      request->mutable_update_mask()->add_paths("links");
+      for (const std::string& id : op.link_ids) request->add_link_ids(id);
+      return;
+    }
+    case OpKind::kGet: {
+      auto* request = static_cast<v1::GetCardRequest*>(message);
+      request->set_user_id(op.user_id);
+      request->set_card_id(op.card_id);
+      return;
+    }
+    case OpKind::kList:
+      static_cast<v1::ListCardsRequest*>(message)->set_user_id(op.user_id);
+      return;
+    case OpKind::kCreateLink: {
+      auto* request = static_cast<v1::CreatePlatformLinkRequest*>(message);
+      request->set_user_id(op.user_id);
+      request->mutable_link()->set_platform("github");
+      request->mutable_link()->set_username("stress");
+      request->mutable_link()->set_url("https://example.com/stress");
+      return;
+    }
+    case OpKind::kHealth:
+      return;  // an empty request: the server's overall health
   }
 }
 
@@ -151,11 +181,13 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
 
 LoadRunner::LoadRunner(const Config& config,
                        std::vector<std::shared_ptr<grpc::Channel>> channels,
-                       Workload* workload, Stats* stats)
+                       Workload* workload, Stats* stats, H2cTransport* h2c)
     : config_(config),
       channels_(std::move(channels)),
       workload_(workload),
-      stats_(stats) {
+      stats_(stats),
+      h2c_(h2c) {
+  suspect_ = std::make_unique<std::atomic<bool>[]>(channels_.size());
   for (const auto& channel : channels_) {
     card_stubs_.push_back(v1::CardService::NewStub(channel));
     health_stubs_.push_back(health::Health::NewStub(channel));
@@ -172,24 +204,35 @@ LoadRunner::~LoadRunner() {
   timer_.join();
 }
 
+bool LoadRunner::Finished() const {
+  return exhausted_ && active_ == 0 && backlog_.empty();
+}
+
+// The concurrency window now: the schedule's value, at least 1, at most the
+// slots set aside for it (--concurrency, or the schedule's largest value).
+int LoadRunner::Window(absl::Time now) const {
+  if (config_.window.constant()) return config_.concurrency;
+  int window = static_cast<int>(config_.window.At(now - start_));
+  return std::clamp(window, 1, config_.concurrency);
+}
+
 void LoadRunner::Run() {
   start_ = absl::Now();
-  std::thread progress;
-  if (config_.progress) progress = std::thread([this] { ProgressLoop(); });
+  stats_->Start(start_, config_.warmup, config_.warmup_requests, config_.interval);
+  std::thread ticker([this] { TickLoop(); });
   std::thread pacer;
-  if (config_.rps > 0) {
+  if (config_.open_loop()) {
     pacer = std::thread([this] { PaceLoop(); });
   } else {
     Fill();
   }
   {
     std::unique_lock<std::mutex> lock(mu_);
-    finished_.wait(lock,
-                   [this] { return exhausted_ && active_ == 0 && backlog_.empty(); });
+    finished_.wait(lock, [this] { return Finished(); });
   }
   elapsed_ = absl::Now() - start_;
   if (pacer.joinable()) pacer.join();
-  if (progress.joinable()) progress.join();
+  ticker.join();
 }
 
 // Starts operations until the window is full. RPCs are started outside the
@@ -198,8 +241,9 @@ void LoadRunner::Fill() {
   std::vector<Op> due;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    while (!exhausted_ && active_ < config_.concurrency) {
-      absl::Time now = absl::Now();
+    absl::Time now = absl::Now();
+    const int window = Window(now);
+    while (!exhausted_ && active_ < window) {
       std::optional<Op> op = workload_->Next(now);
       if (!op) {
         exhausted_ = true;
@@ -209,25 +253,40 @@ void LoadRunner::Fill() {
       ++active_;
       due.push_back(*std::move(op));
     }
-    if (exhausted_ && active_ == 0) finished_.notify_all();
+    if (Finished()) finished_.notify_all();
   }
   for (Op& op : due) Start(std::move(op));
 }
 
+// Open loop: each operation is due 1/rate after the one before, the rate
+// being the schedule's value at that moment.
 void LoadRunner::PaceLoop() {
-  const absl::Duration interval = absl::Seconds(1) / config_.rps;
-  for (int64_t i = 0;; ++i) {
-    absl::Time due = start_ + interval * i;
+  absl::Time due = start_;
+  for (;;) {
+    double rate = config_.rate.At(due - start_);
+    if (rate < 1e-3) {  // a schedule at zero: look again shortly
+      due += absl::Milliseconds(10);
+      absl::SleepFor(due - absl::Now());
+      if (!workload_->planned() && config_.duration > absl::ZeroDuration() &&
+          due - start_ >= config_.duration) {
+        std::lock_guard<std::mutex> lock(mu_);
+        exhausted_ = true;
+        if (Finished()) finished_.notify_all();
+        return;
+      }
+      continue;
+    }
     absl::SleepFor(due - absl::Now());
     std::optional<Op> op = workload_->Next(due);
     std::unique_lock<std::mutex> lock(mu_);
     if (!op) {
       exhausted_ = true;
-      if (active_ == 0 && backlog_.empty()) finished_.notify_all();
+      if (Finished()) finished_.notify_all();
       return;
     }
     op->intended = due;  // a late start counts against the server
-    if (active_ >= config_.concurrency) {
+    due += absl::Seconds(1) / rate;
+    if (active_ >= Window(op->intended)) {
       backlog_.push_back(*std::move(op));
       continue;
     }
@@ -237,21 +296,87 @@ void LoadRunner::PaceLoop() {
   }
 }
 
+LoadRunner::Call* LoadRunner::NewCall() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!free_calls_.empty()) {
+      Call* call = free_calls_.back();
+      free_calls_.pop_back();
+      return call;
+    }
+  }
+  return new Call;
+}
+
+void LoadRunner::Recycle(Call* call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (free_calls_.size() < static_cast<size_t>(config_.concurrency)) {
+    free_calls_.push_back(call);
+  } else {
+    delete call;
+  }
+}
+
 void LoadRunner::Start(Op op) {
-  auto* call = new Call;
-  call->request = RequestFor(op);
+  Call* call = NewCall();
+  if (!call->request || call->kind != op.kind) {
+    call->kind = op.kind;
+    call->request = NewRequest(op.kind);
+    call->response = NewResponse(op.kind);
+  } else {
+    call->request->Clear();
+  }
+  FillRequest(op, call->request.get());
   call->op = std::move(op);
+  stats_->RecordStarted(absl::Now());
   Issue(call);
 }
 
+// The method each operation calls, as HTTP/2 paths (for the h2c engine).
+const char* MethodPath(OpKind kind) {
+  switch (kind) {
+    case OpKind::kCreate:
+      return "/devcard.card.v1.CardService/CreateCard";
+    case OpKind::kSetDefault:
+      return "/devcard.card.v1.CardService/SetDefaultCard";
+    case OpKind::kDelete:
+      return "/devcard.card.v1.CardService/DeleteCard";
+    case OpKind::kUpdateLinks:
+      return "/devcard.card.v1.CardService/UpdateCard";
+    case OpKind::kGet:
+      return "/devcard.card.v1.CardService/GetCard";
+    case OpKind::kList:
+      return "/devcard.card.v1.CardService/ListCards";
+    case OpKind::kCreateLink:
+      return "/devcard.card.v1.CardService/CreatePlatformLink";
+    case OpKind::kHealth:
+      return "/grpc.health.v1.Health/Check";
+  }
+  return "";
+}
+
+void LoadRunner::OnH2cDone(void* arg, const grpc::Status& status) {
+  Call* call = static_cast<Call*>(arg);
+  call->runner->OnDone(call, status);
+}
+
 void LoadRunner::Issue(Call* call) {
-  call->context = std::make_unique<grpc::ClientContext>();
+  if (h2c_ != nullptr) {
+    call->response->Clear();
+    call->runner = this;
+    call->channel = PickChannel();
+    h2c_->Call(call->channel, MethodPath(call->op.kind),
+               *call->request, call->response.get(), config_.timeout, &OnH2cDone, call);
+    return;
+  }
+  call->context.emplace();
   call->context->set_deadline(absl::ToChronoTime(absl::Now() + config_.timeout));
-  call->response = ResponseFor(call->op.kind);
+  call->response->Clear();
   size_t index = PickChannel();
+  call->channel = index;
   auto* async = card_stubs_[index]->async();
   auto done = [this, call](grpc::Status status) { OnDone(call, status); };
-  grpc::ClientContext* context = call->context.get();
+  grpc::ClientContext* context = &*call->context;
   google::protobuf::Message* request = call->request.get();
   google::protobuf::Message* response = call->response.get();
   switch (call->op.kind) {
@@ -292,21 +417,34 @@ void LoadRunner::Issue(Call* call) {
   }
 }
 
+// Whether to send on channel `index` now. Only a suspect channel pays for a
+// connectivity-state lookup (a channel lock); it is trusted again once READY.
+bool LoadRunner::Usable(size_t index) {
+  if (h2c_ != nullptr) return h2c_->Healthy(index);
+  if (!suspect_[index].load(std::memory_order_relaxed)) return true;
+  if (channels_[index]->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
+    return false;
+  }
+  suspect_[index].store(false, std::memory_order_relaxed);
+  return true;
+}
+
 // Round robin over the channels, passing over any whose connection is down
-// (a killed replica), so retries land on a live one.
+// (a killed replica), so calls land on a live one.
 size_t LoadRunner::PickChannel() {
-  size_t count = channels_.size();
+  size_t count = h2c_ != nullptr ? h2c_->connections() : channels_.size();
   size_t start = next_stub_.fetch_add(1, std::memory_order_relaxed);
   for (size_t i = 0; i < count; ++i) {
     size_t index = (start + i) % count;
-    grpc_connectivity_state state = channels_[index]->GetState(/*try_to_connect=*/true);
-    if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN)
-      return index;
+    if (Usable(index)) return index;
   }
   return start % count;
 }
 
 void LoadRunner::OnDone(Call* call, const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && h2c_ == nullptr) {
+    suspect_[call->channel].store(true, std::memory_order_relaxed);
+  }
   if (!status.ok() && call->op.attempt < config_.max_retries &&
       Workload::Retryable(call->op, status)) {
     ++call->op.attempt;
@@ -320,16 +458,44 @@ void LoadRunner::OnDone(Call* call, const grpc::Status& status) {
   }
   Workload::Outcome outcome = workload_->Finish(
       call->op, status, status.ok() ? ResultId(call->op, *call->response) : "");
-  stats_->RecordFinal(call->op.kind, status, outcome, absl::Now() - call->op.intended);
-  delete call;
+  absl::Time now = absl::Now();
+  stats_->RecordFinal(call->op.kind, status, outcome, now - call->op.intended, now);
+  call->context.reset();
+  // Closed loop with a fixed window: the finished call's slot, and the call
+  // itself, go straight to the next operation, without the runner's lock.
+  if (!config_.open_loop() && config_.window.constant()) {
+    std::optional<Op> next = workload_->Next(now);
+    if (next) {
+      next->intended = now;
+      if (call->kind == next->kind) {
+        call->request->Clear();
+      } else {
+        call->kind = next->kind;
+        call->request = NewRequest(next->kind);
+        call->response = NewResponse(next->kind);
+      }
+      FillRequest(*next, call->request.get());
+      call->op = *std::move(next);
+      stats_->RecordStarted(now);
+      Issue(call);
+      return;
+    }
+    delete call;
+    std::lock_guard<std::mutex> lock(mu_);
+    exhausted_ = true;
+    --active_;
+    if (Finished()) finished_.notify_all();
+    return;
+  }
+  Recycle(call);
   Release();
 }
 
 // Gives the finished operation's slot to the next one.
 void LoadRunner::Release() {
-  if (config_.rps > 0) {
+  if (config_.open_loop()) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!backlog_.empty()) {
+    if (!backlog_.empty() && active_ <= Window(absl::Now())) {
       Op next = std::move(backlog_.front());
       backlog_.pop_front();
       lock.unlock();
@@ -337,7 +503,7 @@ void LoadRunner::Release() {
       return;
     }
     --active_;
-    if (exhausted_ && active_ == 0) finished_.notify_all();
+    if (Finished()) finished_.notify_all();
     return;
   }
   {
@@ -367,23 +533,54 @@ void LoadRunner::TimerLoop() {
   }
 }
 
-void LoadRunner::ProgressLoop() {
-  for (;;) {
+// Closes each interval of the series a little after it ends (late
+// completions still land in it), prints progress, and in a closed loop with a
+// concurrency schedule widens the window as the schedule rises.
+void LoadRunner::TickLoop() {
+  constexpr absl::Duration kGrace = absl::Milliseconds(20);
+  const bool in_place =
+      config_.progress == Progress::kAuto && isatty(STDERR_FILENO);
+  const bool lines = config_.progress == Progress::kLines ||
+                     (config_.progress == Progress::kAuto && !in_place);
+  const bool widen = !config_.open_loop() && !config_.window.constant();
+  const absl::Duration tick =
+      widen ? std::min(config_.interval, absl::Milliseconds(50)) : config_.interval;
+  int64_t next_interval = 0;
+  for (bool done = false; !done;) {
+    absl::Time wake = std::min(start_ + config_.interval * (next_interval + 1) + kGrace,
+                               absl::Now() + tick);
+    int in_flight = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (finished_.wait_for(lock, std::chrono::seconds(1), [this] {
-            return exhausted_ && active_ == 0 && backlog_.empty();
-          })) {
-        break;
-      }
+      done = finished_.wait_for(lock, absl::ToChronoNanoseconds(wake - absl::Now()),
+                                [this] { return Finished(); });
+      in_flight = active_;
     }
-    double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-    uint64_t done = stats_->finished();
-    std::fprintf(stderr, "\r[%5.1fs] %llu done, %.0f/s, %llu errors   ", seconds,
-                 static_cast<unsigned long long>(done), done / std::max(seconds, 1e-9),
-                 static_cast<unsigned long long>(stats_->errors()));
+    absl::Time now = absl::Now();
+    if (widen && !done) Fill();
+    // Close every interval that has ended (and, at the end, the last one).
+    while (start_ + config_.interval * (next_interval + 1) + kGrace <= now ||
+           (done && start_ + config_.interval * next_interval < now)) {
+      absl::Time end = start_ + config_.interval * (next_interval + 1);
+      absl::Time at = std::min(end, now);
+      // The schedules' values at the interval's middle: a line's mean over it.
+      absl::Time middle = at - (at - (start_ + config_.interval * next_interval)) / 2;
+      double rate = config_.open_loop() ? config_.rate.At(middle - start_) : 0;
+      Interval interval =
+          stats_->CloseInterval(next_interval, at, rate, Window(middle), in_flight);
+      ++next_interval;
+      if (!lines && !in_place) continue;
+      uint64_t done_ops = stats_->finished() + stats_->warmup_operations();
+      std::string line = absl::StrFormat(
+          "[%6.1fs] %llu done, %.0f/s now, p99 %.2f ms, %d in flight, %llu errors%s",
+          interval.end_s, static_cast<unsigned long long>(done_ops),
+          interval.ops_per_second, interval.p99_ms, in_flight,
+          static_cast<unsigned long long>(stats_->errors()),
+          interval.warmup ? " (warm-up)" : "");
+      std::fprintf(stderr, in_place ? "\r%s   " : "%s\n", line.c_str());
+    }
   }
-  std::fprintf(stderr, "\n");
+  if (in_place) std::fprintf(stderr, "\n");
 }
 
 }  // namespace card::stress

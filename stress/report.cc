@@ -61,8 +61,18 @@ struct Digest {
 };
 
 Digest DigestOf(const RunResult& result) {
-  return {Sum(*result.stats), std::max(absl::ToDoubleSeconds(result.elapsed), 1e-9),
+  return {Sum(*result.stats),
+          std::max(absl::ToDoubleSeconds(result.elapsed - result.warmup), 1e-9),
           result.stats->all_ok().Summarize()};
+}
+
+void SetSchedule(const Schedule& schedule, pb::Schedule* out) {
+  out->set_kind(ScheduleKindName(schedule.kind));
+  out->set_start(Finite(schedule.start));
+  out->set_step(Finite(schedule.step));
+  out->set_end(Finite(schedule.end));
+  out->set_step_duration_s(Finite(absl::ToDoubleSeconds(schedule.step_duration)));
+  out->set_max_duration_s(Finite(absl::ToDoubleSeconds(schedule.max_duration)));
 }
 
 void SetLatency(const Histogram::Summary& s, pb::Latency* latency) {
@@ -75,6 +85,7 @@ void SetLatency(const Histogram::Summary& s, pb::Latency* latency) {
   latency->set_p99(Ms(s.Percentile(0.99)));
   latency->set_p999(Ms(s.Percentile(0.999)));
   latency->set_max(Ms(s.max));
+  latency->set_p9999(Ms(s.Percentile(0.9999)));
 }
 
 // The codes seen, by name.
@@ -103,6 +114,12 @@ void SetConfig(const Config& config, pb::Config* out) {
   out->set_verify(config.verify);
   out->set_sql_verify(!config.database_url.empty());
   out->set_max_error_rate(Finite(config.max_error_rate));
+  SetSchedule(config.rate, out->mutable_load_schedule());
+  SetSchedule(config.window, out->mutable_concurrency_schedule());
+  out->set_warmup_s(Finite(absl::ToDoubleSeconds(config.warmup)));
+  out->set_warmup_requests(
+      Count(static_cast<uint64_t>(std::max<int64_t>(config.warmup_requests, 0))));
+  out->set_interval_s(Finite(absl::ToDoubleSeconds(config.interval)));
 }
 
 void SetOperation(const OpStats& op, double seconds, pb::Operation* out) {
@@ -121,6 +138,7 @@ void SetOperation(const OpStats& op, double seconds, pb::Operation* out) {
 
 void SetVerification(const Verification& verification, pb::Verification* out) {
   out->set_ran(verification.ran);
+  out->set_not_run_reason(verification.not_run_reason);
   out->set_verdict(VerdictName(verification.verdict));
   for (const Check& check : verification.checks) {
     pb::Check* checked = out->add_checks();
@@ -156,22 +174,42 @@ void Judge(RunResult& result) {
                                 static_cast<double>(totals.operations);
   const Histogram::Summary& latency = digest.all;
   double rps = totals.operations / digest.seconds;
-  if (config.max_p99 > absl::ZeroDuration() &&
-      latency.Percentile(0.99) > config.max_p99) {
-    result.breached.push_back(
-        absl::StrCat("p99 ", absl::FormatDuration(latency.Percentile(0.99)),
-                     " > --max_p99 ", absl::FormatDuration(config.max_p99)));
+  result.thresholds.clear();
+  result.breached.clear();
+  auto hold = [&result](std::string name, std::string limit, std::string observed,
+                        bool breached) {
+    result.thresholds.push_back({std::move(name), std::move(limit), std::move(observed),
+                                 breached});
+  };
+  hold("max_error_rate", absl::StrFormat("%.4f%%", 100 * config.max_error_rate),
+       absl::StrFormat("%.4f%%", 100 * result.error_rate),
+       result.error_rate > config.max_error_rate);
+  if (config.max_p99 > absl::ZeroDuration()) {
+    if (latency.Percentile(0.99) > config.max_p99) {
+      result.breached.push_back(
+          absl::StrCat("p99 ", absl::FormatDuration(latency.Percentile(0.99)),
+                       " > --max_p99 ", absl::FormatDuration(config.max_p99)));
+    }
+    hold("max_p99", absl::FormatDuration(config.max_p99),
+         absl::FormatDuration(latency.Percentile(0.99)),
+         latency.Percentile(0.99) > config.max_p99);
   }
-  if (config.min_rps > 0 && rps < config.min_rps) {
-    result.breached.push_back(
-        absl::StrFormat("%.1f rps < --min_rps %.1f", rps, config.min_rps));
+  if (config.min_rps > 0) {
+    if (rps < config.min_rps) {
+      result.breached.push_back(
+          absl::StrFormat("%.1f rps < --min_rps %.1f", rps, config.min_rps));
+    }
+    hold("min_rps", absl::StrFormat("%.1f/s", config.min_rps),
+         absl::StrFormat("%.1f/s", rps), rps < config.min_rps);
   }
+  // The error rate has an exit code of its own (2); the others exit 3.
+  const bool threshold_breached = !result.breached.empty();
   if (result.verification.verdict == Verdict::kFalse) {
     result.exit_code = kExitViolation;
   } else if (result.error_rate > config.max_error_rate ||
              result.verification.verdict == Verdict::kUnknown) {
     result.exit_code = kExitErrors;
-  } else if (!result.breached.empty()) {
+  } else if (threshold_breached) {
     result.exit_code = kExitThreshold;
   } else {
     result.exit_code = kExitPass;
@@ -189,7 +227,8 @@ pb::Report BuildReport(const RunResult& result) {
   SetConfig(*result.config, report.mutable_config());
   *report.mutable_started_at() =
       TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(result.started));
-  report.set_elapsed_s(seconds);
+  report.set_elapsed_s(Finite(absl::ToDoubleSeconds(result.elapsed)));
+  report.set_measured_s(seconds);
 
   pb::Totals* sums = report.mutable_totals();
   sums->set_operations(Count(totals.operations));
@@ -200,6 +239,7 @@ pb::Report BuildReport(const RunResult& result) {
   sums->set_retries(Count(totals.retries));
   sums->set_ops_per_second(Finite(totals.operations / seconds));
   sums->set_error_rate(Finite(result.error_rate));
+  sums->set_warmup_operations(Count(stats.warmup_operations()));
 
   SetLatency(digest.all, report.mutable_latency_ms());
   for (const auto& [upper, n] : digest.all.buckets) {
@@ -230,8 +270,42 @@ pb::Report BuildReport(const RunResult& result) {
   SetVerification(result.verification, report.mutable_verification());
   for (const std::string& breach : result.breached)
     report.add_thresholds_breached(breach);
+  for (const ThresholdResult& threshold : result.thresholds) {
+    pb::Threshold* out = report.add_thresholds();
+    out->set_name(threshold.name);
+    out->set_limit(threshold.limit);
+    out->set_observed(threshold.observed);
+    out->set_breached(threshold.breached);
+  }
+  for (const Interval& interval : stats.Series()) {
+    pb::Interval* out = report.add_series();
+    out->set_end_s(Finite(interval.end_s));
+    out->set_seconds(Finite(interval.seconds));
+    out->set_operations(Count(interval.operations));
+    out->set_errors(Count(interval.errors));
+    out->set_ops_per_second(Finite(interval.ops_per_second));
+    out->set_p50_ms(Finite(interval.p50_ms));
+    out->set_p99_ms(Finite(interval.p99_ms));
+    out->set_target_rps(Finite(interval.target_rps));
+    out->set_target_concurrency(interval.target_concurrency);
+    out->set_in_flight(interval.in_flight);
+    out->set_warmup(interval.warmup);
+    out->set_started(Count(interval.started));
+    out->set_started_per_second(Finite(interval.started_per_second));
+  }
   report.set_exit_code(result.exit_code);
   return report;
+}
+
+absl::StatusOr<std::string> RenderReport(const pb::Report& report,
+                                         const std::string& format) {
+  if (format == "json") return JsonReport(report);
+  if (format == "junit") return JunitReport(report);
+  if (format == "html") return HtmlReport(report);
+  if (format == "csv") return CsvReport(report);
+  if (format == "prometheus") return PrometheusReport(report);
+  if (format == "text") return TextReport(report);
+  return absl::InvalidArgumentError(absl::StrCat("unknown report format ", format));
 }
 
 absl::StatusOr<std::string> JsonReport(const pb::Report& report) {

@@ -36,14 +36,23 @@ struct ClientCost {
 };
 ClientCost MeasureClientCost();
 
+// One threshold the run was held to.
+struct ThresholdResult {
+  std::string name;  // "max_error_rate", "max_p99", "min_rps"
+  std::string limit, observed;
+  bool breached = false;
+};
+
 struct RunResult {
   const Config* config = nullptr;
   absl::Time started;
   absl::Duration elapsed;
+  absl::Duration warmup;  // of `elapsed`, before the measured part began
   const Stats* stats = nullptr;
   Verification verification;
   ClientCost cost;
-  std::vector<std::string> breached;  // thresholds
+  std::vector<ThresholdResult> thresholds;
+  std::vector<std::string> breached;  // the breached thresholds, in words
   double error_rate = 0;
   int exit_code = kExitPass;
 };
@@ -55,6 +64,20 @@ void Judge(RunResult& result);
 devcard::cardstress::v1::Report BuildReport(const RunResult& result);
 
 std::string TextReport(const devcard::cardstress::v1::Report& report);
+// JUnit XML (report_junit.cc): a test case per verification check and per
+// threshold, violations in <failure>, an unknown verdict as <error>.
+std::string JunitReport(const devcard::cardstress::v1::Report& report);
+// One self-contained HTML page with inline SVG charts (report_html.cc).
+std::string HtmlReport(const devcard::cardstress::v1::Report& report);
+// The time series, one CSV row per interval (report_export.cc).
+std::string CsvReport(const devcard::cardstress::v1::Report& report);
+// The summary in Prometheus' text exposition format (report_export.cc).
+std::string PrometheusReport(const devcard::cardstress::v1::Report& report);
+// The report in `format` (one of kFormats).
+absl::StatusOr<std::string> RenderReport(const devcard::cardstress::v1::Report& report,
+                                         const std::string& format);
+// The verdict in a few words, as the text report's last line says it.
+std::string VerdictWords(const devcard::cardstress::v1::Report& report);
 // One JSON object and a newline (client/proto_json.h). Fails only if protobuf
 // cannot express the message (never for a Report that BuildReport made).
 absl::StatusOr<std::string> JsonReport(const devcard::cardstress::v1::Report& report);

@@ -18,9 +18,10 @@ namespace pb = devcard::cardstress::v1;
 
 std::string LatencyLine(const pb::Latency& ms) {
   return absl::StrFormat(
-      "min %.2f  mean %.2f  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f "
-      "ms",
-      ms.min(), ms.mean(), ms.p50(), ms.p90(), ms.p95(), ms.p99(), ms.p999(), ms.max());
+      "min %.2f  mean %.2f  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  "
+      "p99.99 %.2f  max %.2f ms",
+      ms.min(), ms.mean(), ms.p50(), ms.p90(), ms.p95(), ms.p99(), ms.p999(), ms.p9999(),
+      ms.max());
 }
 
 // Ten rows, like ghz: latency ranges between min and max, with bars.
@@ -80,7 +81,12 @@ std::string StatusCodes(const google::protobuf::Map<std::string, uint32_t>& code
 
 std::string VerificationText(const pb::Verification& verification) {
   std::string out = "\nVerification:\n";
-  if (!verification.ran()) absl::StrAppend(&out, "  (not run)\n");
+  if (!verification.ran()) {
+    absl::StrAppend(&out, "  ",
+                    verification.not_run_reason().empty() ? "not run"
+                                                          : verification.not_run_reason(),
+                    "\n");
+  }
   for (const pb::Check& check : verification.checks()) {
     absl::StrAppendFormat(&out, "  %-28s %-7s %d users  — %s\n", check.name(),
                           check.verdict(), check.users(), check.description());
@@ -94,10 +100,18 @@ std::string VerificationText(const pb::Verification& verification) {
   return out;
 }
 
-const char* VerdictLine(int exit_code) {
-  switch (exit_code) {
+}  // namespace
+
+std::string VerdictWords(const pb::Report& report) {
+  switch (report.exit_code()) {
     case kExitPass:
-      return "PASS";
+      // Never a PASS for checks that did not run.
+      return report.verification().ran()
+                 ? "PASS"
+                 : absl::StrCat("load OK; verification ",
+                                report.verification().not_run_reason().empty()
+                                    ? "not run"
+                                    : report.verification().not_run_reason());
     case kExitViolation:
       return "FAIL: invariant violated";
     case kExitErrors:
@@ -106,8 +120,6 @@ const char* VerdictLine(int exit_code) {
       return "FAIL: threshold breached";
   }
 }
-
-}  // namespace
 
 std::string TextReport(const pb::Report& report) {
   const pb::Config& config = report.config();
@@ -124,8 +136,15 @@ std::string TextReport(const pb::Report& report) {
                         "indeterminate %d; %d retries)\n",
                         totals.operations(), totals.ok(), totals.expected_errors(),
                         totals.failed(), totals.indeterminate(), totals.retries());
-  absl::StrAppendFormat(&out, "  Duration:      %.3f s\n  Throughput:    %.1f ops/s\n",
-                        report.elapsed_s(), totals.ops_per_second());
+  absl::StrAppendFormat(&out, "  Duration:      %.3f s\n", report.elapsed_s());
+  if (totals.warmup_operations() > 0) {
+    absl::StrAppendFormat(&out,
+                          "  Warm-up:       %d operations in the first %.3f s, left out "
+                          "of the figures below\n",
+                          totals.warmup_operations(),
+                          report.elapsed_s() - report.measured_s());
+  }
+  absl::StrAppendFormat(&out, "  Throughput:    %.1f ops/s\n", totals.ops_per_second());
   absl::StrAppendFormat(&out, "  Error rate:    %.4f%% (max %.4f%%)\n\n",
                         100 * totals.error_rate(), 100 * config.max_error_rate());
   absl::StrAppend(&out, "Latency (successful operations, from intended start):\n  ",
@@ -149,8 +168,8 @@ std::string TextReport(const pb::Report& report) {
   for (const std::string& breach : report.thresholds_breached()) {
     absl::StrAppend(&out, "Threshold: ", breach, "\n");
   }
-  absl::StrAppendFormat(&out, "\nVerdict: %s (exit %d)\n",
-                        VerdictLine(report.exit_code()), report.exit_code());
+  absl::StrAppendFormat(&out, "\nVerdict: %s (exit %d)\n", VerdictWords(report),
+                        report.exit_code());
   return out;
 }
 

@@ -4,7 +4,8 @@
 #include <atomic>
 #include <mutex>
 #include <pqxx/pqxx>
-#include <set>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -45,7 +46,8 @@ Observed ReadBackOnce(client::CardClient& client, const std::string& user_id) {
   if (!status.ok()) {
     observed.list_code = status.error_code();
     observed.error =
-        absl::StrCat("ListCards: ", status.error_code(), " ", status.error_message());
+        absl::StrCat("ListCards: ", client::StatusCodeName(status.error_code()), " ",
+                     status.error_message());
     return observed;
   }
 
@@ -56,7 +58,8 @@ Observed ReadBackOnce(client::CardClient& client, const std::string& user_id) {
     observed.has_default_card = true;
   } else if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
     observed.default_code = status.error_code();
-    observed.default_error = absl::StrCat("GetDefaultCard: ", status.error_code(), " ",
+    observed.default_error = absl::StrCat("GetDefaultCard: ",
+                                          client::StatusCodeName(status.error_code()), " ",
                                           status.error_message());
   }
   observed.ok = true;
@@ -124,8 +127,21 @@ struct ApiChecks {
   }
 };
 
-void CheckUser(const std::string& user_id, const UserHistory& history,
-               const Observed& seen, ApiChecks& checks) {
+// The ids in `ids`, each once.
+std::vector<CompactId> Distinct(std::vector<CompactId> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+bool Contains(const std::vector<CompactId>& sorted, const CompactId& id) {
+  return std::binary_search(sorted.begin(), sorted.end(), id);
+}
+
+void CheckUser(uint32_t user, const History& history, const Observed& seen,
+               ApiChecks& checks) {
+  const std::string user_id = history.UserId(user);
+  const UserSummary& summary = history.users[user];
   CheckBuilder& one_default = checks.one_default;
   CheckBuilder& acked_found = checks.acked_found;
   CheckBuilder& count = checks.count;
@@ -136,14 +152,29 @@ void CheckUser(const std::string& user_id, const UserHistory& history,
     for (CheckBuilder* check : checks.All()) check->Unknown(user_id, seen.error);
     return;
   }
-  std::set<std::string> ids;
-  std::map<std::string, int> per_request;
-  int defaults = 0;
+  // Each listed card leads back to its create through its description.
+  std::vector<CompactId> listed;
+  std::map<uint64_t, int> per_request;
+  int defaults = 0, unattempted = 0, acked_listed = 0, acked_other_card = 0;
   for (const v1::Card& card : seen.cards) {
-    ids.insert(card.id());
-    ++per_request[card.description()];
+    std::optional<CompactId> id = CompactId::Parse(card.id());
+    if (id) listed.push_back(*id);
     defaults += card.is_default();
+    std::optional<uint64_t> request = history.RequestNumber(card.description());
+    if (!request || history.creates[*request].user != user) {
+      ++unattempted;
+      continue;
+    }
+    ++per_request[*request];
+    const CreateRecord& create = history.creates[*request];
+    if (create.state != CreateState::kAcknowledged) continue;
+    if (id && *id == create.card) {
+      ++acked_listed;
+    } else {
+      ++acked_other_card;  // the create was acknowledged with another card
+    }
   }
+  std::sort(listed.begin(), listed.end());
   int found = static_cast<int>(seen.cards.size());
 
   if (found > 0 ? defaults == 1 : defaults == 0) {
@@ -153,52 +184,49 @@ void CheckUser(const std::string& user_id, const UserHistory& history,
                      absl::StrCat(defaults, " defaults among ", found, " cards"));
   }
 
-  std::set<std::string> acked;
-  int missing = 0;
-  bool split_ack = false;
-  for (const auto& [request_id, card_ids] : history.acked_cards_by_request) {
-    split_ack |= card_ids.size() > 1;
-    for (const std::string& id : card_ids) {
-      acked.insert(id);
-      bool maybe_deleted =
-          history.acked_deleted.count(id) || history.indeterminate_deleted.count(id);
-      if (!maybe_deleted && !ids.count(id)) ++missing;
-    }
-  }
-  if (missing == 0) {
+  // Acknowledged cards not listed, less those this run deleted (or may have).
+  const std::vector<CompactId> deleted = Distinct(summary.acknowledged_deleted);
+  const std::vector<CompactId> maybe_deleted = Distinct(summary.indeterminate_deleted);
+  std::vector<CompactId> gone = deleted;
+  gone.insert(gone.end(), maybe_deleted.begin(), maybe_deleted.end());
+  gone = Distinct(std::move(gone));
+  int gone_unlisted = 0;
+  for (const CompactId& id : gone) gone_unlisted += !Contains(listed, id);
+  int missing =
+      static_cast<int>(summary.acknowledged_creates) - acked_listed - gone_unlisted;
+  if (missing <= 0) {
     acked_found.Pass();
   } else {
     acked_found.Fail(user_id, absl::StrCat(missing, " acknowledged card(s) missing"));
   }
 
-  int expected = static_cast<int>(acked.size() - history.acked_deleted.size());
-  int low = expected - static_cast<int>(history.indeterminate_deleted.size());
-  int high = expected + static_cast<int>(history.indeterminate_requests.size());
+  int expected = static_cast<int>(summary.acknowledged_creates) -
+                 static_cast<int>(deleted.size());
+  int low = expected - static_cast<int>(maybe_deleted.size());
+  int high = expected + static_cast<int>(summary.indeterminate_creates);
   if (found >= low && found <= high) {
     count.Pass();
   } else {
     count.Fail(user_id, absl::StrCat(found, " cards, expected ",
                                      low == high ? absl::StrCat(expected)
                                                  : absl::StrCat(low, "..", high),
-                                     " (acknowledged creates ", acked.size(),
-                                     " - deletes ", history.acked_deleted.size(), ")"));
+                                     " (acknowledged creates ",
+                                     summary.acknowledged_creates, " - deletes ",
+                                     deleted.size(), ")"));
   }
 
   int duplicated = 0;
-  for (const auto& [request_id, n] : per_request) duplicated += n > 1;
-  if (duplicated == 0 && !split_ack) {
+  for (const auto& [request, n] : per_request) duplicated += n > 1;
+  if (duplicated == 0 && acked_other_card == 0) {
     no_duplicates.Pass();
   } else {
     no_duplicates.Fail(
-        user_id,
-        absl::StrCat(duplicated, " request_id(s) made several cards",
-                     split_ack ? "; a retry was acknowledged with another card" : ""));
+        user_id, absl::StrCat(duplicated, " request_id(s) made several cards",
+                              acked_other_card > 0
+                                  ? "; a create was acknowledged with another card"
+                                  : ""));
   }
 
-  int unattempted = 0;
-  for (const auto& [request_id, n] : per_request) {
-    unattempted += history.attempted_requests.count(request_id) ? 0 : n;
-  }
   if (unattempted == 0) {
     only_attempted.Pass();
   } else {
@@ -209,10 +237,10 @@ void CheckUser(const std::string& user_id, const UserHistory& history,
     default_exists.Unknown(user_id, seen.default_error);
     return;
   }
-  bool default_ok = found == 0
-                        ? !seen.has_default_card
-                        : seen.has_default_card && seen.default_card.is_default() &&
-                              ids.count(seen.default_card.id()) > 0;
+  std::optional<CompactId> default_id = CompactId::Parse(seen.default_card.id());
+  bool default_ok = found == 0 ? !seen.has_default_card
+                               : seen.has_default_card && seen.default_card.is_default() &&
+                                     default_id && Contains(listed, *default_id);
   if (default_ok) {
     default_exists.Pass();
   } else {
@@ -225,8 +253,9 @@ void CheckUser(const std::string& user_id, const UserHistory& history,
 }
 
 // By SQL: defaults and counts per user straight from the tables, compared with
-// what the API listed.
-Check CheckBySql(const Config& config, const std::map<std::string, Observed>& observed) {
+// what the API listed (`listed[user]`, -1 where the API could not list).
+Check CheckBySql(const Config& config, const History& history,
+                 const std::vector<uint32_t>& users, const std::vector<int>& listed) {
   CheckBuilder check("sql_exactly_one_default",
                      "by SQL: each user with cards has exactly one default, and the API "
                      "listed exactly the cards the table holds");
@@ -240,13 +269,15 @@ Check CheckBySql(const Config& config, const std::map<std::string, Observed>& ob
              config.user_prefix + "-")) {
       rows[row[0].c_str()] = {row[1].as<int>(), row[2].as<int>()};
     }
-    for (const auto& [user_id, seen] : observed) {
-      auto [cards, defaults] = rows.count(user_id) ? rows[user_id] : std::make_pair(0, 0);
+    for (uint32_t user : users) {
+      const std::string user_id = history.UserId(user);
+      auto found = rows.find(user_id);
+      auto [cards, defaults] = found != rows.end() ? found->second : std::make_pair(0, 0);
       if (cards > 0 ? defaults != 1 : defaults != 0) {
         check.Fail(user_id, absl::StrCat("table holds ", defaults, " defaults among ",
                                          cards, " cards"));
-      } else if (seen.ok && static_cast<int>(seen.cards.size()) != cards) {
-        check.Fail(user_id, absl::StrCat("API listed ", seen.cards.size(),
+      } else if (listed[user] >= 0 && listed[user] != cards) {
+        check.Fail(user_id, absl::StrCat("API listed ", listed[user],
                                          " cards, table holds ", cards));
       } else {
         check.Pass();
@@ -277,15 +308,19 @@ const char* VerdictName(Verdict verdict) {
 
 Verification Verify(const Config& config,
                     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
-                    const std::map<std::string, UserHistory>& history) {
+                    const History& history) {
   Verification verification;
   verification.ran = true;
-  std::vector<std::string> users;
-  for (const auto& [user_id, unused] : history) users.push_back(user_id);
+  std::vector<uint32_t> users;
+  for (uint32_t user = 0; user < history.users.size(); ++user) {
+    if (history.users[user].touched) users.push_back(user);
+  }
 
-  // Read every user back, a few at a time.
-  std::map<std::string, Observed> observed;
-  std::mutex mu;
+  // Read every user back, a few at a time; check each as soon as it is read
+  // and keep only its card count (for the SQL check), not its cards.
+  ApiChecks checks;
+  std::vector<int> listed(history.users.size(), -1);
+  std::mutex mu;  // guards checks and listed
   std::atomic<size_t> next{0};
   std::vector<std::thread> readers;
   for (size_t t = 0; t < std::min<size_t>(8, channels.size()); ++t) {
@@ -296,21 +331,19 @@ Verification Verify(const Config& config,
             std::make_unique<client::CardClient>(channel, kReadBackTimeout));
       }
       for (size_t i; (i = next++) < users.size();) {
-        Observed seen = ReadBack(clients, t, users[i]);
+        const uint32_t user = users[i];
+        Observed seen = ReadBack(clients, t, history.UserId(user));
         std::lock_guard<std::mutex> lock(mu);
-        observed[users[i]] = std::move(seen);
+        CheckUser(user, history, seen, checks);
+        if (seen.ok) listed[user] = static_cast<int>(seen.cards.size());
       }
     });
   }
   for (std::thread& reader : readers) reader.join();
 
-  ApiChecks checks;
-  for (const std::string& user_id : users) {
-    CheckUser(user_id, history.at(user_id), observed[user_id], checks);
-  }
   for (CheckBuilder* check : checks.All()) verification.checks.push_back(check->Take());
   if (!config.database_url.empty())
-    verification.checks.push_back(CheckBySql(config, observed));
+    verification.checks.push_back(CheckBySql(config, history, users, listed));
 
   for (const Check& check : verification.checks) {
     verification.verdict = std::max(verification.verdict, check.verdict);

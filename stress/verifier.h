@@ -1,11 +1,12 @@
 // After the load: reads every touched user's cards back (through the API with
 // the client library's CardClient, every page, and by SQL when given a
-// database URL) and checks them against the history.
+// database URL) and checks them against the history. Each user's cards are
+// checked as soon as they are read and then dropped, so the read-back holds
+// only a few users' cards at a time.
 // Verdicts the way Jepsen gives them: true, false, or unknown (could not tell);
 // combined, false beats unknown beats true.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,12 +31,15 @@ struct Check {
 
 struct Verification {
   bool ran = false;
+  // Why not, when it did not run: "not applicable" (health: no data written)
+  // or "off" (--verify=false).
+  std::string not_run_reason;
   std::vector<Check> checks;
   Verdict verdict = Verdict::kTrue;
 };
 
 Verification Verify(const Config& config,
                     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
-                    const std::map<std::string, UserHistory>& history);
+                    const History& history);
 
 }  // namespace card::stress

@@ -9,6 +9,9 @@ namespace card::stress {
 namespace {
 
 constexpr int kLinksPerMixedUser = 3;
+// Reserve the create records up front up to this many (24 bytes each), so
+// the vector does not double into a transient 1.5x peak on long runs.
+constexpr int64_t kMaxReservedCreates = 20'000'000;
 
 bool IsIndeterminate(grpc::StatusCode code) {
   return code == grpc::StatusCode::UNAVAILABLE ||
@@ -32,16 +35,32 @@ bool Expected(OpKind kind, grpc::StatusCode code) {
   }
 }
 
+void Forget(std::vector<CompactId>& ids, const CompactId& id) {
+  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+}
+
+CompactId IdOf(const std::string& text) {
+  // A malformed id stays all zeros: it then matches no listed card, and the
+  // verifier reports the create as missing.
+  return CompactId::Parse(text).value_or(CompactId{});
+}
+
 }  // namespace
 
 Workload::Workload(const Config& config)
     : config_(config),
       deadline_(config.duration > absl::ZeroDuration() ? absl::Now() + config.duration
                                                        : absl::InfiniteFuture()),
-      rng_(config.seed) {}
-
-std::string Workload::UserName(int n) const {
-  return absl::StrCat(config_.user_prefix, "-", n);
+      rng_(config.seed) {
+  history_.user_prefix = config.user_prefix;
+  history_.hot_user = config.scenario == Scenario::kHotUser;
+  if (config.scenario != Scenario::kHealth) {
+    history_.users.resize(history_.hot_user ? 1 : config.users);
+  }
+  std::optional<int64_t> budget = planned();
+  if (budget && config.scenario != Scenario::kHealth && config.scenario != Scenario::kMixed) {
+    history_.creates.reserve(static_cast<size_t>(std::min(*budget, kMaxReservedCreates)));
+  }
 }
 
 std::optional<int64_t> Workload::planned() const {
@@ -52,38 +71,48 @@ std::optional<int64_t> Workload::planned() const {
   return std::nullopt;
 }
 
-Op Workload::NewCreate(const std::string& user_id) {
+Op Workload::NewCreate(uint32_t user) {
   Op op;
   op.kind = OpKind::kCreate;
-  op.user_id = user_id;
-  op.request_id = absl::StrCat(config_.user_prefix, "-r", next_request_++);
-  users_[user_id].attempted_requests.insert(op.request_id);
+  op.user = user;
+  op.user_id = history_.UserId(user);
+  op.request = history_.creates.size();
+  op.request_id = history_.RequestId(op.request);
+  history_.creates.push_back(CreateRecord{CompactId{}, user, CreateState::kInFlight});
+  history_.users[user].touched = true;
   return op;
 }
 
 std::optional<Op> Workload::Next(absl::Time now) {
-  std::lock_guard<std::mutex> lock(mu_);
   std::optional<int64_t> budget = planned();
+  if (config_.scenario == Scenario::kHealth) {
+    if (now >= deadline_) return std::nullopt;
+    if (budget && health_issued_.fetch_add(1, std::memory_order_relaxed) >= *budget) {
+      return std::nullopt;
+    }
+    Op op;
+    op.kind = OpKind::kHealth;
+    return op;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
   if ((budget && issued_ >= *budget) || now >= deadline_) return std::nullopt;
   std::optional<Op> op;
   switch (config_.scenario) {
     case Scenario::kFirstCard:
       // Each user's burst back to back: they reach the server's connections
       // together, which is where the race would be.
-      op = NewCreate(UserName(static_cast<int>(issued_ / config_.burst)));
+      op = NewCreate(static_cast<uint32_t>(issued_ / config_.burst));
       break;
     case Scenario::kHotUser:
-      op = NewCreate(absl::StrCat(config_.user_prefix, "-hot"));
+      op = NewCreate(0);
       break;
     case Scenario::kSpread:
-      op = NewCreate(UserName(static_cast<int>(rng_() % config_.users)));
+      op = NewCreate(static_cast<uint32_t>(rng_() % config_.users));
       break;
     case Scenario::kMixed:
       op = NextMixed();
       break;
-    case Scenario::kHealth:
-      op.emplace();
-      op->kind = OpKind::kHealth;
+    case Scenario::kHealth:  // handled above, without the lock
       break;
   }
   ++issued_;
@@ -96,22 +125,25 @@ std::optional<Op> Workload::NextMixed() {
   if (issued_ < setup_links) {
     Op op;
     op.kind = OpKind::kCreateLink;
-    op.user_id = UserName(static_cast<int>(issued_ % config_.users));
+    op.user = static_cast<uint32_t>(issued_ % config_.users);
+    op.user_id = history_.UserId(op.user);
+    history_.users[op.user].touched = true;
     return op;
   }
   if (issued_ < setup_links + config_.users) {
-    return NewCreate(UserName(static_cast<int>(issued_ - setup_links)));
+    return NewCreate(static_cast<uint32_t>(issued_ - setup_links));
   }
   const Mix& mix = config_.mix;
-  std::string user_id = UserName(static_cast<int>(rng_() % config_.users));
-  UserHistory& user = users_[user_id];
+  uint32_t user_index = static_cast<uint32_t>(rng_() % config_.users);
+  UserSummary& user = history_.users[user_index];
   int total =
       mix.create + mix.set_default + mix.del + mix.update_links + mix.get + mix.list;
   int roll = static_cast<int>(rng_() % total);
-  if ((roll -= mix.create) < 0 || user.live_cards.empty()) return NewCreate(user_id);
+  if ((roll -= mix.create) < 0 || user.live_cards.empty()) return NewCreate(user_index);
   Op op;
-  op.user_id = user_id;
-  op.card_id = user.live_cards[rng_() % user.live_cards.size()];
+  op.user = user_index;
+  op.user_id = history_.UserId(user_index);
+  op.card_id = user.live_cards[rng_() % user.live_cards.size()].ToString();
   if ((roll -= mix.set_default) < 0) {
     op.kind = OpKind::kSetDefault;
   } else if ((roll -= mix.del) < 0) {
@@ -152,25 +184,30 @@ bool Workload::Retryable(const Op& op, const grpc::Status& status) {
 
 Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
                                    const std::string& result_id) {
-  std::lock_guard<std::mutex> lock(mu_);
   if (op.kind == OpKind::kHealth) {
     return status.ok() ? Outcome::kOk : Outcome::kFailed;
   }
-  UserHistory& user = users_[op.user_id];
+  std::lock_guard<std::mutex> lock(mu_);
+  UserSummary& user = history_.users[op.user];
   grpc::StatusCode code = status.error_code();
+  const bool mixed = config_.scenario == Scenario::kMixed;
   if (status.ok()) {
     switch (op.kind) {
-      case OpKind::kCreate:
-        user.acked_cards_by_request[op.request_id].insert(result_id);
+      case OpKind::kCreate: {
+        CreateRecord& create = history_.creates[op.request];
+        create.card = IdOf(result_id);
+        create.state = CreateState::kAcknowledged;
+        ++user.acknowledged_creates;
         // Only the mixed scenario aims operations at existing cards.
-        if (config_.scenario == Scenario::kMixed) user.live_cards.push_back(result_id);
+        if (mixed) user.live_cards.push_back(create.card);
         break;
-      case OpKind::kDelete:
-        user.acked_deleted.insert(op.card_id);
-        user.live_cards.erase(
-            std::remove(user.live_cards.begin(), user.live_cards.end(), op.card_id),
-            user.live_cards.end());
+      }
+      case OpKind::kDelete: {
+        CompactId card = IdOf(op.card_id);
+        user.acknowledged_deleted.push_back(card);
+        Forget(user.live_cards, card);
         break;
+      }
       case OpKind::kCreateLink:
         user.links.push_back(result_id);
         break;
@@ -181,23 +218,25 @@ Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
   }
   if (Expected(op.kind, code)) {
     if (code == grpc::StatusCode::NOT_FOUND) {  // someone else deleted it
-      user.live_cards.erase(
-          std::remove(user.live_cards.begin(), user.live_cards.end(), op.card_id),
-          user.live_cards.end());
+      Forget(user.live_cards, IdOf(op.card_id));
     }
     return Outcome::kExpected;
   }
-  if (IsIndeterminate(code)) {
-    if (op.kind == OpKind::kCreate) user.indeterminate_requests.insert(op.request_id);
-    if (op.kind == OpKind::kDelete) user.indeterminate_deleted.insert(op.card_id);
-    return Outcome::kIndeterminate;
+  const bool indeterminate = IsIndeterminate(code);
+  if (op.kind == OpKind::kCreate) {
+    history_.creates[op.request].state =
+        indeterminate ? CreateState::kIndeterminate : CreateState::kFailed;
+    if (indeterminate) ++user.indeterminate_creates;
   }
-  return Outcome::kFailed;
+  if (indeterminate && op.kind == OpKind::kDelete) {
+    user.indeterminate_deleted.push_back(IdOf(op.card_id));
+  }
+  return indeterminate ? Outcome::kIndeterminate : Outcome::kFailed;
 }
 
-std::map<std::string, UserHistory> Workload::TakeHistory() {
+History Workload::TakeHistory() {
   std::lock_guard<std::mutex> lock(mu_);
-  return std::move(users_);
+  return std::move(history_);
 }
 
 }  // namespace card::stress

@@ -1,26 +1,31 @@
 // The workload: which operation comes next (per scenario), and the history of
 // what each operation did — invoked, then ok, failed, or indeterminate (it may
 // or may not have taken effect) — which the verifier checks the data against.
+// The history is compact (history.h): 24 bytes per create and a summary per
+// user, so a run of millions of operations fits in a few tens of megabytes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "grpcpp/support/status.h"
 #include "stress/config.h"
+#include "stress/history.h"
 
 namespace card::stress {
 
+// One operation in flight (only these hold strings: at most --concurrency).
 struct Op {
   OpKind kind = OpKind::kCreate;
-  std::string user_id;
+  uint32_t user = 0;                  // index into History::users
+  uint64_t request = 0;               // create: index into History::creates
+  std::string user_id;                //
   std::string request_id;             // create: also the card's description
   std::string card_id;                // set-default, delete, update-links, get
   std::vector<std::string> link_ids;  // update-links
@@ -28,20 +33,9 @@ struct Op {
   absl::Time intended;                // latency is measured from here
 };
 
-// What one user's cards should look like, from the operations' outcomes.
-struct UserHistory {
-  std::set<std::string> attempted_requests;
-  std::map<std::string, std::set<std::string>> acked_cards_by_request;
-  std::set<std::string> indeterminate_requests;  // create outcome unknown
-  std::set<std::string> acked_deleted;           // card ids
-  std::set<std::string> indeterminate_deleted;   // delete outcome unknown
-  std::vector<std::string> live_cards;           // what mixed operations aim at
-  std::vector<std::string> links;
-};
-
 class Workload {
  public:
-  Workload(const Config& config);
+  explicit Workload(const Config& config);
 
   // The next operation to start, or nothing when the run's budget is spent.
   std::optional<Op> Next(absl::Time now);
@@ -57,11 +51,10 @@ class Workload {
   // Total operations this run will start, if known in advance (first-card).
   std::optional<int64_t> planned() const;
 
-  std::map<std::string, UserHistory> TakeHistory();
+  History TakeHistory();
 
  private:
-  std::string UserName(int n) const;
-  Op NewCreate(const std::string& user_id);
+  Op NewCreate(uint32_t user);
   std::optional<Op> NextMixed();
 
   const Config& config_;
@@ -69,8 +62,8 @@ class Workload {
   std::mutex mu_;
   std::mt19937_64 rng_;
   int64_t issued_ = 0;
-  int64_t next_request_ = 0;
-  std::map<std::string, UserHistory> users_;
+  std::atomic<int64_t> health_issued_{0};  // health needs no history: no lock
+  History history_;
 };
 
 }  // namespace card::stress

@@ -37,6 +37,9 @@ card_cleanup() {
   for pid in "${CARD_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   CARD_PIDS=()
   if [ -n "$CARD_WORK" ]; then
+    if [ -f "$CARD_WORK/pgbouncer/pgbouncer.pid" ]; then
+      kill "$(cat "$CARD_WORK/pgbouncer/pgbouncer.pid")" 2>/dev/null || true
+    fi
     bash "$CARD_SCRIPTS_DIR/throwaway-pg.sh" stop "$CARD_WORK/pg" >/dev/null 2>&1 || true
     rm -rf "$CARD_WORK"
   fi
@@ -63,6 +66,53 @@ card_dev_mtls() {
     --tls_key_file="$certs/api-gateway.key")
   CARD_AS_RENDERER=("${CARD_TLS_CLIENT[@]}" --tls_cert_file="$certs/profile-renderer.crt"
     --tls_key_file="$certs/profile-renderer.key")
+}
+
+# card_pgbouncer_start PG_URL: Debian's PgBouncer in transaction pooling on 127.0.0.1 in front of the
+# throwaway cluster at PG_URL (card_pg_start's), fewer server connections than clients, as deployed to
+# save connections. Creates what an operator would: a role `card` owning a database `cards`, with the
+# session settings card-server needs set on the role (deploy/README.md, "PgBouncer"). Prints the URL
+# card-server connects to; the same database directly is ${PG_URL/\/postgres?//cards?}.
+# Stopped by the EXIT trap. PgBouncer refuses to run as root, so as root it runs as postgres.
+card_pgbouncer_start() {
+  local pg_url=$1 dir=$CARD_WORK/pgbouncer port pg_host pg_port
+  pg_host=$(sed -E 's/.*[?&]host=([^&]+).*/\1/' <<<"$pg_url")
+  pg_port=$(sed -E 's/.*[?&]port=([^&]+).*/\1/' <<<"$pg_url")
+  psql -q -v ON_ERROR_STOP=1 "$pg_url" >/dev/null <<'SQL' || return 1
+CREATE ROLE card LOGIN;
+CREATE DATABASE cards OWNER card;
+ALTER ROLE card SET default_transaction_isolation = 'read committed';
+ALTER ROLE card SET statement_timeout = '10s';
+ALTER ROLE card SET client_connection_check_interval = '1s';
+SQL
+  port=$(card_free_port) || return 1
+  mkdir -p "$dir"
+  [ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
+  echo '"card" ""' >"$dir/userlist.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+cards = host=$pg_host port=$pg_port dbname=cards user=card
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+default_pool_size = ${PGBOUNCER_POOL_SIZE:-16}
+max_client_conn = 1000
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  local run=()
+  [ "$(id -u)" -ne 0 ] || run=(runuser -u postgres --)
+  "${run[@]}" pgbouncer -d "$dir/pgbouncer.ini" || { cat "$dir/pgbouncer.log" >&2; return 1; }
+  local _
+  for _ in $(seq 50); do
+    pg_isready -q -h 127.0.0.1 -p "$port" -d cards && break
+    sleep 0.1
+  done
+  echo "postgresql://card@127.0.0.1:$port/cards"
 }
 
 # card_free_port: prints a TCP port free on 127.0.0.1 right now.

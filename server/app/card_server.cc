@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "app/grpc_call_observer.h"
 #include "app/health_monitor.h"
+#include "app/reflection.h"
 #include "app/server_metrics.h"
 #include "app/tls_credentials.h"
 #include "common/cancellation.h"
@@ -14,7 +15,6 @@
 #include "common/periodic_task.h"
 #include "common/rate_limited_log.h"
 #include "grpc/support/log.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
@@ -164,6 +164,9 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
                      absl::FormatDuration(service::kMinRequestIdRetention),
                      " (the API's promise to retrying callers)"));
   }
+  absl::StatusOr<storage::StatementMode> statement_mode =
+      storage::ParseStatementMode(options.db_statement_mode);
+  if (!statement_mode.ok()) return statement_mode.status();
   if (!(options.access_log_ok_sample_rate >= 0 && options.access_log_ok_sample_rate <= 1))
     return absl::InvalidArgumentError("--access_log_ok_sample_rate must be in [0, 1]");
   auto parts = std::make_unique<Parts>();
@@ -193,6 +196,7 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   database.connection_string = *connection_string;
   database.pool_size = options.db_pool_size;
   database.statement_timeout = options.statement_timeout;
+  database.statement_mode = *statement_mode;
   parts->repository = std::make_unique<storage::PostgresRepository>(database);
   service::ServiceOptions service_options;
   service_options.max_request_time = options.max_request_time;
@@ -218,9 +222,10 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   rpc::RouteProtobufLogs();
   gpr_set_log_function(&LogFromGrpc);
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  EnableReflection();
   parts->security = *std::move(security);
   grpc::ServerBuilder builder;
+  builder.SetOption(ReflectionV1Option());
   builder.AddListeningPort(options.listen, parts->security->credentials(), &parts->port);
   SetTransportLimits(options, &builder);
   if (calls->counting() || calls->logging()) {

@@ -15,6 +15,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // Port 0 picks a free one.
   std::string database_url;                // Never logged.
   int db_pool_size = 16;                   // Also the number of worker threads.
+  // storage::StatementMode by name: "prepared", or "unnamed" for PgBouncer.
+  std::string db_statement_mode = "prepared";
   // Bounds on requests waiting in the per-user queues (RESOURCE_EXHAUSTED past them).
   size_t max_queued_requests = 50000;
   size_t max_queued_per_user = 1000;

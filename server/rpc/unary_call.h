@@ -12,9 +12,9 @@
 // calls of the same method queued right behind it for the same user
 // (PerUserScheduler::Job::RunBatch): one handler call for all of them, one
 // status each. Calls cancelled by then are answered CANCELLED and left out;
-// the batch is bounded by the earliest deadline among the rest, and its
-// statement is cancelled only when every call in it has been, so one caller
-// giving up never undoes the others' work.
+// the batch is bounded by the earliest deadline among the rest (the others go
+// again if that cuts it short), and its statement is cancelled only when every
+// call in it has been, so one caller giving up never undoes the others' work.
 #pragma once
 
 #include <algorithm>
@@ -150,14 +150,6 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
         }
       }
       if (live.empty()) return;
-      absl::Time deadline = absl::InfiniteFuture();
-      std::vector<const Request*> requests;
-      std::vector<Response*> responses;
-      for (BatchableJob* job : live) {
-        deadline = std::min(deadline, job->deadline_);
-        requests.push_back(&job->call_->request_);
-        responses.push_back(&job->call_->response_);
-      }
       Cancellation batch_cancellation;
       std::atomic<size_t> not_cancelled{live.size()};
       for (BatchableJob* job : live) {
@@ -165,20 +157,49 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
           if (not_cancelled.fetch_sub(1) == 1) batch_cancellation.Cancel();
         });
       }
-      std::vector<absl::Status> statuses;
       {
         ScopedCallCancellation scope(&batch_cancellation);
-        try {
-          statuses = live.front()->handler_(requests, responses, deadline);
-        } catch (const std::exception& e) {
-          log::Error(absl::StrCat("unhandled exception in RPC: ", e.what()));
+        // The batch runs until the earliest deadline in it. If that cuts it
+        // short, nothing of it was written, and the calls with time left go
+        // again without the expired ones: a caller with a tight deadline costs
+        // the others a retry, never their result.
+        for (std::vector<BatchableJob*> round = std::move(live); !round.empty();) {
+          round = RunRound(round);
         }
       }
-      for (BatchableJob* job : live) job->call_->cancellation_.ClearHook();
-      for (size_t i = 0; i < live.size(); ++i) {
-        live[i]->call_->Answer(i < statuses.size() ? statuses[i]
-                                                   : absl::InternalError("internal error"));
+    }
+
+    // Runs `round` once and answers its calls, except those that failed only
+    // because an earlier deadline in the round passed: those it returns.
+    static std::vector<BatchableJob*> RunRound(const std::vector<BatchableJob*>& round) {
+      absl::Time deadline = absl::InfiniteFuture();
+      std::vector<const Request*> requests;
+      std::vector<Response*> responses;
+      for (BatchableJob* job : round) {
+        deadline = std::min(deadline, job->deadline_);
+        requests.push_back(&job->call_->request_);
+        responses.push_back(&job->call_->response_);
       }
+      std::vector<absl::Status> statuses;
+      try {
+        statuses = round.front()->handler_(requests, responses, deadline);
+      } catch (const std::exception& e) {
+        log::Error(absl::StrCat("unhandled exception in RPC: ", e.what()));
+      }
+      std::vector<BatchableJob*> again;
+      for (size_t i = 0; i < round.size(); ++i) {
+        absl::Status status =
+            i < statuses.size() ? statuses[i] : absl::InternalError("internal error");
+        if (absl::IsDeadlineExceeded(status) && round[i]->deadline_ > deadline &&
+            absl::Now() < round[i]->deadline_) {
+          again.push_back(round[i]);
+        } else {
+          // Before answering: once answered, the call may be gone.
+          round[i]->call_->cancellation_.ClearHook();
+          round[i]->call_->Answer(status);
+        }
+      }
+      return again;
     }
 
     UnaryCall* call_;

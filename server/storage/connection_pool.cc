@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/cancellation.h"
 #include "common/log.h"
+#include "storage/database_url.h"
 #include "storage/pg_errors.h"
 
 namespace card::storage {
@@ -39,7 +40,8 @@ struct ConnectionPool::Shared {
   Shared(PostgresOptions options, std::vector<PreparedStatement> statements)
       : options(std::move(options)), statements(std::move(statements)) {}
 
-  std::shared_ptr<pqxx::connection> Connect() const {
+  std::shared_ptr<pqxx::connection> Connect() {
+    if (options.statement_mode == StatementMode::kUnnamed) return ConnectUnnamed();
     auto conn = std::make_shared<pqxx::connection>(options.connection_string);
     pqxx::nontransaction setup(*conn);
     // READ COMMITTED whatever the database's default: each statement after the
@@ -57,6 +59,44 @@ struct ConnectionPool::Shared {
     setup.commit();
     for (const PreparedStatement& statement : statements) {
       conn->prepare(statement.name, statement.sql);
+    }
+    return conn;
+  }
+
+  // Through a transaction-mode pool a session setting would stick to whichever
+  // server connection ran it, and other clients' transactions would inherit
+  // it. So nothing is set: application_name travels in the startup packet
+  // (PgBouncer passes it on), and the settings above come from the role.
+  // READ COMMITTED is what the locking's correctness rests on, so a
+  // connection whose transactions would not run under it is refused; the
+  // others only cap how long things take, so a difference is logged once.
+  std::shared_ptr<pqxx::connection> ConnectUnnamed() {
+    auto conn = std::make_shared<pqxx::connection>(WithParameter(
+        options.connection_string, "application_name", options.application_name));
+    pqxx::nontransaction check(*conn);
+    pqxx::row settings = check.exec_params1(
+        "SELECT current_setting('default_transaction_isolation'), "
+        "current_setting('statement_timeout')::interval = $1::interval, "
+        "current_setting('client_connection_check_interval')::interval = '1s'",
+        absl::StrCat(absl::ToInt64Milliseconds(options.statement_timeout), "ms"));
+    check.commit();
+    if (settings[0].as<std::string>() != "read committed") {
+      // A refused connection, like one the database refuses: UNAVAILABLE,
+      // health NOT_SERVING, logged every few seconds, retried with backoff.
+      throw pqxx::broken_connection(absl::StrCat(
+          "--db_statement_mode=unnamed: transactions on this database default to ",
+          settings[0].as<std::string>(),
+          ", not read committed; set it on the role: ALTER ROLE ... SET "
+          "default_transaction_isolation = 'read committed'"));
+    }
+    if (!settings_warned && !(settings[1].as<bool>() && settings[2].as<bool>())) {
+      settings_warned = true;
+      log::Warning(absl::StrCat(
+          "--db_statement_mode=unnamed: the database role does not set statement_timeout "
+          "= '",
+          absl::ToInt64Milliseconds(options.statement_timeout),
+          "ms' and client_connection_check_interval = '1s' (deploy/README.md, "
+          "\"PgBouncer\"); deadlines are still enforced by cancelling statements"));
     }
     return conn;
   }
@@ -123,11 +163,13 @@ struct ConnectionPool::Shared {
   bool attempt_wanted = false;   // a request waits for a fresh attempt
   bool stopping = false;
   bool exited = false;
+  bool settings_warned = false;  // maintainer thread only
 };
 
 ConnectionPool::ConnectionPool(PostgresOptions options,
                                std::vector<PreparedStatement> statements)
-    : shared_(std::make_shared<Shared>(std::move(options), std::move(statements))),
+    : mode_(options.statement_mode),
+      shared_(std::make_shared<Shared>(std::move(options), std::move(statements))),
       guard_(kCancelGrace) {
   std::shared_ptr<Shared> shared = shared_;
   // Detached so that destruction never waits on a connect to a frozen server;

@@ -14,9 +14,12 @@
 //   deadline or when the call is cancelled, its socket shut down if PostgreSQL
 //   does not answer that either. An interrupted connection is not reused.
 //
-// Each connection gets the server's statement_timeout, READ COMMITTED, and
-// registers every statement the repository uses (libpqxx 6 prepares each on the
-// connection's first use of it, once).
+// In StatementMode::kPrepared each connection gets the server's
+// statement_timeout, READ COMMITTED, and registers every statement the
+// repository uses (libpqxx 6 prepares each on the connection's first use of
+// it, once). In kUnnamed nothing is set on the session and nothing is
+// prepared by name (postgres_repository.h says why); Execute sends each
+// statement's text with its parameters instead.
 #pragma once
 
 #include <functional>
@@ -57,8 +60,8 @@ class ConnectionPool {
 
   ConnectionUse Use() const;
 
-  // Runs one prepared statement in autocommit mode (one round trip; for our
-  // PL/pgSQL functions, one whole transaction) and returns its rows.
+  // Runs one statement in autocommit mode (one round trip; for our PL/pgSQL
+  // functions, one whole transaction) and returns its rows.
   template <typename... Args>
   absl::StatusOr<pqxx::result> Execute(absl::string_view operation, absl::Time deadline,
                                        const PreparedStatement& statement,
@@ -66,10 +69,21 @@ class ConnectionPool {
     pqxx::result rows;
     absl::Status status = Run(operation, deadline, [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
-      rows = txn.exec_prepared(statement.name, args...);
+      rows = ExecuteIn(txn, statement, args...);
     });
     if (!status.ok()) return status;
     return rows;
+  }
+
+  // Runs `statement` in `txn` the pool's way: by name when statements are
+  // prepared, as text with its parameters when unnamed. Every statement the
+  // server runs on a pooled connection goes through here (work passed to Run
+  // calls it instead of txn.exec_prepared).
+  template <typename... Args>
+  pqxx::result ExecuteIn(pqxx::transaction_base& txn, const PreparedStatement& statement,
+                         const Args&... args) const {
+    return mode_ == StatementMode::kUnnamed ? txn.exec_params(statement.sql, args...)
+                                            : txn.exec_prepared(statement.name, args...);
   }
 
  private:
@@ -77,6 +91,7 @@ class ConnectionPool {
   absl::StatusOr<std::shared_ptr<pqxx::connection>> Take(absl::Time deadline);
   void Give(std::shared_ptr<pqxx::connection> connection, bool reusable);
 
+  const StatementMode mode_;
   std::shared_ptr<Shared> shared_;
   StatementGuard guard_;
 };

@@ -57,4 +57,10 @@ absl::StatusOr<std::string> ConnectionString(const std::string& database_url) {
   return connection;
 }
 
+std::string WithParameter(const std::string& connection_string, const char* keyword,
+                          const std::string& value) {
+  return absl::StrCat(connection_string, connection_string.empty() ? "" : " ", keyword,
+                      "=", Quote(value.c_str()));
+}
+
 }  // namespace card::storage

@@ -18,4 +18,9 @@ namespace card::storage {
 // message may quote the URL, password included.
 absl::StatusOr<std::string> ConnectionString(const std::string& database_url);
 
+// `connection_string` (from ConnectionString) with `keyword` set to `value`,
+// quoted as libpq wants; it overrides the same keyword earlier in the string.
+std::string WithParameter(const std::string& connection_string, const char* keyword,
+                          const std::string& value);
+
 }  // namespace card::storage

@@ -2,6 +2,8 @@
 
 #include <map>
 #include <pqxx/pqxx>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -10,8 +12,10 @@
 namespace card::storage {
 namespace {
 
-// Session-level advisory lock serialising migrations across replicas. The
-// two-int key space is separate from the per-user bigint keys.
+// Transaction-level advisory lock serialising migrations across replicas: the
+// whole migration is one transaction, so nothing outlives it and it works
+// through a transaction-mode pool (PgBouncer) as it does directly. The two-int
+// key space is separate from the per-user bigint keys.
 constexpr int kLockNamespace = 0x43415244;  // "CARD"
 constexpr int kMigrationLockId = 1;
 
@@ -38,30 +42,24 @@ constexpr char kForgetDefinitions[] = "DELETE FROM card_schema_definitions";
 constexpr char kRecordDefinition[] =
     "INSERT INTO card_schema_definitions (name, definition) VALUES ($1, $2)";
 
-int CurrentVersion(pqxx::connection& conn) {
-  pqxx::read_transaction read(conn);
-  return read.exec1(kCurrentVersion)[0].as<int>();
-}
+int CurrentVersion(pqxx::work& txn) { return txn.exec1(kCurrentVersion)[0].as<int>(); }
 
-// Applies the migrations newer than `current`, the database's version.
-int ApplyPendingMigrations(pqxx::connection& conn, int current) {
-  int count = 0;
+// Applies the migrations newer than `current`, the database's version; returns
+// their names.
+std::vector<std::string> ApplyPendingMigrations(pqxx::work& txn, int current) {
+  std::vector<std::string> applied;
   for (const Migration& migration : Migrations()) {
     if (migration.version <= current) continue;
-    pqxx::work txn(conn, migration.name);
     txn.exec0(migration.sql);
     txn.exec_params0(kRecordVersion, migration.version, migration.name);
-    txn.commit();
-    ++count;
-    log::Info(absl::StrCat("applied migration ", migration.name));
+    applied.push_back(migration.name);
   }
-  return count;
+  return applied;
 }
 
-bool DefinitionsUpToDate(pqxx::connection& conn) {
+bool DefinitionsUpToDate(pqxx::work& txn) {
   std::map<std::string, std::string> applied;
-  pqxx::read_transaction read(conn);
-  for (const pqxx::row& row : read.exec(kAppliedDefinitions)) {
+  for (const pqxx::row& row : txn.exec(kAppliedDefinitions)) {
     applied[row[0].c_str()] = row[1].c_str();
   }
   if (applied.size() != Definitions().size()) return false;
@@ -72,18 +70,14 @@ bool DefinitionsUpToDate(pqxx::connection& conn) {
   return true;
 }
 
-// All of them, in order, in one transaction: a function and the view it
-// returns change together, and replicas never see half a change.
-void ApplyDefinitions(pqxx::connection& conn) {
-  pqxx::work txn(conn, "definitions");
+// All of them, in order: a function and the view it returns change together,
+// and replicas never see half a change.
+void ApplyDefinitions(pqxx::work& txn) {
   txn.exec0(kForgetDefinitions);
   for (const Migration& definition : Definitions()) {
     txn.exec0(definition.sql);
     txn.exec_params0(kRecordDefinition, definition.name, definition.sql);
   }
-  txn.commit();
-  log::Info(
-      absl::StrCat("applied ", Definitions().size(), " function and view definitions"));
 }
 
 }  // namespace
@@ -91,36 +85,41 @@ void ApplyDefinitions(pqxx::connection& conn) {
 absl::Status ApplyMigrations(const std::string& connection_string,
                              MigrationResult* result) {
   MigrationResult done;
+  std::vector<std::string> migrations_applied;
   try {
     pqxx::connection conn(connection_string);
-    {
-      pqxx::nontransaction session(conn);
-      session.exec0("SET lock_timeout = '120s'");
-      session.exec_params("SELECT pg_advisory_lock($1, $2)", kLockNamespace,
-                          kMigrationLockId);
-      session.exec0(kCreateVersionTable);
-      session.exec0(kCreateDefinitionTable);
-    }
+    pqxx::work txn(conn, "migrate");
+    txn.exec0("SET LOCAL lock_timeout = '120s'");
+    txn.exec_params("SELECT pg_advisory_xact_lock($1, $2)", kLockNamespace,
+                    kMigrationLockId);
+    txn.exec0(kCreateVersionTable);
+    txn.exec0(kCreateDefinitionTable);
     // A replica of an older release restarting during a rollout must not put
     // its definitions back over the newer release's: it recognises a newer
     // database by a migration it does not know (and then has none to apply).
     const int newest_known = Migrations().empty() ? 0 : Migrations().back().version;
-    const int database_version = CurrentVersion(conn);
-    done.migrations_applied = ApplyPendingMigrations(conn, database_version);
+    const int database_version = CurrentVersion(txn);
+    migrations_applied = ApplyPendingMigrations(txn, database_version);
     if (database_version > newest_known) {
       log::Warning(absl::StrCat("database schema version ", database_version,
                                 " is newer than this binary's ", newest_known,
                                 "; leaving its function and view definitions alone"));
-    } else if (!DefinitionsUpToDate(conn)) {
-      ApplyDefinitions(conn);
+    } else if (!DefinitionsUpToDate(txn)) {
+      ApplyDefinitions(txn);
       done.definitions_applied = true;
     }
-    pqxx::nontransaction session(conn);
-    session.exec_params("SELECT pg_advisory_unlock($1, $2)", kLockNamespace,
-                        kMigrationLockId);
+    txn.commit();
   } catch (const std::exception& e) {
     return TranslateDatabaseError(e, "migrate");
   }
+  for (const std::string& name : migrations_applied) {
+    log::Info(absl::StrCat("applied migration ", name));
+  }
+  if (done.definitions_applied) {
+    log::Info(
+        absl::StrCat("applied ", Definitions().size(), " function and view definitions"));
+  }
+  done.migrations_applied = static_cast<int>(migrations_applied.size());
   if (result != nullptr) *result = done;
   return absl::OkStatus();
 }

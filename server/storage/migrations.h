@@ -36,9 +36,11 @@ struct MigrationResult {
   bool definitions_applied = false;  // False: the database had them all, unchanged.
 };
 
-// Applies the migrations the database has not seen yet, each in its own
-// transaction, then the definitions if any changed, while holding a session
-// advisory lock so that replicas starting together apply each change once.
+// Applies the migrations the database has not seen yet, then the definitions
+// if any changed, all in one transaction that first takes a transaction-level
+// advisory lock, so that replicas starting together apply each change once
+// and a failure leaves the database as it was. Nothing outlives the
+// transaction: this works through a transaction-mode pool (PgBouncer) too.
 absl::Status ApplyMigrations(const std::string& connection_string,
                              MigrationResult* result = nullptr);
 

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "storage/card_rows.h"
 #include "storage/connection_pool.h"
 #include "storage/pg_errors.h"
@@ -149,6 +150,13 @@ absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
 }
 
 }  // namespace
+
+absl::StatusOr<StatementMode> ParseStatementMode(absl::string_view name) {
+  if (name == "prepared") return StatementMode::kPrepared;
+  if (name == "unnamed") return StatementMode::kUnnamed;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--db_statement_mode must be \"prepared\" or \"unnamed\", not \"", name, "\""));
+}
 
 PostgresRepository::PostgresRepository(const PostgresOptions& options)
     : metrics_(options.metrics),

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
 #include "model/card_repository.h"
@@ -21,6 +23,22 @@ namespace card::storage {
 
 class ConnectionPool;
 
+// How statements reach PostgreSQL.
+//  * kPrepared: each statement is prepared by name once per connection and
+//    reused; per-connection settings are set on the session. Fastest, but it
+//    needs the connection's server session to itself: directly, or through a
+//    session-mode pool (or PgBouncer >= 1.21 with max_prepared_statements).
+//  * kUnnamed: each statement is sent with its parameters in one round trip as
+//    libpq's unnamed statement (PQexecParams), and the server sets nothing on
+//    the session: nothing outlives a transaction, so it works through a
+//    transaction-mode pool such as Debian's PgBouncer 1.18. The settings the
+//    server needs come from the database role instead (deploy/README.md,
+//    "PgBouncer"); READ COMMITTED is checked on every new connection.
+enum class StatementMode { kPrepared, kUnnamed };
+
+// "prepared" or "unnamed" (the --db_statement_mode flag); INVALID_ARGUMENT otherwise.
+absl::StatusOr<StatementMode> ParseStatementMode(absl::string_view name);
+
 struct PostgresOptions {
   std::string connection_string;  // From ConnectionString(). Never logged: it may carry a
                                   // password.
@@ -28,6 +46,7 @@ struct PostgresOptions {
   // PostgreSQL's statement_timeout on every connection: a cap on any one statement.
   absl::Duration statement_timeout = absl::Seconds(10);
   std::string application_name = "card-server";
+  StatementMode statement_mode = StatementMode::kPrepared;
   // Hears lock waits and database errors; not owned, outlives the repository.
   MetricsSink* metrics = MetricsSink::None();
 };

@@ -163,6 +163,7 @@ TEST_F(ReportTest, JsonKeepsEveryKeyOfTheHandWrittenV1Report) {
                                          "latency_ms.p99",
                                          "latency_ms.p999",
                                          "latency_ms.max",
+                                         "latency_ms.p9999",
                                          "histogram[0].le_ms",
                                          "histogram[0].count",
                                          "status_codes.OK",
@@ -286,11 +287,17 @@ TEST(TextReport, RendersEachCheckWithItsVerdictAndViolationsFromTheMessage) {
       << text;
 }
 
-TEST(TextReport, SaysWhenVerificationDidNotRun) {
+// Never a PASS for checks that did not run (the health scenario).
+TEST(TextReport, SaysWhenVerificationDidNotRunAndDoesNotCallItAPass) {
   pb::Report report;
+  report.mutable_verification()->set_not_run_reason("not applicable (no data)");
   std::string text = TextReport(report);
-  EXPECT_NE(text.find("\nVerification:\n  (not run)\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\nVerdict: PASS (exit 0)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nVerification:\n  not applicable (no data)\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nVerdict: load OK; verification not applicable (no data) (exit 0)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("PASS"), std::string::npos) << text;
 }
 
 TEST_F(ReportTest, TextShowsTheRunsFiguresInTheUsualLayout) {
@@ -311,9 +318,70 @@ TEST_F(ReportTest, TextShowsTheRunsFiguresInTheUsualLayout) {
                 "  UNAVAILABLE          1\n"),
       std::string::npos)
       << text;
-  EXPECT_NE(text.find("\nErrors:\n  [1] create: 14 down\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nErrors:\n  [1] create: UNAVAILABLE down\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("  create               2 ops       1.0/s"), std::string::npos)
       << text;
+}
+
+// The fixture's run: one check failed, one passed; the error rate (25%) is
+// above --max_error_rate (0).
+TEST_F(ReportTest, JunitHasATestCasePerCheckAndThresholdWithTheFailures) {
+  std::string xml = JunitReport(BuildReport(result_));
+  EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"card-stress\" "
+                      "tests=\"3\" failures=\"2\" errors=\"0\" skipped=\"0\"",
+                      0),
+            0u)
+      << xml;
+  EXPECT_NE(xml.find("<testsuite name=\"card-stress.mixed\" tests=\"3\" failures=\"2\""),
+            std::string::npos);
+  EXPECT_NE(xml.find("<testcase classname=\"card-stress.mixed.verification\" "
+                     "name=\"exactly_one_default\" time=\"0\">\n      <failure "
+                     "message=\"2 of 3 users violate: each user with cards has exactly one "
+                     "default (none without)\" type=\"invariant violated\">"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("stress-test-1: 2 defaults among 2 cards"), std::string::npos);
+  EXPECT_NE(xml.find("<testcase classname=\"card-stress.mixed.verification\" "
+                     "name=\"card_count\" time=\"0\"/>"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<testcase classname=\"card-stress.mixed.thresholds\" "
+                     "name=\"max_error_rate\" time=\"0\">\n      <failure "
+                     "message=\"25.0000% against --max_error_rate 0.0000%\""),
+            std::string::npos)
+      << xml;
+}
+
+TEST_F(ReportTest, PrometheusExpositionNamesEachSeriesOnce) {
+  std::string text = PrometheusReport(BuildReport(result_));
+  EXPECT_NE(text.find("# TYPE card_stress_operations gauge\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("card_stress_operations{scenario=\"mixed\",operation=\"create\","
+                      "code=\"UNAVAILABLE\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("card_stress_check_passed{scenario=\"mixed\",check=\"exactly_one_"
+                      "default\",verdict=\"FAIL\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("card_stress_exit_code{scenario=\"mixed\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("card_stress_latency_seconds{scenario=\"mixed\",quantile=\"0.9999\"}"),
+            std::string::npos);
+}
+
+TEST(CsvReport, OneRowPerInterval) {
+  pb::Report report;
+  pb::Interval* interval = report.add_series();
+  interval->set_end_s(1);
+  interval->set_seconds(1);
+  interval->set_operations(200);
+  interval->set_ops_per_second(200);
+  interval->set_target_rps(200);
+  interval->set_target_concurrency(64);
+  EXPECT_EQ(CsvReport(report),
+            "end_s,seconds,operations,errors,ops_per_second,p50_ms,p99_ms,target_rps,"
+            "target_concurrency,in_flight,warmup,started,started_per_second\n"
+            "1.000,1.000,200,0,200.000,0.000,0.000,200.000,64,0,0,0,0.000\n");
 }
 
 }  // namespace

@@ -26,6 +26,10 @@ void CardServerTest::SetUp() {
   options.db_pool_size = 8;
   options.health_check_interval = absl::Milliseconds(200);
   options.per_user_queues = !UserQueuesSabotaged();
+  // ctest runs some suites again with CARD_TEST_DB_STATEMENT_MODE=unnamed.
+  if (const char* mode = std::getenv("CARD_TEST_DB_STATEMENT_MODE")) {
+    options.db_statement_mode = mode;
+  }
   Configure(options);
   absl::StatusOr<std::unique_ptr<app::CardServer>> server =
       app::CardServer::Start(options);

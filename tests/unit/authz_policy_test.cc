@@ -267,6 +267,8 @@ TEST(ShippedPolicy, GatewayWritesRendererReadsEveryWorkloadProbes) {
     EXPECT_TRUE(
         Allowed(policy, caller,
                 "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"));
+    EXPECT_TRUE(Allowed(policy, caller,
+                        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"));
   }
   Caller anonymous;
   anonymous.certificate = false;
