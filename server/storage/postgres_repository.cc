@@ -111,10 +111,9 @@ absl::StatusOr<pqxx::result> ObserveLockWait(absl::StatusOr<pqxx::result> rows,
                                              MetricsSink* metrics) {
   if (!rows.ok() || rows->empty()) return rows;
   pqxx::field wait_us = (*rows)[0]["lock_wait_us"];
-  // NULL or empty: the function took no lock through card_lock_user.
-  if (!wait_us.is_null() && wait_us.size() > 0) {
-    metrics->ObserveLockWait(absl::Microseconds(wait_us.as<int64_t>()));
-  }
+  // NULL or empty: card_lock_user took the lock at once and set nothing.
+  bool waited = !wait_us.is_null() && wait_us.size() > 0;
+  metrics->ObserveLockWait(absl::Microseconds(waited ? wait_us.as<int64_t>() : 0));
   return rows;
 }
 
