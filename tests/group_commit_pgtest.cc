@@ -53,6 +53,21 @@ class GroupCommitTest : public CardServerTest {
     FAIL() << "no call ever waited for the user's lock";
   }
 
+  // Holds kUser's lock and starts a call that takes the user's turn and then
+  // waits in PostgreSQL for the lock (SetDefaultCard of a card that does not
+  // exist: NOT_FOUND once it runs), so calls made next queue behind it.
+  void StartBlocker(PendingCall* blocker) {
+    HoldUsersLock();
+    blocker->thread = std::thread([this, blocker] {
+      v1::SetDefaultCardRequest request;
+      request.set_user_id(kUser);
+      request.set_card_id("123e4567-e89b-12d3-a456-426614174000");
+      blocker->status =
+          stub_->SetDefaultCard(blocker->context.get(), request, &blocker->card);
+    });
+    AwaitLockWaiter();
+  }
+
   // Starts CreateCard on its own thread; the pause keeps arrival order.
   std::unique_ptr<PendingCall> StartCreate(const std::function<void(v1::CreateCardRequest&)>&
                                                fill) {
@@ -80,17 +95,9 @@ TEST_F(GroupCommitTest, QueuedCreatesCommitTogetherEachWithItsOwnStatus) {
   ASSERT_TRUE(
       stub_->CreatePlatformLink(Context().get(), link_request, &others_link).ok());
 
-  HoldUsersLock();
-  // Takes the user's turn and blocks in PostgreSQL on the lock; everything
-  // below queues behind it in the server.
+  // Everything below queues behind the blocker in the server.
   PendingCall blocker;
-  blocker.thread = std::thread([&] {
-    v1::SetDefaultCardRequest request;
-    request.set_user_id(kUser);
-    request.set_card_id("123e4567-e89b-12d3-a456-426614174000");
-    blocker.status = stub_->SetDefaultCard(blocker.context.get(), request, &blocker.card);
-  });
-  AwaitLockWaiter();
+  StartBlocker(&blocker);
 
   auto first = StartCreate([](auto& r) {
     r.mutable_card()->set_title("First");
@@ -159,15 +166,8 @@ class GroupCommitOffTest : public GroupCommitTest {
 };
 
 TEST_F(GroupCommitOffTest, QueuedCreatesCommitOneByOne) {
-  HoldUsersLock();
   PendingCall blocker;
-  blocker.thread = std::thread([&] {
-    v1::SetDefaultCardRequest request;
-    request.set_user_id(kUser);
-    request.set_card_id("123e4567-e89b-12d3-a456-426614174000");
-    blocker.status = stub_->SetDefaultCard(blocker.context.get(), request, &blocker.card);
-  });
-  AwaitLockWaiter();
+  StartBlocker(&blocker);
   auto first = StartCreate([](auto& r) { r.mutable_card()->set_title("First"); });
   auto second = StartCreate([](auto& r) { r.mutable_card()->set_title("Second"); });
   ReleaseUsersLock();
