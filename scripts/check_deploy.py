@@ -311,7 +311,8 @@ def check_compose(path, doc):
 # --------------------------------------------------------------- Kubernetes
 API_VERSIONS = {"Deployment": "apps/v1", "Service": "v1", "PodDisruptionBudget": "policy/v1",
                 "ConfigMap": "v1", "Secret": "v1", "Job": "batch/v1",
-                "NetworkPolicy": "networking.k8s.io/v1", "Certificate": "cert-manager.io/v1"}
+                "NetworkPolicy": "networking.k8s.io/v1", "Certificate": "cert-manager.io/v1",
+                "ServiceMonitor": "monitoring.coreos.com/v1"}
 REQUIRED_KINDS = {"Deployment", "Service", "PodDisruptionBudget", "ConfigMap", "Secret",
                   "NetworkPolicy", "Certificate"}
 # The keys cert-manager writes into a Certificate's Secret.
@@ -365,6 +366,7 @@ def check_k8s(objects):
             if port not in ports.values():
                 problem(cwhere, f"no containerPort {port} (the --listen port)")
             check_readiness(cwhere, container, spec, by_name, secret_keys, flags, port)
+            check_metrics_port(cwhere, flags, ports, pod["metadata"].get("annotations") or {})
             for name in MTLS_FLAGS:
                 if flag_value(flags, name):
                     mounted_file(cwhere, f"--{name}", flag_value(flags, name), container, spec,
@@ -394,8 +396,9 @@ def check_k8s(objects):
             check_policy_copy(where, config["data"]["policy.json"])
     for where, service in kinds.get("Service", []):
         for p in service["spec"].get("ports", []):
-            if p.get("appProtocol") != "grpc":
-                problem(where, f"port {p.get('name')}: appProtocol must be grpc")
+            want = "http" if p.get("name") == "metrics" else "grpc"
+            if p.get("appProtocol") != want:
+                problem(where, f"port {p.get('name')}: appProtocol must be {want}")
     for where, job in kinds.get("Job", []):
         spec = job["spec"]["template"]["spec"]
         check_pod_refs(where, spec, by_name, secret_keys)
@@ -492,6 +495,21 @@ def check_database_url(where, container, spec, by_name, secret_keys, secret_valu
         else:
             mounted_file(where, f"{ref['key']} sslrootcert", params["sslrootcert"], container, spec,
                          by_name, secret_keys)
+
+def check_metrics_port(where, flags, ports, annotations):
+    """--metrics_listen's port is the containerPort named metrics, and the one the
+    prometheus.io/port annotation points scrapers at."""
+    listen = flag_value(flags, "metrics_listen")
+    scrape = annotations.get("prometheus.io/scrape") == "true"
+    if not listen:
+        if scrape or "metrics" in ports:
+            problem(where, "a metrics port or prometheus.io/scrape without --metrics_listen")
+        return
+    port = int(listen.rsplit(":", 1)[1])
+    if ports.get("metrics") != port:
+        problem(where, f"no containerPort named metrics with --metrics_listen's port {port}")
+    if scrape and str(annotations.get("prometheus.io/port")) != str(port):
+        problem(where, f"prometheus.io/port must be --metrics_listen's port {port}")
 
 def check_network_policy(where, policy, labels, container):
     spec = policy["spec"]

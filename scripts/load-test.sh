@@ -28,16 +28,14 @@ source scripts/lib/throwaway-server.sh
 card_env_init load
 work=$CARD_WORK
 url=$(card_pg_start 5498)
+card_dev_mtls
 certs=$work/certs
-bash scripts/make-dev-certs.sh "$certs"
 card_server_start server "$build/server/card-server" --database_url="$url" --db_pool_size=16 \
-  --tls_cert_file="$certs/server.crt" --tls_key_file="$certs/server.key" \
-  --tls_client_ca_file="$certs/ca.crt" --authz_policy_file=deploy/authz/policy.json
+  "${CARD_MTLS_SERVER[@]}"
 port=$CARD_SERVER_PORT
-tls=(--tls --tls_ca_file="$certs/ca.crt" --tls_server_name=card-server)
-as_gateway=("${tls[@]}" --tls_cert_file="$certs/api-gateway.crt" --tls_key_file="$certs/api-gateway.key")
-as_renderer=("${tls[@]}" --tls_cert_file="$certs/profile-renderer.crt"
-  --tls_key_file="$certs/profile-renderer.key")
+tls=("${CARD_TLS_CLIENT[@]}")
+as_gateway=("${CARD_AS_GATEWAY[@]}")
+as_renderer=("${CARD_AS_RENDERER[@]}")
 
 stress() {
   local name=$1; shift
@@ -93,9 +91,7 @@ psql -q "$url" -c "CREATE OR REPLACE FUNCTION card_lock_user(p_user_id text, p_l
 # A replica serves one user's calls one at a time, so the damage shows only
 # when the calls for a user are spread over replicas: a second one joins.
 card_server_start replica2 "$build/server/card-server" --database_url="$url" \
-  --db_pool_size=16 --migrate=false \
-  --tls_cert_file="$certs/server.crt" --tls_key_file="$certs/server.key" \
-  --tls_client_ca_file="$certs/ca.crt" --authz_policy_file=deploy/authz/policy.json
+  --db_pool_size=16 --migrate=false "${CARD_MTLS_SERVER[@]}"
 set +e
 "$build/stress/card-stress" --target=127.0.0.1:$port,127.0.0.1:$CARD_SERVER_PORT \
   --database_url="$url" "${as_gateway[@]}" --progress=false --output="$reports/without-lock.txt" \

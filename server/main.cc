@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "app/card_server.h"
 #include "cli/command_line.h"
+#include "cli/version.h"
 #include "common/log.h"
 #include "storage/database_url.h"
 #include "storage/migrations.h"
@@ -93,6 +94,18 @@ ABSL_FLAG(bool, allow_insecure_listen, false,
 ABSL_FLAG(absl::Duration, reload_interval, absl::Seconds(2),
           "How often --tls_cert_file, --tls_key_file, --tls_client_ca_file and "
           "--authz_policy_file are re-read (whole seconds, at least 1s).");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on (GET /metrics, plain HTTP), e.g. "
+          "0.0.0.0:9090; empty: no metrics. They name no user and no card.");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (for people) or json (one object per line: time, level, message and "
+          "fields, for log collectors).");
+ABSL_FLAG(bool, access_log, false,
+          "Log one line per call: method, code, duration, peer and, with mutual TLS, the "
+          "caller's identity. Every error, and the OK calls sampled by "
+          "--access_log_ok_sample_rate. Never a request's content.");
+ABSL_FLAG(double, access_log_ok_sample_rate, 1.0,
+          "Fraction of OK calls --access_log logs, 0 to 1 (0.01: one in a hundred).");
 
 namespace {
 
@@ -112,12 +125,20 @@ int main(int argc, char** argv) {
   const card::cli::Program program{
       "card-server",
       "CardService gRPC server.\n  card-server --database_url=postgresql://... "
-      "[--listen=127.0.0.1:50051]\nExit codes: 0 clean shutdown, 1 failure, 2 bad command line.",
+      "[--listen=127.0.0.1:50051]\nExit codes: 0 clean shutdown, 1 failure, 2 bad "
+      "command line.",
       kExitUsage};
   if (!card::cli::ParseCommandLineOrExit(argc, argv, program).empty()) {
     card::cli::PrintUsageError(program.name, "takes no positional arguments");
     return kExitUsage;
   }
+  std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (log_format != "text" && log_format != "json") {
+    card::cli::PrintUsageError(program.name, "--log_format must be text or json");
+    return kExitUsage;
+  }
+  card::log::SetFormat(log_format == "json" ? card::log::Format::kJson
+                                            : card::log::Format::kText);
   // Fail fast on an unreachable host instead of waiting for TCP's timeout.
   setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
 
@@ -173,6 +194,11 @@ int main(int argc, char** argv) {
   options.authz_policy_file = absl::GetFlag(FLAGS_authz_policy_file);
   options.allow_insecure_listen = absl::GetFlag(FLAGS_allow_insecure_listen);
   options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.version = card::cli::kVersion;
+  options.commit = *card::cli::kGitCommit ? card::cli::kGitCommit : "unknown";
+  options.access_log = absl::GetFlag(FLAGS_access_log);
+  options.access_log_ok_sample_rate = absl::GetFlag(FLAGS_access_log_ok_sample_rate);
 
   absl::StatusOr<std::unique_ptr<card::app::CardServer>> server =
       card::app::CardServer::Start(options);

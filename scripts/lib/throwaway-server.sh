@@ -50,6 +50,24 @@ card_pg_start() {
   bash "$CARD_SCRIPTS_DIR/throwaway-pg.sh" start "$CARD_WORK/pg" "$1"
 }
 
+# card_dev_mtls: throwaway certificates in $CARD_WORK/certs (scripts/make-dev-certs.sh) for the
+# deployed set-up, and the flags that use them: CARD_MTLS_SERVER (card-server: mutual TLS and the
+# shipped policy deploy/authz/policy.json), CARD_TLS_CLIENT (a client without a certificate),
+# CARD_AS_GATEWAY and CARD_AS_RENDERER (cardctl/card-stress calling as the API gateway, which may
+# call everything, and as the profile renderer, which may only read).
+card_dev_mtls() {
+  local certs=$CARD_WORK/certs
+  bash "$CARD_SCRIPTS_DIR/make-dev-certs.sh" "$certs" || return 1
+  CARD_MTLS_SERVER=(--tls_cert_file="$certs/server.crt" --tls_key_file="$certs/server.key"
+    --tls_client_ca_file="$certs/ca.crt"
+    --authz_policy_file="$CARD_SCRIPTS_DIR/../deploy/authz/policy.json")
+  CARD_TLS_CLIENT=(--tls --tls_ca_file="$certs/ca.crt" --tls_server_name=card-server)
+  CARD_AS_GATEWAY=("${CARD_TLS_CLIENT[@]}" --tls_cert_file="$certs/api-gateway.crt"
+    --tls_key_file="$certs/api-gateway.key")
+  CARD_AS_RENDERER=("${CARD_TLS_CLIENT[@]}" --tls_cert_file="$certs/profile-renderer.crt"
+    --tls_key_file="$certs/profile-renderer.key")
+}
+
 # card_pgbouncer_start PG_URL: Debian's PgBouncer in transaction pooling on 127.0.0.1 in front of the
 # throwaway cluster at PG_URL (card_pg_start's), fewer server connections than clients, as deployed to
 # save connections. Creates what an operator would: a role `card` owning a database `cards`, with the
@@ -129,10 +147,10 @@ card_server_spawn() {
 card_server_wait() {
   local log=$CARD_WORK/$1.log tries=${2:-100} _
   for _ in $(seq "$tries"); do
-    grep -q listening "$log" && return 0
+    grep -qs listening "$log" && return 0
     sleep 0.1
   done
-  grep -q listening "$log" && return 0
+  grep -qs listening "$log" && return 0
   cat "$log" >&2
   return 1
 }

@@ -76,7 +76,7 @@ std::string CallerName(const AuthzRequest& caller) {
 }
 
 absl::StatusOr<std::shared_ptr<AuthzEnforcer>> AuthzEnforcer::Create(
-    const std::string& path, absl::Duration reload_interval) {
+    const std::string& path, absl::Duration reload_interval, DenialObserver on_denied) {
   absl::StatusOr<std::string> contents = ReadFileUpTo(path, kMaxPolicyBytes);
   if (!contents.ok()) {
     return absl::InvalidArgumentError(
@@ -91,6 +91,7 @@ absl::StatusOr<std::shared_ptr<AuthzEnforcer>> AuthzEnforcer::Create(
   std::shared_ptr<AuthzEnforcer> enforcer(
       new AuthzEnforcer(path, *std::move(contents),
                         std::make_shared<const AuthzPolicy>(*std::move(policy))));
+  enforcer->on_denied_ = std::move(on_denied);
   AuthzEnforcer* self = enforcer.get();
   enforcer->reloader_ =
       std::make_unique<PeriodicTask>(reload_interval, [self] { self->Reload(); });
@@ -133,6 +134,7 @@ grpc::Status AuthzEnforcer::Process(const InputMetadata& metadata,
   std::shared_ptr<const AuthzPolicy> policy = this->policy();
   AuthzDecision decision = policy->Evaluate(request);
   if (decision.allowed) return grpc::Status::OK;
+  if (on_denied_) on_denied_(request.path, CallerName(request));
   // Who and what, never the request: the message has not even been read.
   denials_.Warning(absl::StrCat("authz: denied ", CallerName(request), " calling ",
                                 Quoted(request.path), " (policy \"", policy->name(),

@@ -16,6 +16,7 @@
 // last valid policy stays in force), as A43 prescribes for its file watcher.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,12 +39,19 @@ AuthzRequest CallerOf(const grpc::AuthContext& context);
 // the subject; escaped and shortened, since a certificate is outside input.
 std::string CallerName(const AuthzRequest& caller);
 
+// Hears every denied call: its path and the caller's identity (CallerName).
+// Such a call never reaches a service or an interceptor, so this is where the
+// metrics and the access log learn of it. Called on gRPC's thread; must not block.
+using DenialObserver =
+    std::function<void(absl::string_view path, absl::string_view caller)>;
+
 class AuthzEnforcer : public grpc::AuthMetadataProcessor {
  public:
   // Reads and parses `path`. INVALID_ARGUMENT naming the file and the field if
   // it cannot be read or is not a valid policy (start-up must stop then).
   static absl::StatusOr<std::shared_ptr<AuthzEnforcer>> Create(
-      const std::string& path, absl::Duration reload_interval);
+      const std::string& path, absl::Duration reload_interval,
+      DenialObserver on_denied = nullptr);
   ~AuthzEnforcer() override;
 
   // Evaluation takes microseconds and takes no lock a call could wait on for
@@ -72,6 +80,7 @@ class AuthzEnforcer : public grpc::AuthMetadataProcessor {
   std::string last_contents_;
   std::string last_read_error_;
   RateLimitedLog denials_{"denied calls", 10, absl::Seconds(1)};
+  DenialObserver on_denied_;                // Set once, before the first call.
   std::unique_ptr<PeriodicTask> reloader_;  // Last: stops before the rest goes.
 };
 

@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "app/grpc_call_observer.h"
 #include "app/health_monitor.h"
 #include "app/reflection.h"
+#include "app/server_metrics.h"
 #include "app/tls_credentials.h"
 #include "common/cancellation.h"
 #include "common/log.h"
@@ -27,6 +29,9 @@ namespace card::app {
 
 // Declared in the order they are built; destroyed in reverse.
 struct CardServer::Parts {
+  // First, so that everything below may report to them until it is gone.
+  std::unique_ptr<ServerMetrics> metrics;  // Null without --metrics_listen.
+  std::unique_ptr<GrpcCallObserver> calls;
   std::unique_ptr<storage::PostgresRepository> repository;
   std::unique_ptr<service::CardService> service;
   std::unique_ptr<PerUserScheduler> scheduler;
@@ -43,7 +48,7 @@ struct CardServer::Parts {
   Cancellation health_cancellation;
   Cancellation sweeper_cancellation;
   int port = 0;
-  bool shut_down = false;
+  std::atomic<bool> shut_down{false};
 };
 
 namespace {
@@ -128,8 +133,9 @@ void SetTransportLimits(const ServerOptions& options, grpc::ServerBuilder* build
   }
 }
 
-void ExpireRequestIds(service::CardService* service) {
+void ExpireRequestIds(service::CardService* service, MetricsSink* metrics) {
   absl::StatusOr<int> expired = service->ExpireRequestIds();
+  if (expired.ok()) metrics->CountExpiredRequestIds(*expired);
   if (!expired.ok()) {
     log::Warning(absl::StrCat("expiring request ids: ", expired.status().ToString()));
   } else if (*expired > 0) {
@@ -161,16 +167,32 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   absl::StatusOr<storage::StatementMode> statement_mode =
       storage::ParseStatementMode(options.db_statement_mode);
   if (!statement_mode.ok()) return statement_mode.status();
+  if (!(options.access_log_ok_sample_rate >= 0 && options.access_log_ok_sample_rate <= 1))
+    return absl::InvalidArgumentError("--access_log_ok_sample_rate must be in [0, 1]");
+  auto parts = std::make_unique<Parts>();
+  if (!options.metrics_listen.empty()) {
+    parts->metrics = std::make_unique<ServerMetrics>(
+        ServedMethods(), BuildInfo{options.version, options.commit});
+  }
+  parts->calls = std::make_unique<GrpcCallObserver>(
+      parts->metrics.get(),
+      AccessLogOptions{options.access_log, options.access_log_ok_sample_rate});
+  MetricsSink* sink = parts->metrics ? parts->metrics.get() : MetricsSink::None();
+  TransportSecurityOptions security_options = SecurityOptions(options);
+  GrpcCallObserver* calls = parts->calls.get();
+  security_options.on_denied = [calls](absl::string_view path, absl::string_view caller) {
+    calls->CountDenied(path, caller);
+  };
   absl::StatusOr<std::unique_ptr<ServerSecurity>> security =
-      ServerSecurity::Create(SecurityOptions(options));
+      ServerSecurity::Create(security_options);
   if (!security.ok()) return security.status();
   if (options.migrate) {
     absl::Status migrated = MigrateWhenReachable(options, *connection_string);
     if (!migrated.ok()) return migrated;
   }
 
-  auto parts = std::make_unique<Parts>();
   storage::PostgresOptions database;
+  database.metrics = sink;
   database.connection_string = *connection_string;
   database.pool_size = options.db_pool_size;
   database.statement_timeout = options.statement_timeout;
@@ -189,11 +211,12 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   limits.max_batch = static_cast<size_t>(options.max_batch_size);
   limits.batch_across_users = options.batch_across_users;
   limits.one_queue_per_request = !options.per_user_queues;
-  parts->scheduler = std::make_unique<PerUserScheduler>(limits);
+  parts->scheduler = std::make_unique<PerUserScheduler>(limits, sink);
   parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
                                                       parts->scheduler.get());
   database.pool_size = 1;
   database.application_name = "card-server-health";
+  database.metrics = MetricsSink::None();  // Probe failures show as health.
   parts->probe = std::make_unique<storage::PostgresRepository>(database);
 
   rpc::RouteProtobufLogs();
@@ -205,6 +228,12 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   builder.SetOption(ReflectionV1Option());
   builder.AddListeningPort(options.listen, parts->security->credentials(), &parts->port);
   SetTransportLimits(options, &builder);
+  if (calls->counting() || calls->logging()) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(calls->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   builder.RegisterService(parts->rpc.get());
   parts->server = builder.BuildAndStart();
   if (parts->server == nullptr || parts->port == 0) {
@@ -222,10 +251,14 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   service::CardService* service = parts->service.get();
   Cancellation* sweeper_cancellation = &parts->sweeper_cancellation;
   parts->request_id_sweeper = std::make_unique<PeriodicTask>(
-      options.request_id_sweep_interval, [service, sweeper_cancellation] {
+      options.request_id_sweep_interval, [service, sweeper_cancellation, sink] {
         ScopedCallCancellation scope(sweeper_cancellation);
-        ExpireRequestIds(service);
+        ExpireRequestIds(service, sink);
       });
+  if (parts->metrics) {
+    absl::Status serving = ServeMetrics(options.metrics_listen, parts.get());
+    if (!serving.ok()) return serving;
+  }
   return std::unique_ptr<CardServer>(new CardServer(std::move(parts)));
 }
 
@@ -234,6 +267,29 @@ CardServer::CardServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) 
 CardServer::~CardServer() { Shutdown(absl::ZeroDuration()); }
 
 int CardServer::port() const { return parts_->port; }
+
+int CardServer::metrics_port() const {
+  return parts_->metrics ? parts_->metrics->port() : 0;
+}
+
+absl::Status CardServer::ServeMetrics(const std::string& listen, Parts* parts) {
+  parts->metrics->SetLevels([parts] {
+    Levels levels;
+    levels.queued_requests = static_cast<int>(parts->scheduler->queued());
+    storage::ConnectionUse use = parts->repository->connection_use();
+    levels.db_connections_max = use.size;
+    levels.db_connections_in_use = use.in_use;
+    levels.db_connections_idle = use.idle;
+    levels.serving = !parts->shut_down.load() && parts->health->serving();
+    return levels;
+  });
+  absl::Status serving = parts->metrics->Serve(listen);
+  if (serving.ok()) {
+    log::Info(absl::StrCat("metrics on http://", listen, "/metrics (port ",
+                           parts->metrics->port(), ")"));
+  }
+  return serving;
+}
 
 void CardServer::Shutdown(absl::Duration grace) {
   if (parts_->shut_down) return;
@@ -251,6 +307,8 @@ void CardServer::Shutdown(absl::Duration grace) {
   parts_->server->Shutdown(absl::ToChronoTime(drained_by));
   parts_->scheduler->Stop();
   parts_->server->Wait();
+  // The scrape reads the parts stopped above; they are destroyed next.
+  if (parts_->metrics) parts_->metrics->StopServing();
 }
 
 }  // namespace card::app

@@ -50,6 +50,12 @@ struct ServerOptions {
   std::string authz_policy_file;       // gRFC A43 policy enforced on every call.
   bool allow_insecure_listen = false;  // Plaintext beyond loopback.
   absl::Duration reload_interval = absl::Seconds(2);  // Re-reading the files above.
+  // Observability (app/server_metrics.h, app/grpc_call_observer.h).
+  std::string metrics_listen;  // host:port of the Prometheus endpoint; "" serves none.
+  std::string version = "unknown";  // card_server_build_info's labels.
+  std::string commit = "unknown";
+  bool access_log = false;                 // One log line per call...
+  double access_log_ok_sample_rate = 1.0;  // ...for this fraction of OK calls.
 };
 
 class CardServer {
@@ -61,6 +67,7 @@ class CardServer {
   ~CardServer();  // Shuts down with no grace if Shutdown was not called.
 
   int port() const;
+  int metrics_port() const;  // 0 when no metrics are served.
 
   // Health NOT_SERVING, stop accepting, let in-flight RPCs finish for up to
   // `grace` (then cancel them), release the database. Idempotent.
@@ -69,6 +76,7 @@ class CardServer {
  private:
   struct Parts;
   explicit CardServer(std::unique_ptr<Parts> parts);
+  static absl::Status ServeMetrics(const std::string& listen, Parts* parts);
   std::unique_ptr<Parts> parts_;
 };
 

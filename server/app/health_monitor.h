@@ -3,6 +3,7 @@
 // of its own, so a busy pool cannot make a healthy server look unhealthy.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -21,12 +22,15 @@ class HealthMonitor {
 
   void Stop() { task_->Stop(); }  // No status change after this returns.
 
+  // What the last probe published (for metrics; any thread).
+  bool serving() const { return serving_.load(); }
+
  private:
   void ProbeAndPublish();
 
   grpc::HealthCheckServiceInterface* health_;
   std::function<absl::Status()> probe_;
-  bool serving_ = false;
+  std::atomic<bool> serving_{false};
   std::unique_ptr<PeriodicTask> task_;
 };
 

@@ -208,8 +208,8 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
   security->description_ = mutual ? "mTLS" : "TLS";
 
   if (!options.authz_policy_file.empty()) {
-    absl::StatusOr<std::shared_ptr<AuthzEnforcer>> authz =
-        AuthzEnforcer::Create(options.authz_policy_file, options.reload_interval);
+    absl::StatusOr<std::shared_ptr<AuthzEnforcer>> authz = AuthzEnforcer::Create(
+        options.authz_policy_file, options.reload_interval, options.on_denied);
     if (!authz.ok()) return authz.status();
     security->authz_ = *std::move(authz);
     security->credentials_->SetAuthMetadataProcessor(security->authz_);

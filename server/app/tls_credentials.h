@@ -19,6 +19,7 @@
 // with a message naming the flag.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,8 @@ struct TransportSecurityOptions {
   // How often the files above are re-read (the certificate provider counts
   // whole seconds, at least one).
   absl::Duration reload_interval = absl::Seconds(2);
+  // Hears each call the policy denies: its path and the caller's identity.
+  std::function<void(absl::string_view path, absl::string_view caller)> on_denied;
 };
 
 // True for addresses only this host can reach: 127.0.0.0/8, [::1],

@@ -5,7 +5,8 @@
 
 namespace card {
 
-PerUserScheduler::PerUserScheduler(const SchedulerLimits& limits) : limits_(limits) {
+PerUserScheduler::PerUserScheduler(const SchedulerLimits& limits, MetricsSink* metrics)
+    : limits_(limits), metrics_(metrics) {
   workers_.reserve(limits_.workers);
   for (int i = 0; i < limits_.workers; ++i) workers_.emplace_back([this] { Work(); });
   expirer_ = std::thread([this] { ExpireLoop(); });
@@ -19,6 +20,7 @@ absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
   std::string user(user_key);
   absl::Status refused;
   JobId id = 0;
+  size_t depth = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     UserQueue* queue = nullptr;
@@ -40,6 +42,7 @@ absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
       id = next_id_++;
       bool was_idle = queue->entries.empty() && !queue->running;
       queue->entries.push_back(Entry{id, deadline, bytes, std::move(job)});
+      depth = queue->entries.size();
       user_of_.emplace(id, user);
       bool earliest = by_deadline_.empty() || deadline < by_deadline_.begin()->first;
       by_deadline_.emplace(deadline, id);
@@ -55,6 +58,7 @@ absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
     job->Drop(refused);
     return refused;
   }
+  metrics_->ObserveUserQueueDepth(depth);
   return id;
 }
 

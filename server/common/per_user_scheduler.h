@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 
 namespace card {
 
@@ -87,7 +88,9 @@ class PerUserScheduler {
   };
   using JobId = uint64_t;
 
-  explicit PerUserScheduler(const SchedulerLimits& limits);
+  // `metrics` (not owned, outlives this) hears each queue's depth at enqueue.
+  explicit PerUserScheduler(const SchedulerLimits& limits,
+                            MetricsSink* metrics = MetricsSink::None());
   ~PerUserScheduler();  // Stop().
 
   PerUserScheduler(const PerUserScheduler&) = delete;
@@ -152,6 +155,7 @@ class PerUserScheduler {
   static void DropAll(Dropped& dropped);
 
   const SchedulerLimits limits_;
+  MetricsSink* const metrics_;
   mutable std::mutex mu_;
   std::condition_variable work_ready_;
   std::condition_variable expiry_changed_;

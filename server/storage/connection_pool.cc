@@ -122,7 +122,7 @@ struct ConnectionPool::Shared {
       try {
         conn = Connect();
       } catch (const std::exception& e) {
-        failure = TranslateDatabaseError(e, "connect");
+        failure = TranslateDatabaseError(e, "connect", options.metrics);
       }
       lock.lock();
       bool connected = conn != nullptr;
@@ -157,6 +157,7 @@ struct ConnectionPool::Shared {
   std::condition_variable wake;      // the maintainer has work
   std::vector<std::shared_ptr<pqxx::connection>> free;
   int open = 0;                  // free + in use + being opened
+  int in_use = 0;                // taken by Take, not yet given back
   absl::Status connect_failure;  // of the last attempt; OK once one succeeds
   int64_t attempts = 0;          // connect attempts finished
   bool attempt_wanted = false;   // a request waits for a fresh attempt
@@ -193,7 +194,10 @@ absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
     while (!shared_->free.empty()) {
       std::shared_ptr<pqxx::connection> conn = std::move(shared_->free.back());
       shared_->free.pop_back();
-      if (!IsDead(*conn)) return conn;
+      if (!IsDead(*conn)) {
+        ++shared_->in_use;
+        return conn;
+      }
       --shared_->open;
       shared_->wake.notify_one();
     }
@@ -229,6 +233,7 @@ absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
 
 void ConnectionPool::Give(std::shared_ptr<pqxx::connection> connection, bool reusable) {
   std::lock_guard<std::mutex> lock(shared_->mu);
+  --shared_->in_use;
   if (reusable) {
     shared_->free.push_back(std::move(connection));
     shared_->released.notify_one();
@@ -236,6 +241,12 @@ void ConnectionPool::Give(std::shared_ptr<pqxx::connection> connection, bool reu
     --shared_->open;
     shared_->wake.notify_one();
   }
+}
+
+ConnectionUse ConnectionPool::Use() const {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  return ConnectionUse{shared_->options.pool_size, shared_->in_use,
+                       static_cast<int>(shared_->free.size())};
 }
 
 absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadline,
@@ -253,7 +264,7 @@ absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadlin
     try {
       work(**conn);
     } catch (const std::exception& e) {
-      status = TranslateDatabaseError(e, operation);
+      status = TranslateDatabaseError(e, operation, shared_->options.metrics);
     }
     outcome = watch->Finish();
   }

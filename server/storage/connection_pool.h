@@ -58,6 +58,8 @@ class ConnectionPool {
   absl::Status Run(absl::string_view operation, absl::Time deadline,
                    const std::function<void(pqxx::connection&)>& work);
 
+  ConnectionUse Use() const;
+
   // Runs one statement in autocommit mode (one round trip; for our PL/pgSQL
   // functions, one whole transaction) and returns its rows.
   template <typename... Args>

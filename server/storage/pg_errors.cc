@@ -52,7 +52,8 @@ absl::Status ConnectionLost(absl::string_view operation, const std::exception& e
 // The status of one of our CS SQLSTATEs; nullopt for any other state.
 std::optional<absl::Status> FromOurSqlState(const std::string& state,
                                             const std::string& message) {
-  if (state == "CS400") return FromFieldMessage(absl::StatusCode::kInvalidArgument, message);
+  if (state == "CS400")
+    return FromFieldMessage(absl::StatusCode::kInvalidArgument, message);
   if (state == "CS403")
     return FromFieldMessage(absl::StatusCode::kPermissionDenied, message);
   if (state == "CS404") return FromFieldMessage(absl::StatusCode::kNotFound, message);
@@ -63,12 +64,14 @@ std::optional<absl::Status> FromOurSqlState(const std::string& state,
 }
 
 absl::Status FromSqlState(const std::string& state, const std::exception& error,
-                          absl::string_view operation) {
+                          absl::string_view operation, MetricsSink* metrics) {
   if (absl::StartsWith(state, "CS")) {
-    if (std::optional<absl::Status> ours = FromOurSqlState(state, PrimaryMessage(error))) {
+    if (std::optional<absl::Status> ours =
+            FromOurSqlState(state, PrimaryMessage(error))) {
       return *ours;
     }
   }
+  metrics->CountDatabaseError(state);
   if (state == "57014")
     return absl::DeadlineExceededError("database statement timed out");
   if (state == "55P03") {
@@ -76,6 +79,7 @@ absl::Status FromSqlState(const std::string& state, const std::exception& error,
   }
   if (state == "23505") {
     // Every writer holds the user's lock, so the backstop index must never fire.
+    metrics->CountBackstopViolation();
     log::Error(absl::StrCat("BUG: unique violation in ", operation,
                             " despite the per-user lock: ", PrimaryMessage(error)));
     return absl::AbortedError("conflicting concurrent change; retry");
@@ -101,19 +105,27 @@ absl::Status FromSqlState(const std::string& state, const std::exception& error,
 }  // namespace
 
 absl::Status TranslateDatabaseError(const std::exception& error,
-                                    absl::string_view operation) {
+                                    absl::string_view operation, MetricsSink* metrics) {
   if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr) {
+    metrics->CountDatabaseError("");
     return ConnectionLost(operation, error);
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error)) {
     // libpq reports a connection dropped mid-statement without a SQLSTATE.
-    if (sql->sqlstate().empty()) return ConnectionLost(operation, error);
-    return FromSqlState(sql->sqlstate(), error, operation);
+    if (sql->sqlstate().empty()) {
+      metrics->CountDatabaseError("");
+      return ConnectionLost(operation, error);
+    }
+    return FromSqlState(sql->sqlstate(), error, operation, metrics);
   }
   if (dynamic_cast<const pqxx::transaction_rollback*>(&error) != nullptr) {
+    // libpqxx 6 throws serialization failures and deadlocks (class 40) as
+    // transaction_rollback, which carries no SQLSTATE.
+    metrics->CountDatabaseError("40000");
     return absl::AbortedError("concurrent change conflict; retry");
   }
   if (dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+    metrics->CountDatabaseError("");
     // The commit may or may not have happened; only an idempotent retry is safe.
     log::Error(absl::StrCat("commit outcome unknown in ", operation));
     return absl::UnavailableError("database connection lost at commit; outcome unknown");

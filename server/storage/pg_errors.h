@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/metrics.h"
 
 namespace card::storage {
 
@@ -20,9 +21,12 @@ namespace card::storage {
 //   CS400/CS403/CS404/CS409/CS410              -> INVALID_ARGUMENT/PERMISSION_DENIED/
 //                                                 NOT_FOUND/FAILED_PRECONDITION/ABORTED
 //   anything else                              -> INTERNAL, logged
-// `operation` names what was being done, for the log line.
+// `operation` names what was being done, for the log line. `metrics` hears the
+// SQLSTATE of every database error except our own CSxxx ones (which are answers
+// to the caller, not failures), and every unique violation.
 absl::Status TranslateDatabaseError(const std::exception& error,
-                                    absl::string_view operation);
+                                    absl::string_view operation,
+                                    MetricsSink* metrics = MetricsSink::None());
 
 // The status for a refusal our SQL functions return instead of raising (a CS
 // SQLSTATE and a '<field>: <description>' message, as in the table above).

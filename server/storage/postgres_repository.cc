@@ -24,8 +24,10 @@ constexpr PreparedStatement kCreateCards{"card_create_many", R"sql(
     p_slug_bases => $9, p_lock_timeout_ms => $10, p_wait_for_first => $11))sql"};
 // card_create_many's answer for an item whose user's lock another transaction held.
 constexpr char kLockBusy[] = "CS503";
+// The mutations other than create also return lock_wait_us: what card_lock_user
+// measured (definitions/10_card_lock_user.sql), read back in the same statement.
 constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
-  SELECT * FROM card_update(
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us FROM card_update(
     p_user_id => $1, p_card_id => $2, p_expected_version => $3,
     p_set_title => $4, p_title => $5,
     p_set_description => $6, p_description => $7,
@@ -34,17 +36,19 @@ constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
     p_set_links => $12, p_link_ids => $13,
     p_lock_timeout_ms => $14))sql"};
 constexpr PreparedStatement kDeleteCard{"card_delete", R"sql(
-  SELECT card_delete(p_user_id => $1, p_card_id => $2, p_expected_version => $3,
-                     p_lock_timeout_ms => $4))sql"};
+  SELECT current_setting('card.lock_wait_us', true) AS lock_wait_us
+  FROM card_delete(p_user_id => $1, p_card_id => $2, p_expected_version => $3,
+                   p_lock_timeout_ms => $4))sql"};
 constexpr PreparedStatement kSetDefaultCard{"card_set_default", R"sql(
-  SELECT * FROM card_set_default(p_user_id => $1, p_card_id => $2,
-                                 p_lock_timeout_ms => $3))sql"};
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us
+  FROM card_set_default(p_user_id => $1, p_card_id => $2, p_lock_timeout_ms => $3))sql"};
 constexpr PreparedStatement kCreateLink{"card_create_link", R"sql(
-  SELECT * FROM card_create_link(
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us FROM card_create_link(
     p_user_id => $1, p_platform => $2, p_username => $3, p_url => $4,
     p_display_order => $5, p_lock_timeout_ms => $6))sql"};
 constexpr PreparedStatement kDeleteLink{"card_delete_link", R"sql(
-  SELECT card_delete_link(p_user_id => $1, p_link_id => $2, p_lock_timeout_ms => $3))sql"};
+  SELECT current_setting('card.lock_wait_us', true) AS lock_wait_us
+  FROM card_delete_link(p_user_id => $1, p_link_id => $2, p_lock_timeout_ms => $3))sql"};
 constexpr PreparedStatement kExpireCreateRequests{"card_expire_requests", R"sql(
   SELECT card_expire_requests(p_older_than_seconds => $1, p_batch => $2))sql"};
 
@@ -101,6 +105,18 @@ absl::StatusOr<model::Card> OneCard(absl::StatusOr<pqxx::result> rows,
   return std::move(cards.front());
 }
 
+// Reports the lock_wait_us column of a mutation's first row (the lock is taken
+// once per statement) to `metrics`, and passes the rows on.
+absl::StatusOr<pqxx::result> ObserveLockWait(absl::StatusOr<pqxx::result> rows,
+                                             MetricsSink* metrics) {
+  if (!rows.ok() || rows->empty()) return rows;
+  pqxx::field wait_us = (*rows)[0]["lock_wait_us"];
+  // NULL or empty: card_lock_user took the lock at once and set nothing.
+  bool waited = !wait_us.is_null() && wait_us.size() > 0;
+  metrics->ObserveLockWait(absl::Microseconds(waited ? wait_us.as<int64_t>() : 0));
+  return rows;
+}
+
 // One call of card_create_many with cards[i] for each i in `items`, in order.
 // It waits for the first item's user's lock only with `wait_for_first`.
 absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
@@ -109,7 +125,8 @@ absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
                                             bool wait_for_first, absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  std::vector<std::string> user_ids, titles, descriptions, link_ids, request_ids, slug_bases;
+  std::vector<std::string> user_ids, titles, descriptions, link_ids, request_ids,
+      slug_bases;
   std::vector<int> visibilities, link_counts;
   std::vector<bool> qr_enabled;
   for (size_t item : items) {
@@ -124,11 +141,11 @@ absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
     request_ids.push_back(card.request_id);
     slug_bases.push_back(card.slug_base);
   }
-  return pool.Execute("CreateCard", deadline, kCreateCards, TextArray(user_ids),
-                      TextArray(titles), TextArray(descriptions), NumberArray(visibilities),
-                      NumberArray(qr_enabled), NumberArray(link_counts),
-                      UuidArray(link_ids), TextArray(request_ids), TextArray(slug_bases),
-                      *lock_timeout_ms, wait_for_first);
+  return pool.Execute(
+      "CreateCard", deadline, kCreateCards, TextArray(user_ids), TextArray(titles),
+      TextArray(descriptions), NumberArray(visibilities), NumberArray(qr_enabled),
+      NumberArray(link_counts), UuidArray(link_ids), TextArray(request_ids),
+      TextArray(slug_bases), *lock_timeout_ms, wait_for_first);
 }
 
 }  // namespace
@@ -141,14 +158,18 @@ absl::StatusOr<StatementMode> ParseStatementMode(absl::string_view name) {
 }
 
 PostgresRepository::PostgresRepository(const PostgresOptions& options)
-    : pool_(std::make_unique<ConnectionPool>(options, Statements())) {}
+    : metrics_(options.metrics),
+      pool_(std::make_unique<ConnectionPool>(options, Statements())) {}
+
+ConnectionUse PostgresRepository::connection_use() const { return pool_->Use(); }
 
 PostgresRepository::~PostgresRepository() = default;
 
 absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> PostgresRepository::CreateCards(
     const std::vector<model::NewCard>& cards, absl::Time deadline) {
   std::vector<absl::StatusOr<model::Card>> results(
-      cards.size(), absl::InternalError("card_create_many returned nothing for the card"));
+      cards.size(),
+      absl::InternalError("card_create_many returned nothing for the card"));
   std::vector<size_t> pending(cards.size());
   for (size_t i = 0; i < cards.size(); ++i) pending[i] = i;
   // Several users' creates share a transaction only if it waits for none of
@@ -156,9 +177,9 @@ absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> PostgresRepository::Cre
   // waits only when all items are one user's. Items of a user whose lock was
   // busy come back not attempted and go again; from the second round on the
   // first of them waits for its lock, so every round makes progress.
-  bool one_user = std::all_of(cards.begin(), cards.end(), [&](const model::NewCard& card) {
-    return card.user_id == cards.front().user_id;
-  });
+  bool one_user = std::all_of(
+      cards.begin(), cards.end(),
+      [&](const model::NewCard& card) { return card.user_id == cards.front().user_id; });
   for (bool first_round = true; !pending.empty(); first_round = false) {
     absl::StatusOr<pqxx::result> rows = CallCreateMany(
         *pool_, cards, pending, /*wait_for_first=*/one_user || !first_round, deadline);
@@ -200,15 +221,17 @@ absl::StatusOr<model::Card> PostgresRepository::UpdateCard(
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
   static const std::vector<std::string> kNoLinks;
   return OneCard(
-      pool_->Execute(
-          "UpdateCard", deadline, kUpdateCard, update.user_id, update.card_id,
-          update.expected_version, update.title.has_value(), update.title.value_or(""),
-          update.description.has_value(), update.description.value_or(""),
-          update.visibility.has_value(),
-          static_cast<int>(update.visibility.value_or(model::Visibility::kPublic)),
-          update.qr_enabled.has_value(), update.qr_enabled.value_or(false),
-          update.link_ids.has_value(), UuidArray(update.link_ids.value_or(kNoLinks)),
-          *lock_timeout_ms),
+      ObserveLockWait(
+          pool_->Execute(
+              "UpdateCard", deadline, kUpdateCard, update.user_id, update.card_id,
+              update.expected_version, update.title.has_value(),
+              update.title.value_or(""), update.description.has_value(),
+              update.description.value_or(""), update.visibility.has_value(),
+              static_cast<int>(update.visibility.value_or(model::Visibility::kPublic)),
+              update.qr_enabled.has_value(), update.qr_enabled.value_or(false),
+              update.link_ids.has_value(), UuidArray(update.link_ids.value_or(kNoLinks)),
+              *lock_timeout_ms),
+          metrics_),
       "card_update returned no card");
 }
 
@@ -218,9 +241,9 @@ absl::Status PostgresRepository::DeleteCard(const std::string& user_id,
                                             absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return pool_
-      ->Execute("DeleteCard", deadline, kDeleteCard, user_id, card_id, expected_version,
-                *lock_timeout_ms)
+  return ObserveLockWait(pool_->Execute("DeleteCard", deadline, kDeleteCard, user_id,
+                                        card_id, expected_version, *lock_timeout_ms),
+                         metrics_)
       .status();
 }
 
@@ -229,9 +252,11 @@ absl::StatusOr<model::Card> PostgresRepository::SetDefaultCard(const std::string
                                                                absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return OneCard(pool_->Execute("SetDefaultCard", deadline, kSetDefaultCard, user_id,
-                                card_id, *lock_timeout_ms),
-                 "card_set_default returned no card");
+  return OneCard(
+      ObserveLockWait(pool_->Execute("SetDefaultCard", deadline, kSetDefaultCard, user_id,
+                                     card_id, *lock_timeout_ms),
+                      metrics_),
+      "card_set_default returned no card");
 }
 
 absl::StatusOr<model::Card> PostgresRepository::GetCard(const std::string& user_id,
@@ -268,9 +293,11 @@ absl::StatusOr<model::PlatformLink> PostgresRepository::CreateLink(
     const model::NewPlatformLink& link, absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  absl::StatusOr<pqxx::result> rows = pool_->Execute(
-      "CreatePlatformLink", deadline, kCreateLink, link.user_id, link.platform,
-      link.username, link.url, link.display_order, *lock_timeout_ms);
+  absl::StatusOr<pqxx::result> rows =
+      ObserveLockWait(pool_->Execute("CreatePlatformLink", deadline, kCreateLink,
+                                     link.user_id, link.platform, link.username, link.url,
+                                     link.display_order, *lock_timeout_ms),
+                      metrics_);
   if (!rows.ok()) return rows.status();
   std::vector<model::PlatformLink> links = LinksFromRows(*rows);
   if (links.size() != 1) return absl::InternalError("card_create_link returned no link");
@@ -282,9 +309,9 @@ absl::Status PostgresRepository::DeleteLink(const std::string& user_id,
                                             absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
-  return pool_
-      ->Execute("DeletePlatformLink", deadline, kDeleteLink, user_id, link_id,
-                *lock_timeout_ms)
+  return ObserveLockWait(pool_->Execute("DeletePlatformLink", deadline, kDeleteLink,
+                                        user_id, link_id, *lock_timeout_ms),
+                         metrics_)
       .status();
 }
 

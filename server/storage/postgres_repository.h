@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 #include "model/card_repository.h"
 
 namespace card::storage {
@@ -46,6 +47,15 @@ struct PostgresOptions {
   absl::Duration statement_timeout = absl::Seconds(10);
   std::string application_name = "card-server";
   StatementMode statement_mode = StatementMode::kPrepared;
+  // Hears lock waits and database errors; not owned, outlives the repository.
+  MetricsSink* metrics = MetricsSink::None();
+};
+
+// How the repository's connection pool is used right now (for metrics).
+struct ConnectionUse {
+  int size = 0;    // Connections the pool keeps open when it can.
+  int in_use = 0;  // Taken by a request.
+  int idle = 0;    // Open and free.
 };
 
 class PostgresRepository final : public model::CardRepository {
@@ -89,7 +99,10 @@ class PostgresRepository final : public model::CardRepository {
                                            absl::Time deadline) override;
   absl::Status Ping(absl::Time deadline) override;
 
+  ConnectionUse connection_use() const;
+
  private:
+  MetricsSink* const metrics_;
   std::unique_ptr<ConnectionPool> pool_;
 };
 

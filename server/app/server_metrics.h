@@ -1,0 +1,120 @@
+// The server's Prometheus metrics (prometheus-cpp), served over HTTP on
+// --metrics_listen. Three kinds:
+//
+//  * gRPC calls, under go-grpc-prometheus's names and labels so that existing
+//    dashboards work: grpc_server_started_total, grpc_server_handled_total
+//    {grpc_service,grpc_method,grpc_type,grpc_code} and the histogram
+//    grpc_server_handling_seconds, every series pre-initialised to zero for
+//    every method of every served service (app/grpc_call_observer.h counts).
+//  * Events from the layers below (MetricsSink, common/metrics.h): lock waits,
+//    queue depths, database errors, backstop violations, expired request ids,
+//    group-commit batch sizes.
+//  * Levels read at scrape time through a Levels callback: requests queued,
+//    database connections in use and idle, health.
+//
+// Every label value comes from a fixed set (methods known at start-up, status
+// codes, SQLSTATE classes): a caller cannot grow the number of series.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "common/metrics.h"
+#include "grpcpp/support/status.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}  // namespace prometheus
+
+namespace card::app {
+
+// One method the server serves. `type` is go-grpc-prometheus's grpc_type:
+// "unary", "client_stream", "server_stream" or "bidi_stream".
+struct ServedMethod {
+  std::string service;  // e.g. "devcard.card.v1.CardService"
+  std::string method;   // e.g. "CreateCard"
+  std::string type;
+};
+
+// Every method of CardService, gRPC health and reflection: read from the
+// generated descriptors, so a method added to the proto is counted too.
+std::vector<ServedMethod> ServedMethods();
+
+// go-grpc-prometheus's grpc_code values ("OK", "InvalidArgument", ...), which are
+// Go's codes.Code names.
+const char* GoCodeName(grpc::StatusCode code);
+
+// The metrics of one method; pointers into the registry, valid while the
+// ServerMetrics lives.
+struct MethodMetrics {
+  prometheus::Counter* started = nullptr;
+  std::array<prometheus::Counter*, 17> handled{};  // by grpc::StatusCode
+  prometheus::Histogram* handling_seconds = nullptr;
+};
+
+// What the server reads when scraped.
+struct Levels {
+  int queued_requests = 0;
+  int db_connections_max = 0;
+  int db_connections_in_use = 0;
+  int db_connections_idle = 0;
+  bool serving = false;
+};
+
+struct BuildInfo {
+  std::string version;
+  std::string commit;
+};
+
+class ServerMetrics final : public MetricsSink {
+ public:
+  ServerMetrics(const std::vector<ServedMethod>& methods, const BuildInfo& build);
+  ~ServerMetrics() override;
+
+  // Called on every scrape; set before Serve.
+  void SetLevels(std::function<Levels()> levels);
+
+  // Serves GET /metrics on `listen` (host:port; port 0 picks one).
+  absl::Status Serve(const std::string& listen);
+  int port() const { return port_; }
+  // Stops serving (before what the Levels callback reads goes away).
+  void StopServing();
+
+  // The metrics of the method with gRPC path "/service/method", or nullptr if
+  // the server does not serve it (a made-up name is not counted).
+  const MethodMetrics* Find(const std::string& path) const;
+
+  // MetricsSink.
+  void ObserveLockWait(absl::Duration wait) override;
+  void ObserveBatchSize(int requests) override;
+  void ObserveUserQueueDepth(size_t depth) override;
+  void CountDatabaseError(absl::string_view sqlstate) override;
+  void CountBackstopViolation() override;
+  void CountExpiredRequestIds(int rows) override;
+
+ private:
+  class ScrapedRegistry;
+
+  std::shared_ptr<ScrapedRegistry> registry_;
+  absl::flat_hash_map<std::string, MethodMetrics> methods_;  // by path; fixed
+  prometheus::Histogram* lock_wait_ = nullptr;
+  prometheus::Histogram* batch_size_ = nullptr;
+  prometheus::Histogram* user_queue_depth_ = nullptr;
+  prometheus::Family<prometheus::Counter>* db_errors_ = nullptr;
+  prometheus::Counter* backstop_violations_ = nullptr;
+  prometheus::Counter* request_ids_expired_ = nullptr;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+};
+
+}  // namespace card::app

@@ -1,0 +1,206 @@
+// The metrics endpoint (--metrics_listen) of a real server on a real database,
+// read over HTTP as Prometheus reads it: every method's series exist before any
+// call, each call is counted once with its code, a mutation reports how long it
+// waited for its user's lock, a unique violation counts as a backstop violation.
+// (A real Prometheus scraping a card-stress run: tests/metrics/.)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <future>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "support/server_fixture.h"
+
+namespace card::testing {
+namespace {
+
+using ::grpc::StatusCode;
+
+constexpr char kCards[] = "devcard.card.v1.CardService";
+
+// GET /metrics on 127.0.0.1:`port` (HTTP/1.0: the server closes when done).
+std::string Scrape(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    ADD_FAILURE() << "cannot connect to the metrics port " << port;
+    return "";
+  }
+  std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  EXPECT_EQ(write(fd, request.data(), request.size()),
+            static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[65536];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
+  close(fd);
+  size_t body = response.find("\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.", 0), 0u) << response.substr(0, 200);
+  return body == std::string::npos ? "" : response.substr(body + 4);
+}
+
+// The value of the series `name{labels}` (labels as the server prints them:
+// sorted by name), or -1 if the scrape does not have it.
+double Value(const std::string& scrape, const std::string& series) {
+  std::string prefix = series + " ";
+  for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
+    if (line.substr(0, prefix.size()) == prefix) {
+      return std::strtod(std::string(line.substr(prefix.size())).c_str(), nullptr);
+    }
+  }
+  return -1;
+}
+
+std::string Handled(const std::string& method, const std::string& code,
+                    const std::string& service = kCards) {
+  return absl::StrCat("grpc_server_handled_total{grpc_code=\"", code, "\",grpc_method=\"",
+                      method, "\",grpc_service=\"", service, "\",grpc_type=\"unary\"}");
+}
+std::string Started(const std::string& method, const std::string& service = kCards) {
+  return absl::StrCat("grpc_server_started_total{grpc_method=\"", method,
+                      "\",grpc_service=\"", service, "\",grpc_type=\"unary\"}");
+}
+
+class MetricsTest : public CardServerTest {
+ protected:
+  void Configure(app::ServerOptions& options) override {
+    options.metrics_listen = "127.0.0.1:0";
+    options.version = "test-version";
+    options.db_pool_size = 4;
+  }
+  std::string ScrapeNow() { return Scrape(server_->metrics_port()); }
+};
+
+TEST_F(MetricsTest, EveryMethodOfEveryServedServiceIsThereAtZeroBeforeAnyCall) {
+  std::string scrape = ScrapeNow();
+  const google::protobuf::ServiceDescriptor* cards =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(kCards);
+  ASSERT_NE(cards, nullptr);
+  for (int i = 0; i < cards->method_count(); ++i) {
+    const std::string& method = cards->method(i)->name();
+    EXPECT_EQ(Value(scrape, Started(method)), 0) << method;
+    for (const char* code : {"OK", "InvalidArgument", "NotFound", "Unavailable",
+                             "PermissionDenied", "Unauthenticated"}) {
+      EXPECT_EQ(Value(scrape, Handled(method, code)), 0) << method << " " << code;
+    }
+    EXPECT_EQ(
+        Value(scrape,
+              absl::StrCat("grpc_server_handling_seconds_count{grpc_method=\"", method,
+                           "\",grpc_service=\"", kCards, "\",grpc_type=\"unary\"}")),
+        0)
+        << method;
+  }
+  EXPECT_EQ(Value(scrape, Started("Check", "grpc.health.v1.Health")), 0);
+  EXPECT_EQ(Value(scrape,
+                  "grpc_server_started_total{grpc_method=\"Watch\",grpc_service="
+                  "\"grpc.health.v1.Health\",grpc_type=\"server_stream\"}"),
+            0);
+  EXPECT_EQ(Value(scrape, "card_server_backstop_violations_total"), 0);
+  EXPECT_EQ(Value(scrape, "card_server_health_serving"), 1);
+  EXPECT_EQ(Value(scrape, "card_server_db_connections_max"), 4);
+  EXPECT_GE(Value(scrape,
+                  "card_server_build_info{commit=\"unknown\",version=\"test-"
+                  "version\"}"),
+            1);
+}
+
+TEST_F(MetricsTest, EachCallIsCountedOnceWithItsCode) {
+  v1::Card card;
+  ASSERT_TRUE(Create("counted", "One", &card).ok());
+  ASSERT_TRUE(Create("counted", "Two", &card).ok());
+  EXPECT_EQ(Create("", "No user", &card).error_code(), StatusCode::INVALID_ARGUMENT);
+  v1::GetCardRequest get;
+  get.set_user_id("counted");
+  get.set_card_id("00000000-0000-0000-0000-000000000000");
+  EXPECT_EQ(stub_->GetCard(Context().get(), get, &card).error_code(),
+            StatusCode::NOT_FOUND);
+  auto health = grpc::health::v1::Health::NewStub(NewChannel(3));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(Context().get(), request, &response).ok());
+
+  std::string scrape = ScrapeNow();
+  EXPECT_EQ(Value(scrape, Started("CreateCard")), 3);
+  EXPECT_EQ(Value(scrape, Handled("CreateCard", "OK")), 2);
+  EXPECT_EQ(Value(scrape, Handled("CreateCard", "InvalidArgument")), 1);
+  EXPECT_EQ(Value(scrape, Handled("GetCard", "NotFound")), 1);
+  EXPECT_EQ(Value(scrape, Handled("GetCard", "OK")), 0);
+  EXPECT_EQ(Value(scrape, Handled("Check", "OK", "grpc.health.v1.Health")), 1);
+  EXPECT_EQ(Value(scrape,
+                  "grpc_server_handling_seconds_count{grpc_method=\"CreateCard\","
+                  "grpc_service=\"devcard.card.v1.CardService\",grpc_type=\"unary\"}"),
+            3);
+  // Three requests joined queues that were empty, besides the invalid one
+  // (refused before queueing) and the health check (not queued).
+  EXPECT_EQ(Value(scrape, "card_server_user_queue_depth_count"), 3);
+}
+
+TEST_F(MetricsTest, AMutationReportsHowLongItWaitedForItsUsersLock) {
+  v1::Card card;
+  ASSERT_TRUE(Create("waiter", "First", &card).ok());
+  pqxx::connection blocker(database_url_);
+  auto held = std::make_unique<pqxx::work>(blocker);
+  held->exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                    std::string("waiter"));
+  std::future<grpc::Status> set_default = std::async(std::launch::async, [&] {
+    v1::SetDefaultCardRequest request;
+    request.set_user_id("waiter");
+    request.set_card_id(card.id());
+    v1::Card out;
+    return stub_->SetDefaultCard(Context().get(), request, &out);
+  });
+  // Once the server's statement waits for the lock, hold it 300 ms more.
+  absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (Query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+             .empty() &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  held->abort();  // releases the lock
+  ASSERT_TRUE(set_default.get().ok());
+
+  std::string scrape = ScrapeNow();
+  EXPECT_EQ(Value(scrape, "card_server_lock_wait_seconds_count"), 1);
+  double waited = Value(scrape, "card_server_lock_wait_seconds_sum");
+  EXPECT_GE(waited, 0.3);
+  EXPECT_LT(waited, 5);
+  EXPECT_EQ(Value(scrape, "card_server_lock_wait_seconds_bucket{le=\"0.25\"}"), 0);
+  EXPECT_EQ(Value(scrape, "card_server_lock_wait_seconds_bucket{le=\"10\"}"), 1);
+}
+
+TEST_F(MetricsTest, AUniqueViolationCountsAsABackstopViolation) {
+  // Stand-in for a locking bug: the function behind DeletePlatformLink fails
+  // the way a write that slipped past the lock would.
+  Query(R"sql(
+    CREATE OR REPLACE FUNCTION card_delete_link(
+        p_user_id text, p_link_id uuid, p_lock_timeout_ms integer)
+      RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+      RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = 'test';
+    END $$)sql");
+  v1::DeletePlatformLinkRequest request;
+  request.set_user_id("backstop");
+  request.set_link_id("00000000-0000-0000-0000-000000000000");
+  google::protobuf::Empty empty;
+  EXPECT_EQ(stub_->DeletePlatformLink(Context().get(), request, &empty).error_code(),
+            StatusCode::ABORTED);
+
+  std::string scrape = ScrapeNow();
+  EXPECT_EQ(Value(scrape, "card_server_backstop_violations_total"), 1);
+  EXPECT_EQ(Value(scrape, "card_server_db_errors_total{sqlstate_class=\"23\"}"), 1);
+  EXPECT_EQ(Value(scrape, Handled("DeletePlatformLink", "Aborted")), 1);
+}
+
+}  // namespace
+}  // namespace card::testing
