@@ -16,13 +16,15 @@ namespace card::cli {
 namespace {
 
 bool IsHelpFlag(absl::string_view name) {
-  return name == "help" || name == "h" || name == "helpfull" || name == "helpshort";
+  return name == "help" || name == "h" || name == "helpshort";
 }
 
 // Abseil's other usage flags, which its parse handles (and exits on).
+// --helpfull stays Abseil's: every flag with its type and default, in the
+// format scripts/check_deploy.py reads.
 bool IsAbseilUsageFlag(absl::string_view name) {
-  return name == "helppackage" || name == "helpon" || name == "helpmatch" ||
-         name == "only_check_args";
+  return name == "helpfull" || name == "helppackage" || name == "helpon" ||
+         name == "helpmatch" || name == "only_check_args";
 }
 
 // A flag defined by Abseil itself (--flagfile and the like), not by us.
@@ -115,9 +117,8 @@ std::string FlagHelp() {
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     if (!IsAbseilsOwnFlag(*flag)) flags.push_back(flag);
   }
-  std::sort(flags.begin(), flags.end(), [](const auto* a, const auto* b) {
-    return a->Name() < b->Name();
-  });
+  std::sort(flags.begin(), flags.end(),
+            [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
   std::string out;
   for (const absl::CommandLineFlag* flag : flags) out += OneFlagHelp(*flag);
   return out;

@@ -19,7 +19,7 @@ namespace card::cli {
 struct CommandLine {
   std::vector<std::string> words;  // Positional arguments, in order.
   std::set<std::string> given;     // Names of the flags given (--nofoo counts as foo).
-  bool help = false;               // --help, -h, --helpfull or --helpshort.
+  bool help = false;               // --help, -h or --helpshort (--helpfull is Abseil's).
   bool version = false;            // --version.
   std::string error;               // The first mistake; empty when there is none.
 };

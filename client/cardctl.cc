@@ -181,7 +181,6 @@ const std::vector<std::string> kGlobalFlags = {
     "target",        "tls",          "tls_ca_file", "tls_server_name",
     "tls_cert_file", "tls_key_file", "timeout",     "output"};
 
-
 // What a command runs with.
 struct Context {
   client::CardClient& client;

@@ -32,9 +32,11 @@ ABSL_FLAG(absl::Duration, load_step_duration, absl::Seconds(1),
           "Length of each step (line: the slope's time unit).");
 ABSL_FLAG(absl::Duration, load_max_duration, absl::ZeroDuration(),
           "After this long the rate holds where it is (0: no limit).");
-ABSL_FLAG(std::string, concurrency_schedule, "const",
-          "Concurrency schedule: const (--concurrency), step or line, like --load_schedule.");
-ABSL_FLAG(int, concurrency_start, 0, "Concurrency at the start of a step or line schedule.");
+ABSL_FLAG(
+    std::string, concurrency_schedule, "const",
+    "Concurrency schedule: const (--concurrency), step or line, like --load_schedule.");
+ABSL_FLAG(int, concurrency_start, 0,
+          "Concurrency at the start of a step or line schedule.");
 ABSL_FLAG(int, concurrency_step, 0, "Concurrency change per step (may be negative).");
 ABSL_FLAG(int, concurrency_end, 0, "Concurrency the schedule stops at (0: no bound).");
 ABSL_FLAG(absl::Duration, concurrency_step_duration, absl::Seconds(1),
@@ -87,11 +89,12 @@ ABSL_FLAG(std::string, format, "text",
 ABSL_FLAG(std::string, json_output, "", "Also write the JSON report to this file.");
 ABSL_FLAG(std::string, junit_output, "", "Also write the JUnit XML report to this file.");
 ABSL_FLAG(std::string, html_output, "", "Also write the HTML report to this file.");
-ABSL_FLAG(std::string, engine, "grpc",
-          "How the load's calls are sent: grpc (gRPC's C++ client; TLS and mutual TLS) or "
-          "h2c (card-stress's own HTTP/2 client over libnghttp2 speaking gRPC's wire "
-          "format: cheaper per call, plaintext only, refuses the --tls flags). "
-          "Verification reads back through gRPC either way.");
+ABSL_FLAG(
+    std::string, engine, "grpc",
+    "How the load's calls are sent: grpc (gRPC's C++ client; TLS and mutual TLS) or "
+    "h2c (card-stress's own HTTP/2 client over libnghttp2 speaking gRPC's wire "
+    "format: cheaper per call, plaintext only, refuses the --tls flags). "
+    "Verification reads back through gRPC either way.");
 ABSL_FLAG(std::string, progress, "auto",
           "Progress on stderr: true (a line per --interval), false, or auto (in place "
           "on a terminal, a line per interval otherwise).");
@@ -145,7 +148,9 @@ absl::StatusOr<Schedule> ScheduleFromFlags(const char* flag, const std::string& 
                                            absl::Duration step_duration,
                                            absl::Duration max_duration) {
   absl::StatusOr<Schedule::Kind> kind = ParseScheduleKind(kind_name);
-  if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", kind.status().message()));
+  if (!kind.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", kind.status().message()));
   Schedule schedule;
   schedule.kind = *kind;
   schedule.start = start;
@@ -155,11 +160,14 @@ absl::StatusOr<Schedule> ScheduleFromFlags(const char* flag, const std::string& 
   schedule.max_duration = max_duration;
   if (schedule.kind != Schedule::Kind::kConst) {
     if (start < 0 || end < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": start and end must be >= 0"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": start and end must be >= 0"));
     }
-    if (step == 0) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": needs a step"));
+    if (step == 0)
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": needs a step"));
     if (step_duration <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": step duration must be > 0"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": step duration must be > 0"));
     }
   }
   return schedule;
@@ -253,7 +261,8 @@ absl::StatusOr<Config> ConfigFromFlags() {
     int64_t count = 0;
     if (absl::SimpleAtoi(warmup, &count) && count >= 0) {
       config.warmup_requests = count;
-    } else if (absl::ParseDuration(warmup, &duration) && duration >= absl::ZeroDuration()) {
+    } else if (absl::ParseDuration(warmup, &duration) &&
+               duration >= absl::ZeroDuration()) {
       config.warmup = duration;
     } else {
       return absl::InvalidArgumentError(

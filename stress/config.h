@@ -45,8 +45,8 @@ enum class Progress { kOff, kLines, kAuto };
 enum class Engine { kGrpc, kH2c };
 
 // Report formats (--format, and the extra --*_output files).
-inline constexpr const char* kFormats[] = {"text", "json", "junit", "html", "csv",
-                                           "prometheus"};
+inline constexpr const char* kFormats[] = {"text", "json", "junit",
+                                           "html", "csv",  "prometheus"};
 
 struct Config {
   std::vector<std::string> targets;
@@ -60,9 +60,9 @@ struct Config {
   Schedule rate;
   Schedule window;
   absl::Duration warmup = absl::ZeroDuration();  // left out of the statistics
-  int64_t warmup_requests = 0;                    // or: the first N operations
-  absl::Duration interval = absl::Seconds(1);     // of the time series and progress
-  absl::Duration timeout = absl::Seconds(20);      // per-RPC deadline
+  int64_t warmup_requests = 0;                   // or: the first N operations
+  absl::Duration interval = absl::Seconds(1);    // of the time series and progress
+  absl::Duration timeout = absl::Seconds(20);    // per-RPC deadline
   int max_retries = 5;
 
   Scenario scenario = Scenario::kSpread;

@@ -72,7 +72,8 @@ int ConnectTcp(const std::string& target, std::string* error) {
   }
   int fd = -1;
   for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                a->ai_protocol);
     if (fd < 0) continue;
     if (connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
       *error = absl::StrCat("cannot connect to ", target, ": ", strerror(errno));
@@ -278,8 +279,9 @@ class H2cTransport::Loop {
       std::string error = "down";
       if (absl::Now() - c.last_attempt < kReconnectEvery || !Open(c, &error)) {
         by_id_.emplace(stream->id, stream);
-        Finish(stream, grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                    absl::StrCat("h2c connection to ", c.target, ": ", error)));
+        Finish(stream,
+               grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            absl::StrCat("h2c connection to ", c.target, ": ", error)));
         return;
       }
     }
@@ -291,16 +293,19 @@ class H2cTransport::Loop {
     };
     static const std::string kPost = "POST", kHttp = "http", kGrpc = "application/grpc",
                              kTrailers = "trailers", kAgent = "card-stress-h2c";
-    const nghttp2_nv headers[] = {
-        header(":method", kPost),          header(":scheme", kHttp),
-        header(":path", stream->path),     header(":authority", c.target),
-        header("content-type", kGrpc),     header("te", kTrailers),
-        header("grpc-timeout", stream->timeout), header("user-agent", kAgent)};
+    const nghttp2_nv headers[] = {header(":method", kPost),
+                                  header(":scheme", kHttp),
+                                  header(":path", stream->path),
+                                  header(":authority", c.target),
+                                  header("content-type", kGrpc),
+                                  header("te", kTrailers),
+                                  header("grpc-timeout", stream->timeout),
+                                  header("user-agent", kAgent)};
     nghttp2_data_provider body{};
     body.source.ptr = stream;
     body.read_callback = &Loop::ReadBody;
-    int32_t id = nghttp2_submit_request(c.session, nullptr, headers,
-                                        sizeof headers / sizeof headers[0], &body, stream);
+    int32_t id = nghttp2_submit_request(
+        c.session, nullptr, headers, sizeof headers / sizeof headers[0], &body, stream);
     by_id_.emplace(stream->id, stream);
     if (id < 0) {  // e.g. stream ids used up: start the connection afresh
       Finish(stream, grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -319,7 +324,8 @@ class H2cTransport::Loop {
       int wait_ms = 100;
       if (!deadlines_.empty()) {
         wait_ms = static_cast<int>(std::clamp<int64_t>(
-            absl::ToInt64Milliseconds(deadlines_.front().first - absl::Now()) + 1, 0, 100));
+            absl::ToInt64Milliseconds(deadlines_.front().first - absl::Now()) + 1, 0,
+            100));
       }
       int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), wait_ms);
       for (int i = 0; i < n; ++i) {
@@ -335,7 +341,8 @@ class H2cTransport::Loop {
         }
         Connection& c = *connections_[events[i].data.u64];
         if (c.session == nullptr) continue;
-        if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 && !Read(c)) continue;
+        if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 && !Read(c))
+          continue;
         dirty_.push_back(&c);
       }
       ExpireDeadlines();
@@ -345,7 +352,8 @@ class H2cTransport::Loop {
         batch.swap(ready_);
         for (Stream* stream : batch) {
           StartCall(stream);
-          if (stream->connection->session != nullptr) dirty_.push_back(stream->connection);
+          if (stream->connection->session != nullptr)
+            dirty_.push_back(stream->connection);
         }
       }
       std::sort(dirty_.begin(), dirty_.end());
@@ -497,13 +505,13 @@ class H2cTransport::Loop {
     if (stream.grpc_status < 0) {
       if (error_code != NGHTTP2_NO_ERROR) {
         // Reset before an answer: it may or may not have run.
-        return grpc::Status(StatusCode::UNAVAILABLE,
-                            absl::StrCat("h2c stream reset: ",
-                                         nghttp2_http2_strerror(error_code)));
+        return grpc::Status(
+            StatusCode::UNAVAILABLE,
+            absl::StrCat("h2c stream reset: ", nghttp2_http2_strerror(error_code)));
       }
-      return grpc::Status(stream.http_status == 503 ? StatusCode::UNAVAILABLE
-                                                    : StatusCode::UNKNOWN,
-                          absl::StrCat("no grpc-status (HTTP ", stream.http_status, ")"));
+      return grpc::Status(
+          stream.http_status == 503 ? StatusCode::UNAVAILABLE : StatusCode::UNKNOWN,
+          absl::StrCat("no grpc-status (HTTP ", stream.http_status, ")"));
     }
     if (stream.grpc_status != 0) {
       return grpc::Status(static_cast<StatusCode>(std::min(stream.grpc_status, 16)),
@@ -513,9 +521,9 @@ class H2cTransport::Loop {
     if (data.size() < 5 || data[0] != 0) {
       return grpc::Status(StatusCode::INTERNAL, "h2c: missing or compressed response");
     }
-    uint32_t length = (static_cast<uint8_t>(data[1]) << 24) |
-                      (static_cast<uint8_t>(data[2]) << 16) |
-                      (static_cast<uint8_t>(data[3]) << 8) | static_cast<uint8_t>(data[4]);
+    uint32_t length =
+        (static_cast<uint8_t>(data[1]) << 24) | (static_cast<uint8_t>(data[2]) << 16) |
+        (static_cast<uint8_t>(data[3]) << 8) | static_cast<uint8_t>(data[4]);
     if (data.size() != 5 + static_cast<size_t>(length) ||
         !stream.response->ParseFromArray(data.data() + 5, static_cast<int>(length))) {
       return grpc::Status(StatusCode::INTERNAL, "h2c: malformed response message");
@@ -538,7 +546,7 @@ class H2cTransport::Loop {
   // The loop thread's own.
   std::vector<Stream*> ready_;
   std::vector<Connection*> dirty_;
-  std::unordered_map<uint64_t, Stream*> by_id_;  // calls in flight
+  std::unordered_map<uint64_t, Stream*> by_id_;            // calls in flight
   std::deque<std::pair<absl::Time, uint64_t>> deadlines_;  // (deadline, call id)
 };
 

@@ -1,9 +1,9 @@
 #include "stress/history.h"
 
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 
 namespace card::stress {
 namespace {
@@ -41,7 +41,8 @@ std::string CompactId::ToString() const {
 }
 
 std::string History::UserId(uint32_t user) const {
-  return hot_user ? absl::StrCat(user_prefix, "-hot") : absl::StrCat(user_prefix, "-", user);
+  return hot_user ? absl::StrCat(user_prefix, "-hot")
+                  : absl::StrCat(user_prefix, "-", user);
 }
 
 std::string History::RequestId(uint64_t request) const {

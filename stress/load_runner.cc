@@ -365,8 +365,8 @@ void LoadRunner::Issue(Call* call) {
     call->response->Clear();
     call->runner = this;
     call->channel = PickChannel();
-    h2c_->Call(call->channel, MethodPath(call->op.kind),
-               *call->request, call->response.get(), config_.timeout, &OnH2cDone, call);
+    h2c_->Call(call->channel, MethodPath(call->op.kind), *call->request,
+               call->response.get(), config_.timeout, &OnH2cDone, call);
     return;
   }
   call->context.emplace();
@@ -538,8 +538,7 @@ void LoadRunner::TimerLoop() {
 // concurrency schedule widens the window as the schedule rises.
 void LoadRunner::TickLoop() {
   constexpr absl::Duration kGrace = absl::Milliseconds(20);
-  const bool in_place =
-      config_.progress == Progress::kAuto && isatty(STDERR_FILENO);
+  const bool in_place = config_.progress == Progress::kAuto && isatty(STDERR_FILENO);
   const bool lines = config_.progress == Progress::kLines ||
                      (config_.progress == Progress::kAuto && !in_place);
   const bool widen = !config_.open_loop() && !config_.window.constant();

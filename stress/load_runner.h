@@ -77,9 +77,9 @@ class LoadRunner {
 
   std::mutex mu_;  // guards the fields below
   std::condition_variable finished_;
-  int active_ = 0;          // operations holding a concurrency slot
-  bool exhausted_ = false;  // the workload has no more operations
-  std::deque<Op> backlog_;  // open loop: due operations waiting for a slot
+  int active_ = 0;                 // operations holding a concurrency slot
+  bool exhausted_ = false;         // the workload has no more operations
+  std::deque<Op> backlog_;         // open loop: due operations waiting for a slot
   std::vector<Call*> free_calls_;  // finished calls kept for reuse (at most the window)
 
   std::mutex timer_mu_;

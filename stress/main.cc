@@ -31,8 +31,8 @@ bool Write(const devcard::cardstress::v1::Report& report, const std::string& for
            const std::string& path) {
   absl::StatusOr<std::string> text = RenderReport(report, format);
   if (!text.ok()) {
-    SetupError(absl::StrCat("cannot render the ", format, " report: ",
-                            text.status().message()));
+    SetupError(
+        absl::StrCat("cannot render the ", format, " report: ", text.status().message()));
     return false;
   }
   if (path.empty()) {
@@ -115,17 +115,16 @@ int main(int argc, char** argv) {
 
   const devcard::cardstress::v1::Report report = BuildReport(result);
   if (!Write(report, config->format, config->output)) return kExitSetup;
-  for (const auto& [format, path] : {std::pair{"json", config->json_output},
-                                     std::pair{"junit", config->junit_output},
-                                     std::pair{"html", config->html_output}}) {
+  for (const auto& [format, path] :
+       {std::pair{"json", config->json_output}, std::pair{"junit", config->junit_output},
+        std::pair{"html", config->html_output}}) {
     if (!path.empty() && !Write(report, format, path)) return kExitSetup;
   }
   if (!config->output.empty()) {
     // A one-line verdict on stderr, so CI logs show it without the file.
     std::fprintf(stderr, "card-stress: %s %s: %s (exit %d), report in %s\n",
                  ScenarioName(config->scenario), config->user_prefix.c_str(),
-                 VerdictWords(report).c_str(), result.exit_code,
-                 config->output.c_str());
+                 VerdictWords(report).c_str(), result.exit_code, config->output.c_str());
   }
   return result.exit_code;
 }

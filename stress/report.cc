@@ -178,8 +178,8 @@ void Judge(RunResult& result) {
   result.breached.clear();
   auto hold = [&result](std::string name, std::string limit, std::string observed,
                         bool breached) {
-    result.thresholds.push_back({std::move(name), std::move(limit), std::move(observed),
-                                 breached});
+    result.thresholds.push_back(
+        {std::move(name), std::move(limit), std::move(observed), breached});
   };
   hold("max_error_rate", absl::StrFormat("%.4f%%", 100 * config.max_error_rate),
        absl::StrFormat("%.4f%%", 100 * result.error_rate),

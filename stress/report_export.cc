@@ -23,13 +23,14 @@ class Exposition {
 
   void Metric(absl::string_view name, absl::string_view help,
               absl::string_view type = "gauge") {
-    absl::StrAppend(&out_, "# HELP card_stress_", name, " ", help, "\n# TYPE card_stress_",
-                    name, " ", type, "\n");
+    absl::StrAppend(&out_, "# HELP card_stress_", name, " ", help,
+                    "\n# TYPE card_stress_", name, " ", type, "\n");
     name_ = std::string(name);
   }
   // A sample of the last metric (`suffix` e.g. "_sum" for a summary's);
   // `labels` like `code="OK"` (or empty).
-  void Sample(double value, absl::string_view labels = "", absl::string_view suffix = "") {
+  void Sample(double value, absl::string_view labels = "",
+              absl::string_view suffix = "") {
     absl::StrAppendFormat(&out_, "card_stress_%s%s{%s%s%s} %.17g\n", name_, suffix,
                           scenario_, labels.empty() ? "" : ",", labels, value);
   }
@@ -58,13 +59,17 @@ std::string CsvReport(const pb::Report& report) {
 std::string PrometheusReport(const pb::Report& report) {
   Exposition e(report);
   const pb::Totals& totals = report.totals();
-  e.Metric("operations", "Operations the run finished (warm-up excluded), by operation and status code.");
+  e.Metric(
+      "operations",
+      "Operations the run finished (warm-up excluded), by operation and status code.");
   for (const auto& [name, op] : report.operations()) {
     for (const auto& [code, n] : op.status_codes()) {
-      e.Sample(n, absl::StrCat("operation=\"", Label(name), "\",code=\"", Label(code), "\""));
+      e.Sample(
+          n, absl::StrCat("operation=\"", Label(name), "\",code=\"", Label(code), "\""));
     }
   }
-  e.Metric("outcomes", "Operations by outcome: ok, expected_error, failed, indeterminate.");
+  e.Metric("outcomes",
+           "Operations by outcome: ok, expected_error, failed, indeterminate.");
   e.Sample(totals.ok(), "outcome=\"ok\"");
   e.Sample(totals.expected_errors(), "outcome=\"expected_error\"");
   e.Sample(totals.failed(), "outcome=\"failed\"");
@@ -75,12 +80,12 @@ std::string PrometheusReport(const pb::Report& report) {
   e.Sample(totals.ops_per_second());
   e.Metric("error_rate", "(failed + indeterminate) / operations.");
   e.Sample(totals.error_rate());
-  e.Metric("latency_seconds", "Latency of successful operations from their intended start.",
-           "summary");
+  e.Metric("latency_seconds",
+           "Latency of successful operations from their intended start.", "summary");
   const pb::Latency& ms = report.latency_ms();
   const std::pair<const char*, double> quantiles[] = {
-      {"0", ms.min()},     {"0.5", ms.p50()},   {"0.9", ms.p90()},
-      {"0.95", ms.p95()},  {"0.99", ms.p99()},  {"0.999", ms.p999()},
+      {"0", ms.min()},        {"0.5", ms.p50()},  {"0.9", ms.p90()},
+      {"0.95", ms.p95()},     {"0.99", ms.p99()}, {"0.999", ms.p999()},
       {"0.9999", ms.p9999()}, {"1", ms.max()}};
   for (const auto& [quantile, value] : quantiles) {
     e.Sample(value / 1000, absl::StrCat("quantile=\"", quantile, "\""));
@@ -94,7 +99,8 @@ std::string PrometheusReport(const pb::Report& report) {
   e.Sample(report.client().system_cpu_s(), "mode=\"system\"");
   e.Metric("client_peak_rss_bytes", "card-stress's peak resident memory.");
   e.Sample(report.client().peak_rss_mb() * 1024 * 1024);
-  e.Metric("check_passed", "1 if the verification check passed, 0 if it failed or could not tell.");
+  e.Metric("check_passed",
+           "1 if the verification check passed, 0 if it failed or could not tell.");
   for (const pb::Check& check : report.verification().checks()) {
     e.Sample(check.verdict() == "pass" ? 1 : 0,
              absl::StrCat("check=\"", Label(check.name()), "\",verdict=\"",
@@ -102,7 +108,8 @@ std::string PrometheusReport(const pb::Report& report) {
   }
   e.Metric("check_violations", "Users found violating the check.");
   for (const pb::Check& check : report.verification().checks()) {
-    e.Sample(check.violation_count(), absl::StrCat("check=\"", Label(check.name()), "\""));
+    e.Sample(check.violation_count(),
+             absl::StrCat("check=\"", Label(check.name()), "\""));
   }
   e.Metric("verification_ran", "1 if the data was verified after the load.");
   e.Sample(report.verification().ran() ? 1 : 0);
@@ -111,7 +118,8 @@ std::string PrometheusReport(const pb::Report& report) {
     e.Sample(threshold.breached() ? 1 : 0,
              absl::StrCat("threshold=\"", Label(threshold.name()), "\""));
   }
-  e.Metric("exit_code", "0 pass, 1 invariant violated, 2 errors or unknown, 3 threshold.");
+  e.Metric("exit_code",
+           "0 pass, 1 invariant violated, 2 errors or unknown, 3 threshold.");
   e.Sample(report.exit_code());
   e.Metric("started_timestamp_seconds", "When the run started (Unix time).");
   e.Sample(static_cast<double>(report.started_at().seconds()));

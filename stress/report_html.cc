@@ -106,7 +106,8 @@ std::string LineChart(const std::string& id, const std::string& title,
         line.color, line.dashed ? R"( stroke-dasharray="6 4")" : "",
         absl::StrJoin(points, " "), XmlEscape(line.name));
     absl::StrAppendFormat(
-        &out, R"(<text x="%d" y="%d" class="legend" fill="%s" text-anchor="end">%s</text>)",
+        &out,
+        R"(<text x="%d" y="%d" class="legend" fill="%s" text-anchor="end">%s</text>)",
         legend_x, kTop + 14, line.color, XmlEscape(line.name));
     legend_x -= 12 + 8 * static_cast<int>(line.name.size());
   }
@@ -120,7 +121,8 @@ std::string HistogramChart(const pb::Report& report) {
       R"(<svg xmlns="http://www.w3.org/2000/svg" id="latency-histogram" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" role="img"><title>Latency histogram</title>)",
       kWidth, kHeight, kWidth, kHeight);
   if (buckets.empty()) {
-    return absl::StrCat(out, R"(<text x="60" y="120" class="label">no samples</text></svg>)");
+    return absl::StrCat(out,
+                        R"(<text x="60" y="120" class="label">no samples</text></svg>)");
   }
   double lo = std::log10(std::max(buckets[0].le_ms(), 1e-3));
   double hi = std::log10(std::max(buckets[buckets.size() - 1].le_ms(), 1e-3));
@@ -147,10 +149,12 @@ std::string HistogramChart(const pb::Report& report) {
     absl::StrAppendFormat(
         &out,
         R"(<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="bar"><title>&#8804; %.3f ms: %d</title></rect>)",
-        std::max<double>(kLeft, px - bar), kTop + plot_h - h, bar, h, b.le_ms(), b.count());
+        std::max<double>(kLeft, px - bar), kTop + plot_h - h, bar, h, b.le_ms(),
+        b.count());
   }
   absl::StrAppendFormat(
-      &out, R"(<text x="%d" y="%d" class="label" text-anchor="middle">latency (log scale)</text>)",
+      &out,
+      R"(<text x="%d" y="%d" class="label" text-anchor="middle">latency (log scale)</text>)",
       kLeft + plot_w / 2, kHeight - 4);
   return absl::StrCat(out, "</svg>");
 }
@@ -170,24 +174,28 @@ std::string Settings(const pb::Report& report) {
   auto schedule = [](const pb::Schedule& s) {
     return s.kind() == "const"
                ? absl::StrFormat("const %g", s.start())
-               : absl::StrFormat("%s from %g, %+g per %gs, to %g%s", s.kind(), s.start(),
-                                 s.step(), s.step_duration_s(), s.end(),
-                                 s.max_duration_s() > 0
-                                     ? absl::StrFormat(", for at most %gs", s.max_duration_s())
-                                     : "");
+               : absl::StrFormat(
+                     "%s from %g, %+g per %gs, to %g%s", s.kind(), s.start(), s.step(),
+                     s.step_duration_s(), s.end(),
+                     s.max_duration_s() > 0
+                         ? absl::StrFormat(", for at most %gs", s.max_duration_s())
+                         : "");
   };
   std::vector<std::pair<std::string, std::string>> rows = {
       {"scenario", c.scenario()},
       {"targets", absl::StrJoin(c.targets(), ", ")},
       {"connections per target", absl::StrCat(c.connections())},
       {"concurrency", schedule(c.concurrency_schedule())},
-      {"rate (operations/s)", c.load_schedule().start() > 0 || c.load_schedule().kind() != "const"
-                                  ? schedule(c.load_schedule())
-                                  : "closed loop"},
+      {"rate (operations/s)",
+       c.load_schedule().start() > 0 || c.load_schedule().kind() != "const"
+           ? schedule(c.load_schedule())
+           : "closed loop"},
       {"requests", c.requests() > 0 ? absl::StrCat(c.requests()) : "no limit"},
-      {"duration", c.duration_s() > 0 ? absl::StrFormat("%gs", c.duration_s()) : "no limit"},
-      {"warm-up", c.warmup_requests() > 0 ? absl::StrCat(c.warmup_requests(), " operations")
-                                          : absl::StrFormat("%gs", c.warmup_s())},
+      {"duration",
+       c.duration_s() > 0 ? absl::StrFormat("%gs", c.duration_s()) : "no limit"},
+      {"warm-up", c.warmup_requests() > 0
+                      ? absl::StrCat(c.warmup_requests(), " operations")
+                      : absl::StrFormat("%gs", c.warmup_s())},
       {"users", absl::StrCat(c.users(), " (", c.user_prefix(), "-*)")},
       {"burst", absl::StrCat(c.burst())},
       {"timeout", absl::StrFormat("%gs", c.timeout_s())},
@@ -204,7 +212,8 @@ std::string Settings(const pb::Report& report) {
 
 std::string VerificationTable(const pb::Verification& verification) {
   std::string out = "<table id=\"verification\">\n";
-  absl::StrAppend(&out, Row({"check", "verdict", "users", "violations", "what it checks"}, "th"));
+  absl::StrAppend(
+      &out, Row({"check", "verdict", "users", "violations", "what it checks"}, "th"));
   if (!verification.ran()) {
     absl::StrAppend(&out, Row({"verification", "—", "", "",
                                verification.not_run_reason().empty()
@@ -215,7 +224,8 @@ std::string VerificationTable(const pb::Verification& verification) {
     std::string examples = absl::StrJoin(check.violations(), "; ");
     absl::StrAppendFormat(
         &out,
-        "<tr class=\"%s\"><td>%s</td><td>%s</td><td>%d</td><td>%d%s</td><td>%s</td></tr>\n",
+        "<tr "
+        "class=\"%s\"><td>%s</td><td>%s</td><td>%d</td><td>%d%s</td><td>%s</td></tr>\n",
         check.verdict() == "pass" ? "pass" : "fail", XmlEscape(check.name()),
         XmlEscape(check.verdict()), check.users(), check.violation_count(),
         examples.empty() ? "" : absl::StrCat(": ", XmlEscape(examples)),
@@ -226,23 +236,24 @@ std::string VerificationTable(const pb::Verification& verification) {
 
 std::string StatusTable(const pb::Report& report) {
   std::string out = "<table id=\"status-codes\">\n";
-  absl::StrAppend(&out, Row({"operation", "operations", "ops/s", "p50 ms", "p99 ms",
-                             "p99.9 ms", "failed", "indeterminate", "retries",
-                             "status codes"},
-                            "th"));
+  absl::StrAppend(&out,
+                  Row({"operation", "operations", "ops/s", "p50 ms", "p99 ms", "p99.9 ms",
+                       "failed", "indeterminate", "retries", "status codes"},
+                      "th"));
   for (OpKind kind : kAllOpKinds) {
     auto found = report.operations().find(OpName(kind));
     if (found == report.operations().end()) continue;
     const pb::Operation& op = found->second;
     std::vector<std::string> codes;
-    for (const auto& [code, n] : op.status_codes()) codes.push_back(absl::StrCat(code, " ", n));
+    for (const auto& [code, n] : op.status_codes())
+      codes.push_back(absl::StrCat(code, " ", n));
     std::sort(codes.begin(), codes.end());
-    absl::StrAppend(
-        &out, Row({OpName(kind), absl::StrCat(op.count()),
-                   absl::StrFormat("%.1f", op.ops_per_second()), Ms(op.latency_ms().p50()),
-                   Ms(op.latency_ms().p99()), Ms(op.latency_ms().p999()),
-                   absl::StrCat(op.failed()), absl::StrCat(op.indeterminate()),
-                   absl::StrCat(op.retries()), absl::StrJoin(codes, ", ")}));
+    absl::StrAppend(&out, Row({OpName(kind), absl::StrCat(op.count()),
+                               absl::StrFormat("%.1f", op.ops_per_second()),
+                               Ms(op.latency_ms().p50()), Ms(op.latency_ms().p99()),
+                               Ms(op.latency_ms().p999()), absl::StrCat(op.failed()),
+                               absl::StrCat(op.indeterminate()),
+                               absl::StrCat(op.retries()), absl::StrJoin(codes, ", ")}));
   }
   return absl::StrCat(out, "</table>\n");
 }
@@ -277,17 +288,22 @@ std::string HtmlReport(const pb::Report& report) {
   }
   if (!target.points.empty()) rate.push_back(target);
 
-  const char* verdict_class =
-      report.exit_code() != 0 ? "bad" : report.verification().ran() ? "ok" : "na";
+  const char* verdict_class = report.exit_code() != 0       ? "bad"
+                              : report.verification().ran() ? "ok"
+                                                            : "na";
   std::string out =
-      "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+      "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" "
+      "lang=\"en\">\n<head>\n"
       "<meta charset=\"utf-8\"/>\n";
-  absl::StrAppend(&out, "<title>card-stress ", XmlEscape(report.config().scenario()), " ",
-                  XmlEscape(google::protobuf::util::TimeUtil::ToString(report.started_at())),
-                  "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n");
-  absl::StrAppend(&out, "<h1>card-stress: ", XmlEscape(report.config().scenario()), "</h1>\n");
-  absl::StrAppendFormat(&out, "<p><span class=\"verdict %s\" id=\"verdict\">%s (exit %d)</span></p>\n",
-                        verdict_class, XmlEscape(VerdictWords(report)), report.exit_code());
+  absl::StrAppend(
+      &out, "<title>card-stress ", XmlEscape(report.config().scenario()), " ",
+      XmlEscape(google::protobuf::util::TimeUtil::ToString(report.started_at())),
+      "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n");
+  absl::StrAppend(&out, "<h1>card-stress: ", XmlEscape(report.config().scenario()),
+                  "</h1>\n");
+  absl::StrAppendFormat(
+      &out, "<p><span class=\"verdict %s\" id=\"verdict\">%s (exit %d)</span></p>\n",
+      verdict_class, XmlEscape(VerdictWords(report)), report.exit_code());
   absl::StrAppendFormat(
       &out,
       "<p>%d operations in %.1f s (%.1f/s): ok %d, expected errors %d, failed %d, "
@@ -296,34 +312,38 @@ std::string HtmlReport(const pb::Report& report) {
       totals.expected_errors(), totals.failed(), totals.indeterminate(), totals.retries(),
       100 * totals.error_rate(),
       totals.warmup_operations() > 0
-          ? absl::StrFormat(" Warm-up: %d operations, left out.", totals.warmup_operations())
+          ? absl::StrFormat(" Warm-up: %d operations, left out.",
+                            totals.warmup_operations())
           : "");
   for (const std::string& breach : report.thresholds_breached()) {
-    absl::StrAppend(&out, "<p class=\"verdict bad\">Threshold: ", XmlEscape(breach), "</p>\n");
+    absl::StrAppend(&out, "<p class=\"verdict bad\">Threshold: ", XmlEscape(breach),
+                    "</p>\n");
   }
-  absl::StrAppend(&out, "<h2>Throughput over time</h2>\n",
-                  LineChart("throughput", "Operations per second", "operations/s", rate,
-                            warmup_end),
-                  "\n<h2>Latency over time</h2>\n",
-                  LineChart("latency", "p50 and p99 latency (successful operations)", "ms",
-                            latency, warmup_end),
-                  "\n<h2>Latency histogram</h2>\n", HistogramChart(report), "\n");
+  absl::StrAppend(
+      &out, "<h2>Throughput over time</h2>\n",
+      LineChart("throughput", "Operations per second", "operations/s", rate, warmup_end),
+      "\n<h2>Latency over time</h2>\n",
+      LineChart("latency", "p50 and p99 latency (successful operations)", "ms", latency,
+                warmup_end),
+      "\n<h2>Latency histogram</h2>\n", HistogramChart(report), "\n");
   const pb::Latency& ms = report.latency_ms();
-  absl::StrAppend(&out, "<table id=\"percentiles\">\n",
-                  Row({"min", "mean", "p50", "p90", "p95", "p99", "p99.9", "p99.99", "max"},
-                      "th"),
-                  Row({Ms(ms.min()), Ms(ms.mean()), Ms(ms.p50()), Ms(ms.p90()), Ms(ms.p95()),
-                       Ms(ms.p99()), Ms(ms.p999()), Ms(ms.p9999()), Ms(ms.max())}),
-                  "</table>\n");
+  absl::StrAppend(
+      &out, "<table id=\"percentiles\">\n",
+      Row({"min", "mean", "p50", "p90", "p95", "p99", "p99.9", "p99.99", "max"}, "th"),
+      Row({Ms(ms.min()), Ms(ms.mean()), Ms(ms.p50()), Ms(ms.p90()), Ms(ms.p95()),
+           Ms(ms.p99()), Ms(ms.p999()), Ms(ms.p9999()), Ms(ms.max())}),
+      "</table>\n");
   absl::StrAppend(&out, "<h2>Status codes per operation</h2>\n", StatusTable(report));
   if (report.errors_size() > 0) {
     absl::StrAppend(&out, "<h2>Errors</h2>\n<ul>\n");
     for (const pb::ErrorMessage& error : report.errors()) {
-      absl::StrAppend(&out, "<li>[", error.count(), "] ", XmlEscape(error.message()), "</li>\n");
+      absl::StrAppend(&out, "<li>[", error.count(), "] ", XmlEscape(error.message()),
+                      "</li>\n");
     }
     absl::StrAppend(&out, "</ul>\n");
   }
-  absl::StrAppend(&out, "<h2>Verification</h2>\n", VerificationTable(report.verification()));
+  absl::StrAppend(&out, "<h2>Verification</h2>\n",
+                  VerificationTable(report.verification()));
   if (report.thresholds_size() > 0) {
     absl::StrAppend(&out, "<h2>Thresholds</h2>\n<table id=\"thresholds\">\n",
                     Row({"threshold", "limit", "observed", "result"}, "th"));

@@ -26,7 +26,8 @@ std::string CaseXml(const Case& c) {
   std::string out = absl::StrFormat(R"(    <testcase classname="%s" name="%s" time="0")",
                                     XmlEscape(c.classname), XmlEscape(c.name));
   if (c.outcome.empty()) return absl::StrCat(out, "/>\n");
-  absl::StrAppend(&out, ">\n      <", c.outcome, " message=\"", XmlEscape(c.message), "\"");
+  absl::StrAppend(&out, ">\n      <", c.outcome, " message=\"", XmlEscape(c.message),
+                  "\"");
   if (!c.type.empty()) absl::StrAppend(&out, " type=\"", XmlEscape(c.type), "\"");
   if (c.detail.empty()) {
     absl::StrAppend(&out, "/>\n");
@@ -49,8 +50,8 @@ std::vector<Case> Cases(const pb::Report& report) {
   }
   for (const pb::Check& check : verification.checks()) {
     Case c{suite + ".verification", check.name(), "", "", "", ""};
-    std::string detail = absl::StrCat(check.description(), "\n",
-                                      absl::StrJoin(check.violations(), "\n"));
+    std::string detail =
+        absl::StrCat(check.description(), "\n", absl::StrJoin(check.violations(), "\n"));
     if (check.violation_count() > check.violations_size()) {
       absl::StrAppend(&detail, "\n... ", check.violation_count(), " in all");
     }
@@ -99,7 +100,8 @@ std::string JunitReport(const pb::Report& report) {
   absl::StrAppend(
       &out, "  <testsuite name=\"card-stress.", XmlEscape(report.config().scenario()),
       "\" ", counts, " timestamp=\"",
-      XmlEscape(google::protobuf::util::TimeUtil::ToString(report.started_at())), "\">\n");
+      XmlEscape(google::protobuf::util::TimeUtil::ToString(report.started_at())),
+      "\">\n");
   absl::StrAppend(&out, "    <properties>\n");
   auto property = [&out](absl::string_view name, absl::string_view value) {
     absl::StrAppend(&out, "      <property name=\"", XmlEscape(name), "\" value=\"",

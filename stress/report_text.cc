@@ -82,10 +82,10 @@ std::string StatusCodes(const google::protobuf::Map<std::string, uint32_t>& code
 std::string VerificationText(const pb::Verification& verification) {
   std::string out = "\nVerification:\n";
   if (!verification.ran()) {
-    absl::StrAppend(&out, "  ",
-                    verification.not_run_reason().empty() ? "not run"
-                                                          : verification.not_run_reason(),
-                    "\n");
+    absl::StrAppend(
+        &out, "  ",
+        verification.not_run_reason().empty() ? "not run" : verification.not_run_reason(),
+        "\n");
   }
   for (const pb::Check& check : verification.checks()) {
     absl::StrAppendFormat(&out, "  %-28s %-7s %d users  — %s\n", check.name(),

@@ -17,7 +17,8 @@ void Stats::Start(absl::Time start, absl::Duration warmup, int64_t warmup_reques
 
 bool Stats::InWarmup(absl::Time now) {
   if (warmup_ > absl::ZeroDuration()) return now < start_ + warmup_;
-  if (warmup_requests_ <= 0 || warmup_seen_.load(std::memory_order_relaxed) >= warmup_requests_)
+  if (warmup_requests_ <= 0 ||
+      warmup_seen_.load(std::memory_order_relaxed) >= warmup_requests_)
     return false;
   int64_t seen = warmup_seen_.fetch_add(1, std::memory_order_relaxed);
   if (seen + 1 == warmup_requests_) {
@@ -63,9 +64,9 @@ void Stats::RecordFinal(OpKind kind, const grpc::Status& status,
   (outcome == Workload::Outcome::kFailed ? stats.failed : stats.indeterminate)++;
   errors_++;
   std::lock_guard<std::mutex> lock(messages_mu_);
-  std::string key = absl::StrCat(OpName(kind), ": ",
-                                 client::StatusCodeName(status.error_code()), " ",
-                                 status.error_message());
+  std::string key =
+      absl::StrCat(OpName(kind), ": ", client::StatusCodeName(status.error_code()), " ",
+                   status.error_message());
   auto it = messages_.find(key);
   if (it != messages_.end()) {
     it->second++;
@@ -99,9 +100,9 @@ Interval Stats::CloseInterval(int64_t index, absl::Time end, double target_rps,
   out.target_rps = target_rps;
   out.target_concurrency = target_concurrency;
   out.in_flight = in_flight;
-  out.warmup = end <= measured_start() ||
-               (warmup_requests_ > 0 && warmup_end_ns_.load() == 0 &&
-                warmup_seen_.load() < warmup_requests_);
+  out.warmup =
+      end <= measured_start() || (warmup_requests_ > 0 && warmup_end_ns_.load() == 0 &&
+                                  warmup_seen_.load() < warmup_requests_);
   std::lock_guard<std::mutex> lock(series_mu_);
   if (series_.size() < kMaxIntervals) series_.push_back(out);
   return out;

@@ -35,18 +35,18 @@ struct OpStats {
 
 // One interval of the series (by completion time).
 struct Interval {
-  double end_s = 0;       // since the load started
-  double seconds = 0;     // its length (the last one may be short)
+  double end_s = 0;         // since the load started
+  double seconds = 0;       // its length (the last one may be short)
   uint64_t operations = 0;  // finished in it
-  uint64_t errors = 0;    // failed + indeterminate
-  uint64_t started = 0;   // first attempts sent in it (what a rate schedule drives)
+  uint64_t errors = 0;      // failed + indeterminate
+  uint64_t started = 0;     // first attempts sent in it (what a rate schedule drives)
   double started_per_second = 0;
   double ops_per_second = 0;
   double p50_ms = 0, p99_ms = 0;  // successful operations
   double target_rps = 0;          // the rate schedule's value (0: closed loop)
   int target_concurrency = 0;     // the concurrency schedule's value
   int in_flight = 0;
-  bool warmup = false;            // ended before the warm-up did
+  bool warmup = false;  // ended before the warm-up did
 };
 
 class Stats {

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <pqxx/pqxx>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -58,9 +58,9 @@ Observed ReadBackOnce(client::CardClient& client, const std::string& user_id) {
     observed.has_default_card = true;
   } else if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
     observed.default_code = status.error_code();
-    observed.default_error = absl::StrCat("GetDefaultCard: ",
-                                          client::StatusCodeName(status.error_code()), " ",
-                                          status.error_message());
+    observed.default_error =
+        absl::StrCat("GetDefaultCard: ", client::StatusCodeName(status.error_code()), " ",
+                     status.error_message());
   }
   observed.ok = true;
   return observed;
@@ -200,19 +200,19 @@ void CheckUser(uint32_t user, const History& history, const Observed& seen,
     acked_found.Fail(user_id, absl::StrCat(missing, " acknowledged card(s) missing"));
   }
 
-  int expected = static_cast<int>(summary.acknowledged_creates) -
-                 static_cast<int>(deleted.size());
+  int expected =
+      static_cast<int>(summary.acknowledged_creates) - static_cast<int>(deleted.size());
   int low = expected - static_cast<int>(maybe_deleted.size());
   int high = expected + static_cast<int>(summary.indeterminate_creates);
   if (found >= low && found <= high) {
     count.Pass();
   } else {
-    count.Fail(user_id, absl::StrCat(found, " cards, expected ",
-                                     low == high ? absl::StrCat(expected)
-                                                 : absl::StrCat(low, "..", high),
-                                     " (acknowledged creates ",
-                                     summary.acknowledged_creates, " - deletes ",
-                                     deleted.size(), ")"));
+    count.Fail(
+        user_id,
+        absl::StrCat(found, " cards, expected ",
+                     low == high ? absl::StrCat(expected) : absl::StrCat(low, "..", high),
+                     " (acknowledged creates ", summary.acknowledged_creates,
+                     " - deletes ", deleted.size(), ")"));
   }
 
   int duplicated = 0;
@@ -221,10 +221,10 @@ void CheckUser(uint32_t user, const History& history, const Observed& seen,
     no_duplicates.Pass();
   } else {
     no_duplicates.Fail(
-        user_id, absl::StrCat(duplicated, " request_id(s) made several cards",
-                              acked_other_card > 0
-                                  ? "; a create was acknowledged with another card"
-                                  : ""));
+        user_id,
+        absl::StrCat(
+            duplicated, " request_id(s) made several cards",
+            acked_other_card > 0 ? "; a create was acknowledged with another card" : ""));
   }
 
   if (unattempted == 0) {
@@ -238,9 +238,10 @@ void CheckUser(uint32_t user, const History& history, const Observed& seen,
     return;
   }
   std::optional<CompactId> default_id = CompactId::Parse(seen.default_card.id());
-  bool default_ok = found == 0 ? !seen.has_default_card
-                               : seen.has_default_card && seen.default_card.is_default() &&
-                                     default_id && Contains(listed, *default_id);
+  bool default_ok = found == 0
+                        ? !seen.has_default_card
+                        : seen.has_default_card && seen.default_card.is_default() &&
+                              default_id && Contains(listed, *default_id);
   if (default_ok) {
     default_exists.Pass();
   } else {

@@ -58,7 +58,8 @@ Workload::Workload(const Config& config)
     history_.users.resize(history_.hot_user ? 1 : config.users);
   }
   std::optional<int64_t> budget = planned();
-  if (budget && config.scenario != Scenario::kHealth && config.scenario != Scenario::kMixed) {
+  if (budget && config.scenario != Scenario::kHealth &&
+      config.scenario != Scenario::kMixed) {
     history_.creates.reserve(static_cast<size_t>(std::min(*budget, kMaxReservedCreates)));
   }
 }

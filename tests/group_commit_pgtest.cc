@@ -69,8 +69,8 @@ class GroupCommitTest : public CardServerTest {
   }
 
   // Starts CreateCard on its own thread; the pause keeps arrival order.
-  std::unique_ptr<PendingCall> StartCreate(const std::function<void(v1::CreateCardRequest&)>&
-                                               fill) {
+  std::unique_ptr<PendingCall> StartCreate(
+      const std::function<void(v1::CreateCardRequest&)>& fill) {
     auto call = std::make_unique<PendingCall>();
     v1::CreateCardRequest request;
     request.set_user_id(kUser);
@@ -147,9 +147,9 @@ TEST_F(GroupCommitTest, QueuedCreatesCommitTogetherEachWithItsOwnStatus) {
 
   // Two cards, one default, and both written by one transaction: rows
   // inserted by the same transaction carry the same xmin.
-  pqxx::result rows = Query(absl::StrCat(
-      "SELECT title, is_default, xmin::text FROM cards WHERE user_id = '", kUser,
-      "' ORDER BY create_time"));
+  pqxx::result rows = Query(
+      absl::StrCat("SELECT title, is_default, xmin::text FROM cards WHERE user_id = '",
+                   kUser, "' ORDER BY create_time"));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(std::string(rows[0][0].c_str()), "First");
   EXPECT_EQ(std::string(rows[1][0].c_str()), "Second");

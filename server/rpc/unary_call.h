@@ -68,13 +68,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   }
 
   // The same for a call that may run in a batch (group commit).
-  static grpc::ServerUnaryReactor* StartBatchable(grpc::CallbackServerContext* /*context*/,
-                                                  const grpc::ByteBuffer* request_bytes,
-                                                  grpc::ByteBuffer* response_bytes,
-                                                  PerUserScheduler* scheduler,
-                                                  absl::Time deadline,
-                                                  const QueueOf& queue_of,
-                                                  BatchHandler handler) {
+  static grpc::ServerUnaryReactor* StartBatchable(
+      grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request_bytes,
+      grpc::ByteBuffer* response_bytes, PerUserScheduler* scheduler, absl::Time deadline,
+      const QueueOf& queue_of, BatchHandler handler) {
     auto* call = new UnaryCall(scheduler, response_bytes);
     call->Queue(*request_bytes, deadline, queue_of, [&] {
       return std::make_unique<BatchableJob>(call, std::move(handler), deadline);

@@ -18,14 +18,14 @@ namespace {
 // that a reader can match each one to its parameter.
 // Group commit: several creates in one call (see definitions/27_card_create_many.sql).
 constexpr PreparedStatement kCreateCards{"card_create_many", R"sql(
-  SELECT * FROM card_create_many(
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us FROM card_create_many(
     p_user_ids => $1, p_titles => $2, p_descriptions => $3, p_visibilities => $4,
     p_qr_enabled => $5, p_link_counts => $6, p_link_ids => $7, p_request_ids => $8,
     p_slug_bases => $9, p_lock_timeout_ms => $10, p_wait_for_first => $11))sql"};
 // card_create_many's answer for an item whose user's lock another transaction held.
 constexpr char kLockBusy[] = "CS503";
-// The mutations other than create also return lock_wait_us: what card_lock_user
-// measured (definitions/10_card_lock_user.sql), read back in the same statement.
+// Every mutation also returns lock_wait_us: what card_lock_user measured
+// (definitions/10_card_lock_user.sql), read back in the same statement.
 constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
   SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us FROM card_update(
     p_user_id => $1, p_card_id => $2, p_expected_version => $3,
@@ -181,8 +181,11 @@ absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> PostgresRepository::Cre
       cards.begin(), cards.end(),
       [&](const model::NewCard& card) { return card.user_id == cards.front().user_id; });
   for (bool first_round = true; !pending.empty(); first_round = false) {
-    absl::StatusOr<pqxx::result> rows = CallCreateMany(
-        *pool_, cards, pending, /*wait_for_first=*/one_user || !first_round, deadline);
+    absl::StatusOr<pqxx::result> rows = ObserveLockWait(
+        CallCreateMany(*pool_, cards, pending,
+                       /*wait_for_first=*/one_user || !first_round, deadline),
+        metrics_);
+    if (rows.ok()) metrics_->ObserveBatchSize(static_cast<int>(pending.size()));
     if (!rows.ok()) {
       // Nothing of this round was written; earlier rounds were.
       if (first_round) return rows.status();

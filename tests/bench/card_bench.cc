@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "benchmark/benchmark.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "benchmark/benchmark.h"
 #include "common/per_user_scheduler.h"
 #include "common/status.h"
 #include "rpc/status_mapping.h"
@@ -84,7 +84,8 @@ class CountingJob final : public card::PerUserScheduler::Job {
   explicit CountingJob(absl::Mutex* mu, int* done) : mu_(mu), done_(done) {}
   const void* batch_kind() const override { return &kKind; }
   void Run() override { Count(1); }
-  void RunBatch(std::vector<std::unique_ptr<card::PerUserScheduler::Job>>& batch) override {
+  void RunBatch(
+      std::vector<std::unique_ptr<card::PerUserScheduler::Job>>& batch) override {
     Count(static_cast<int>(batch.size()));
   }
   void Drop(const absl::Status&) override { Count(1); }
@@ -129,7 +130,8 @@ void BM_SchedulerPerRequest(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kRequests);
   state.counters["requests_per_turn"] =
-      turns.load() ? static_cast<double>(state.iterations() * kRequests) / turns.load() : 0;
+      turns.load() ? static_cast<double>(state.iterations() * kRequests) / turns.load()
+                   : 0;
 }
 BENCHMARK(BM_SchedulerPerRequest)
     ->ArgNames({"max_batch", "users"})

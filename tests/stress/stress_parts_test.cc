@@ -18,9 +18,9 @@ TEST(CompactId, ParsesAUuidIntoSixteenBytesAndBack) {
 
 TEST(CompactId, RefusesWhatIsNotAUuid) {
   EXPECT_FALSE(CompactId::Parse(""));
-  EXPECT_FALSE(CompactId::Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f"));    // short
-  EXPECT_FALSE(CompactId::Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg"));   // not hex
-  EXPECT_FALSE(CompactId::Parse("0f1e2d3c4b5a-6978-8796-a5b4c3d2e1f0-"));   // dashes
+  EXPECT_FALSE(CompactId::Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f"));   // short
+  EXPECT_FALSE(CompactId::Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg"));  // not hex
+  EXPECT_FALSE(CompactId::Parse("0f1e2d3c4b5a-6978-8796-a5b4c3d2e1f0-"));  // dashes
 }
 
 TEST(History, RequestNumbersLeadBackToThisRunsCreatesOnly) {

@@ -294,8 +294,9 @@ TEST(TextReport, SaysWhenVerificationDidNotRunAndDoesNotCallItAPass) {
   std::string text = TextReport(report);
   EXPECT_NE(text.find("\nVerification:\n  not applicable (no data)\n"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("\nVerdict: load OK; verification not applicable (no data) (exit 0)\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("\nVerdict: load OK; verification not applicable (no data) (exit 0)\n"),
+      std::string::npos)
       << text;
   EXPECT_EQ(text.find("PASS"), std::string::npos) << text;
 }
@@ -328,18 +329,21 @@ TEST_F(ReportTest, TextShowsTheRunsFiguresInTheUsualLayout) {
 // above --max_error_rate (0).
 TEST_F(ReportTest, JunitHasATestCasePerCheckAndThresholdWithTheFailures) {
   std::string xml = JunitReport(BuildReport(result_));
-  EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"card-stress\" "
-                      "tests=\"3\" failures=\"2\" errors=\"0\" skipped=\"0\"",
-                      0),
-            0u)
+  EXPECT_EQ(
+      xml.rfind(
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"card-stress\" "
+          "tests=\"3\" failures=\"2\" errors=\"0\" skipped=\"0\"",
+          0),
+      0u)
       << xml;
   EXPECT_NE(xml.find("<testsuite name=\"card-stress.mixed\" tests=\"3\" failures=\"2\""),
             std::string::npos);
-  EXPECT_NE(xml.find("<testcase classname=\"card-stress.mixed.verification\" "
-                     "name=\"exactly_one_default\" time=\"0\">\n      <failure "
-                     "message=\"2 of 3 users violate: each user with cards has exactly one "
-                     "default (none without)\" type=\"invariant violated\">"),
-            std::string::npos)
+  EXPECT_NE(
+      xml.find("<testcase classname=\"card-stress.mixed.verification\" "
+               "name=\"exactly_one_default\" time=\"0\">\n      <failure "
+               "message=\"2 of 3 users violate: each user with cards has exactly one "
+               "default (none without)\" type=\"invariant violated\">"),
+      std::string::npos)
       << xml;
   EXPECT_NE(xml.find("stress-test-1: 2 defaults among 2 cards"), std::string::npos);
   EXPECT_NE(xml.find("<testcase classname=\"card-stress.mixed.verification\" "
@@ -355,7 +359,8 @@ TEST_F(ReportTest, JunitHasATestCasePerCheckAndThresholdWithTheFailures) {
 
 TEST_F(ReportTest, PrometheusExpositionNamesEachSeriesOnce) {
   std::string text = PrometheusReport(BuildReport(result_));
-  EXPECT_NE(text.find("# TYPE card_stress_operations gauge\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE card_stress_operations gauge\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("card_stress_operations{scenario=\"mixed\",operation=\"create\","
                       "code=\"UNAVAILABLE\"} 1\n"),
             std::string::npos)
@@ -364,9 +369,11 @@ TEST_F(ReportTest, PrometheusExpositionNamesEachSeriesOnce) {
                       "default\",verdict=\"FAIL\"} 0\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("card_stress_exit_code{scenario=\"mixed\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("card_stress_latency_seconds{scenario=\"mixed\",quantile=\"0.9999\"}"),
+  EXPECT_NE(text.find("card_stress_exit_code{scenario=\"mixed\"} 1\n"),
             std::string::npos);
+  EXPECT_NE(
+      text.find("card_stress_latency_seconds{scenario=\"mixed\",quantile=\"0.9999\"}"),
+      std::string::npos);
 }
 
 TEST(CsvReport, OneRowPerInterval) {

@@ -267,7 +267,8 @@ TEST(PerUserScheduler, ATurnTakesTheQueuedJobsOfTheFirstOnesKindInArrivalOrder) 
   std::lock_guard<std::mutex> lock(log.mu);
   EXPECT_EQ(log.ran, std::vector<std::string>(
                          {"b1", "block", "c1+c2+c3", "c4", "o1", "c5", "plain", "c6"}));
-  EXPECT_EQ(log.dropped, std::vector<absl::StatusCode>({absl::StatusCode::kDeadlineExceeded}));
+  EXPECT_EQ(log.dropped,
+            std::vector<absl::StatusCode>({absl::StatusCode::kDeadlineExceeded}));
 }
 
 // Jobs submitted while the only worker is busy, then the batches they ran in.
