@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   python3-grpcio python3-protobuf python3-yaml
   postgresql-15 postgresql-client-15 postgresql-contrib
-  prometheus-cpp-dev prometheus
+  prometheus-cpp-dev prometheus curl
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then
   packages+=(nghttp2-client pgbouncer)  # h2load; scripts/pgbouncer-test.sh

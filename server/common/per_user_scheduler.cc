@@ -187,7 +187,6 @@ void PerUserScheduler::Work() {
     } else if (turn.size() > 1) {
       turn.front()->RunBatch(turn);
     }
-    if (!turn.empty() && batch_observer_) batch_observer_(turn.size());
     turn.clear();
     lock.lock();
     EndTurnLocked(std::move(user));

@@ -29,7 +29,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -112,12 +111,6 @@ class PerUserScheduler {
 
   size_t queued() const;
 
-  // Observes how many jobs each turn took (1 when batching did not apply).
-  // Set before the first Submit; called on worker threads.
-  void set_batch_observer(std::function<void(size_t)> observer) {
-    batch_observer_ = std::move(observer);
-  }
-
  private:
   struct Entry {
     JobId id;
@@ -172,7 +165,6 @@ class PerUserScheduler {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::thread expirer_;
-  std::function<void(size_t)> batch_observer_;
 };
 
 }  // namespace card
