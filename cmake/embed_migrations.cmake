@@ -24,7 +24,7 @@ card_embed_sql_files(definitions "${DEFINITIONS_DIR}" "[0-9][0-9]_*.sql" 2)
 file(WRITE "${OUTPUT}.tmp"
 "// Generated from server/storage/migrations and server/storage/definitions by\n"
 "// cmake/embed_migrations.cmake.\n"
-"#include \"storage/migrations.h\"\n\n"
+"#include \"server/storage/migrations.h\"\n\n"
 "namespace card::storage {\n"
 "const std::vector<Migration>& Migrations() {\n"
 "  static const std::vector<Migration> kMigrations = {\n${migrations}  };\n"

@@ -6,12 +6,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "app/card_server.h"
 #include "cli/command_line.h"
 #include "cli/version.h"
-#include "common/log.h"
-#include "storage/database_url.h"
-#include "storage/migrations.h"
+#include "server/app/card_server.h"
+#include "server/common/log.h"
+#include "server/storage/database_url.h"
+#include "server/storage/migrations.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on. Loopback by default; 0.0.0.0:PORT to accept "

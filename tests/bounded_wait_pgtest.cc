@@ -5,9 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "support/burst.h"
-#include "support/pg_environment.h"
-#include "support/server_fixture.h"
+#include "tests/support/burst.h"
+#include "tests/support/pg_environment.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

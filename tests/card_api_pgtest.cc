@@ -7,7 +7,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "support/server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

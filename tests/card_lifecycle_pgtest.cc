@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
-#include "support/server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

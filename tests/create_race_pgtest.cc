@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "support/burst.h"
-#include "support/server_fixture.h"
+#include "tests/support/burst.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

@@ -15,10 +15,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "support/pg_environment.h"
-#include "support/ports.h"
-#include "support/processes.h"
-#include "support/server_fixture.h"
+#include "tests/support/pg_environment.h"
+#include "tests/support/ports.h"
+#include "tests/support/processes.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "support/server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "support/server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

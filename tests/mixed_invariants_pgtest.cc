@@ -15,8 +15,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "support/in_flight.h"
-#include "support/server_fixture.h"
+#include "tests/support/in_flight.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

@@ -14,9 +14,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpcpp/generic/generic_stub.h"
-#include "service/card_service.h"
-#include "support/pg_environment.h"
-#include "support/server_fixture.h"
+#include "server/service/card_service.h"
+#include "tests/support/pg_environment.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

@@ -8,12 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "app/card_server.h"
 #include "devcard/card/v1/card_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "storage/migrations.h"
-#include "support/pg_environment.h"
+#include "server/app/card_server.h"
+#include "server/storage/migrations.h"
+#include "tests/support/pg_environment.h"
 
 namespace card::testing {
 namespace {

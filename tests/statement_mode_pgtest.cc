@@ -6,7 +6,7 @@
 // refused. scripts/pgbouncer-test.sh runs the mode through a real PgBouncer.
 #include <string>
 
-#include "support/server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

@@ -17,8 +17,8 @@
 #include "absl/time/clock.h"
 #include "client/card_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "support/pg_environment.h"
-#include "support/server_fixture.h"
+#include "tests/support/pg_environment.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {

@@ -1,13 +1,13 @@
-#include "app/authz_enforcer.h"
+#include "server/app/authz_enforcer.h"
 
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
-#include "common/read_file.h"
 #include "grpc/grpc_security_constants.h"
+#include "server/common/log.h"
+#include "server/common/read_file.h"
 
 namespace card::app {
 namespace {

@@ -23,11 +23,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "app/authz_policy.h"
-#include "common/periodic_task.h"
-#include "common/rate_limited_log.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/auth_metadata_processor.h"
+#include "server/app/authz_policy.h"
+#include "server/common/periodic_task.h"
+#include "server/common/rate_limited_log.h"
 
 namespace card::app {
 

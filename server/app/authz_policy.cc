@@ -1,4 +1,4 @@
-#include "app/authz_policy.h"
+#include "server/app/authz_policy.h"
 
 #include <algorithm>
 #include <initializer_list>

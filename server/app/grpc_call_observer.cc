@@ -1,13 +1,13 @@
-#include "app/grpc_call_observer.h"
+#include "server/app/grpc_call_observer.h"
 
 #include <chrono>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "app/authz_enforcer.h"
-#include "common/log.h"
 #include "grpcpp/server_context.h"
+#include "server/app/authz_enforcer.h"
+#include "server/common/log.h"
 
 namespace card::app {
 namespace {

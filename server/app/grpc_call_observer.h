@@ -25,8 +25,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "app/server_metrics.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "server/app/server_metrics.h"
 
 namespace card::app {
 

@@ -1,8 +1,8 @@
-#include "app/health_monitor.h"
+#include "server/app/health_monitor.h"
 
 #include <utility>
 
-#include "common/log.h"
+#include "server/common/log.h"
 
 namespace card::app {
 namespace {

@@ -9,8 +9,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "common/periodic_task.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/common/periodic_task.h"
 
 namespace card::app {
 

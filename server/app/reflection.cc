@@ -1,4 +1,4 @@
-#include "app/reflection.h"
+#include "server/app/reflection.h"
 
 #include <string>
 #include <unordered_set>

@@ -1,4 +1,4 @@
-#include "app/server_metrics.h"
+#include "server/app/server_metrics.h"
 
 #include <exception>
 #include <utility>

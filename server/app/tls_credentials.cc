@@ -1,4 +1,4 @@
-#include "app/tls_credentials.h"
+#include "server/app/tls_credentials.h"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -13,11 +13,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "app/authz_enforcer.h"
-#include "common/log.h"
-#include "common/read_file.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
+#include "server/app/authz_enforcer.h"
+#include "server/common/log.h"
+#include "server/common/read_file.h"
 
 namespace card::app {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/cancellation.h"
+#include "server/common/cancellation.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "common/log.h"
+#include "server/common/log.h"
 
 #include <atomic>
 #include <cstdio>

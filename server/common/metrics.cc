@@ -1,4 +1,4 @@
-#include "common/metrics.h"
+#include "server/common/metrics.h"
 
 namespace card {
 namespace {

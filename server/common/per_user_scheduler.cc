@@ -1,4 +1,4 @@
-#include "common/per_user_scheduler.h"
+#include "server/common/per_user_scheduler.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"

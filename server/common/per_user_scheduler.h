@@ -44,7 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/metrics.h"
+#include "server/common/metrics.h"
 
 namespace card {
 

@@ -1,4 +1,4 @@
-#include "common/periodic_task.h"
+#include "server/common/periodic_task.h"
 
 #include <utility>
 

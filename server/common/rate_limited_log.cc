@@ -1,9 +1,9 @@
-#include "common/rate_limited_log.h"
+#include "server/common/rate_limited_log.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
+#include "server/common/log.h"
 
 namespace card {
 

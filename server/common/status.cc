@@ -1,4 +1,4 @@
-#include "common/status.h"
+#include "server/common/status.h"
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"

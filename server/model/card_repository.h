@@ -19,7 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "model/card.h"
+#include "server/model/card.h"
 
 namespace card::model {
 

@@ -1,4 +1,4 @@
-#include "rpc/card_service_impl.h"
+#include "server/rpc/card_service_impl.h"
 
 #include <string>
 #include <type_traits>
@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "rpc/proto_convert.h"
-#include "rpc/unary_call.h"
-#include "service/validation.h"
+#include "server/rpc/proto_convert.h"
+#include "server/rpc/unary_call.h"
+#include "server/service/validation.h"
 
 namespace card::rpc {
 

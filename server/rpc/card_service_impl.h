@@ -8,10 +8,10 @@
 // (reflection) are the generated ones.
 #pragma once
 
-#include "common/per_user_scheduler.h"
 #include "devcard/card/v1/card_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "service/card_service.h"
+#include "server/common/per_user_scheduler.h"
+#include "server/service/card_service.h"
 
 namespace card::rpc {
 

@@ -1,8 +1,8 @@
-#include "rpc/proto_convert.h"
+#include "server/rpc/proto_convert.h"
 
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/etag.h"
+#include "server/service/etag.h"
 
 namespace card::rpc {
 namespace {

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "devcard/card/v1/card_service.pb.h"
-#include "model/card.h"
+#include "server/model/card.h"
 
 namespace card::rpc {
 

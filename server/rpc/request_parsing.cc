@@ -1,15 +1,15 @@
-#include "rpc/request_parsing.h"
+#include "server/rpc/request_parsing.h"
 
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/rate_limited_log.h"
-#include "common/status.h"
 #include "google/protobuf/stubs/logging.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/proto_buffer_writer.h"
+#include "server/common/rate_limited_log.h"
+#include "server/common/status.h"
 
 namespace card::rpc {
 namespace {

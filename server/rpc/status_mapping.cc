@@ -1,12 +1,12 @@
-#include "rpc/status_mapping.h"
+#include "server/rpc/status_mapping.h"
 
 #include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "common/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "server/common/status.h"
 
 namespace card::rpc {
 

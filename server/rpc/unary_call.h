@@ -29,12 +29,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/cancellation.h"
-#include "common/log.h"
-#include "common/per_user_scheduler.h"
 #include "grpcpp/grpcpp.h"
-#include "rpc/request_parsing.h"
-#include "rpc/status_mapping.h"
+#include "server/common/cancellation.h"
+#include "server/common/log.h"
+#include "server/common/per_user_scheduler.h"
+#include "server/rpc/request_parsing.h"
+#include "server/rpc/status_mapping.h"
 
 namespace card::rpc {
 

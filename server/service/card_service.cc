@@ -1,4 +1,4 @@
-#include "service/card_service.h"
+#include "server/service/card_service.h"
 
 #include <algorithm>
 #include <optional>
@@ -6,10 +6,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
-#include "service/etag.h"
-#include "service/page_token.h"
-#include "service/validation.h"
+#include "server/common/status.h"
+#include "server/service/etag.h"
+#include "server/service/page_token.h"
+#include "server/service/validation.h"
 
 namespace card::service {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "model/card.h"
-#include "model/card_repository.h"
+#include "server/model/card.h"
+#include "server/model/card_repository.h"
 
 namespace card::service {
 

@@ -1,9 +1,9 @@
-#include "service/etag.h"
+#include "server/service/etag.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/status.h"
+#include "server/common/status.h"
 
 namespace card::service {
 

@@ -1,4 +1,4 @@
-#include "service/page_token.h"
+#include "server/service/page_token.h"
 
 #include <cstdint>
 #include <vector>
@@ -7,8 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/status.h"
-#include "service/validation.h"
+#include "server/common/status.h"
+#include "server/service/validation.h"
 
 namespace card::service {
 namespace {

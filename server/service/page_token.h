@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "model/card.h"
+#include "server/model/card.h"
 
 namespace card::service {
 

@@ -1,4 +1,4 @@
-#include "service/validation.h"
+#include "server/service/validation.h"
 
 #include <cstdint>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/status.h"
+#include "server/common/status.h"
 
 namespace card::service {
 namespace {

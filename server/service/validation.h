@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "model/card.h"
+#include "server/model/card.h"
 
 namespace card::service {
 

@@ -1,4 +1,4 @@
-#include "storage/card_rows.h"
+#include "server/storage/card_rows.h"
 
 #include <pqxx/pqxx>
 

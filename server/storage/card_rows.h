@@ -5,7 +5,7 @@
 #include <pqxx/result>
 #include <vector>
 
-#include "model/card.h"
+#include "server/model/card.h"
 
 namespace card::storage {
 

@@ -1,4 +1,4 @@
-#include "storage/connection_pool.h"
+#include "server/storage/connection_pool.h"
 
 #include <poll.h>
 
@@ -12,10 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/cancellation.h"
-#include "common/log.h"
-#include "storage/database_url.h"
-#include "storage/pg_errors.h"
+#include "server/common/cancellation.h"
+#include "server/common/log.h"
+#include "server/storage/database_url.h"
+#include "server/storage/pg_errors.h"
 
 namespace card::storage {
 namespace {

@@ -34,8 +34,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "storage/postgres_repository.h"
-#include "storage/statement_guard.h"
+#include "server/storage/postgres_repository.h"
+#include "server/storage/statement_guard.h"
 
 namespace card::storage {
 

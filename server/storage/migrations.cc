@@ -1,4 +1,4 @@
-#include "storage/migrations.h"
+#include "server/storage/migrations.h"
 
 #include <map>
 #include <pqxx/pqxx>
@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
-#include "storage/pg_errors.h"
+#include "server/common/log.h"
+#include "server/storage/pg_errors.h"
 
 namespace card::storage {
 namespace {

@@ -1,4 +1,4 @@
-#include "storage/pg_errors.h"
+#include "server/storage/pg_errors.h"
 
 #include <atomic>
 #include <cstdint>
@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
-#include "common/status.h"
+#include "server/common/log.h"
+#include "server/common/status.h"
 
 namespace card::storage {
 namespace {

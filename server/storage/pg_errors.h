@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "common/metrics.h"
+#include "server/common/metrics.h"
 
 namespace card::storage {
 

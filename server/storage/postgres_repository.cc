@@ -1,4 +1,4 @@
-#include "storage/postgres_repository.h"
+#include "server/storage/postgres_repository.h"
 
 #include <algorithm>
 #include <pqxx/pqxx>
@@ -6,10 +6,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "storage/card_rows.h"
-#include "storage/connection_pool.h"
-#include "storage/pg_errors.h"
-#include "storage/sql_params.h"
+#include "server/storage/card_rows.h"
+#include "server/storage/connection_pool.h"
+#include "server/storage/pg_errors.h"
+#include "server/storage/sql_params.h"
 
 namespace card::storage {
 namespace {

@@ -16,8 +16,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/metrics.h"
-#include "model/card_repository.h"
+#include "server/common/metrics.h"
+#include "server/model/card_repository.h"
 
 namespace card::storage {
 

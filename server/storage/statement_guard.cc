@@ -1,4 +1,4 @@
-#include "storage/statement_guard.h"
+#include "server/storage/statement_guard.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "common/cancellation.h"
+#include "server/common/cancellation.h"
 
 namespace card::storage {
 namespace {

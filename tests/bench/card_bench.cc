@@ -12,11 +12,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
-#include "common/per_user_scheduler.h"
-#include "common/status.h"
-#include "rpc/status_mapping.h"
-#include "service/page_token.h"
-#include "service/validation.h"
+#include "server/common/per_user_scheduler.h"
+#include "server/common/status.h"
+#include "server/rpc/status_mapping.h"
+#include "server/service/page_token.h"
+#include "server/service/validation.h"
 #include "stress/histogram.h"
 
 namespace {

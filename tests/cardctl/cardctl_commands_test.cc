@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "cardctl/cardctl_fixture.h"
 #include "grpc/health/v1/health.pb.h"
+#include "tests/cardctl/cardctl_fixture.h"
 
 namespace card::testing {
 namespace {

@@ -9,9 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "cardctl/cardctl_fixture.h"
-#include "support/pg_environment.h"
-#include "support/ports.h"
+#include "tests/cardctl/cardctl_fixture.h"
+#include "tests/support/pg_environment.h"
+#include "tests/support/ports.h"
 
 namespace card::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "cardctl/cardctl_fixture.h"
+#include "tests/cardctl/cardctl_fixture.h"
 
 #include <fcntl.h>
 #include <poll.h>

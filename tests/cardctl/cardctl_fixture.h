@@ -8,7 +8,7 @@
 
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
-#include "support/server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 namespace card::testing {
 

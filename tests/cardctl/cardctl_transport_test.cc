@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "cardctl/cardctl_fixture.h"
-#include "support/pg_environment.h"
+#include "tests/cardctl/cardctl_fixture.h"
+#include "tests/support/pg_environment.h"
 
 namespace card::testing {
 namespace {

@@ -9,11 +9,11 @@
 
 #include "absl/time/clock.h"
 #include "devcard/card/v1/card_service.pb.h"
-#include "rpc/proto_convert.h"
-#include "rpc/request_parsing.h"
-#include "service/card_service.h"
-#include "service/page_token.h"
-#include "support/fake_repository.h"
+#include "server/rpc/proto_convert.h"
+#include "server/rpc/request_parsing.h"
+#include "server/service/card_service.h"
+#include "server/service/page_token.h"
+#include "tests/support/fake_repository.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
-#include "support/burst.h"
+#include "tests/support/burst.h"
 
-#include "support/in_flight.h"
+#include "tests/support/in_flight.h"
 
 namespace card::testing {
 

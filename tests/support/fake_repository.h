@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "model/card_repository.h"
+#include "server/model/card_repository.h"
 
 namespace card::testing {
 

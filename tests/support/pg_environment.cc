@@ -1,4 +1,4 @@
-#include "support/pg_environment.h"
+#include "tests/support/pg_environment.h"
 
 #include <unistd.h>
 

@@ -2,7 +2,7 @@
 #include <cstdlib>
 
 #include "gtest/gtest.h"
-#include "support/pg_environment.h"
+#include "tests/support/pg_environment.h"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);

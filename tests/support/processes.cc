@@ -1,4 +1,4 @@
-#include "support/processes.h"
+#include "tests/support/processes.h"
 
 #include <signal.h>
 #include <spawn.h>

@@ -1,10 +1,10 @@
-#include "support/server_fixture.h"
+#include "tests/support/server_fixture.h"
 
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "support/pg_environment.h"
+#include "tests/support/pg_environment.h"
 
 namespace card::testing {
 

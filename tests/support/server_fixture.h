@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "app/card_server.h"
 #include "devcard/card/v1/card_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "server/app/card_server.h"
 
 namespace card::testing {
 

@@ -2,7 +2,7 @@
 // a policy file may say, and which calls each kind of rule lets through. The
 // enforcement around it (handshakes, reloads, PERMISSION_DENIED, nothing
 // written) is tests/tls_authz_pgtest.cc.
-#include "app/authz_policy.h"
+#include "server/app/authz_policy.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,16 +1,16 @@
 // The service's rules without a database: update masks, paging and page
 // tokens, etags, the deadline cap, and "invalid input writes nothing". The SQL
 // behind the repository is covered by the *_pgtest binaries.
-#include "service/card_service.h"
+#include "server/service/card_service.h"
 
 #include <string>
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "common/status.h"
 #include "gtest/gtest.h"
-#include "service/etag.h"
-#include "support/fake_repository.h"
+#include "server/common/status.h"
+#include "server/service/etag.h"
+#include "tests/support/fake_repository.h"
 
 namespace card::service {
 namespace {

@@ -1,4 +1,4 @@
-#include "storage/database_url.h"
+#include "server/storage/database_url.h"
 
 #include "gtest/gtest.h"
 

@@ -1,6 +1,6 @@
 // Which finished calls the access log writes: every error, and exactly the
 // configured share of OK calls.
-#include "app/grpc_call_observer.h"
+#include "server/app/grpc_call_observer.h"
 
 #include "gtest/gtest.h"
 

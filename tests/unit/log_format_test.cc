@@ -2,8 +2,8 @@
 // lines keep one event on one line.
 #include <string>
 
-#include "common/log.h"
 #include "gtest/gtest.h"
+#include "server/common/log.h"
 
 namespace card::log {
 namespace {

@@ -1,12 +1,12 @@
-#include "service/page_token.h"
+#include "server/service/page_token.h"
 
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/status.h"
 #include "gtest/gtest.h"
+#include "server/common/status.h"
 
 namespace card::service {
 namespace {

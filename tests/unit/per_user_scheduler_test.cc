@@ -1,7 +1,7 @@
 // The per-user scheduler's promises, without a server: one job per user at a
 // time in arrival order, other users not held up, every bound enforced, and
 // every job either run or dropped exactly once.
-#include "common/per_user_scheduler.h"
+#include "server/common/per_user_scheduler.h"
 
 #include <atomic>
 #include <memory>

@@ -1,6 +1,6 @@
 // The denial log's rate limit (server/common/rate_limited_log.h): a burst of
 // events writes a bounded number of lines, and the count of the rest is not lost.
-#include "common/rate_limited_log.h"
+#include "server/common/rate_limited_log.h"
 
 #include "gtest/gtest.h"
 

@@ -1,9 +1,9 @@
-#include "rpc/status_mapping.h"
+#include "server/rpc/status_mapping.h"
 
-#include "common/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "server/common/status.h"
 
 namespace card::rpc {
 namespace {

@@ -2,8 +2,8 @@
 // (server/app/tls_credentials.h): which addresses count as loopback, and which
 // flag combinations stop start-up. Handshakes and policies on a running server
 // are tests/tls_authz_pgtest.cc.
-#include "app/tls_credentials.h"
 #include "gtest/gtest.h"
+#include "server/app/tls_credentials.h"
 
 namespace card::app {
 namespace {

@@ -1,10 +1,10 @@
-#include "service/validation.h"
+#include "server/service/validation.h"
 
 #include <string>
 #include <vector>
 
-#include "common/status.h"
 #include "gtest/gtest.h"
+#include "server/common/status.h"
 
 namespace card::service {
 namespace {
