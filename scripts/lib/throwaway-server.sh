@@ -117,7 +117,7 @@ INI
 
 # card_free_port: prints a TCP port free on 127.0.0.1 right now.
 card_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  /usr/bin/python3 "$CARD_SCRIPTS_DIR/free_port.py"
 }
 
 # card_track PID...: kills PID on exit too (for background jobs other than servers).
