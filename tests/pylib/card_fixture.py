@@ -13,6 +13,7 @@ A suite puts this folder on sys.path, then:
     cluster.close()   # SIGTERMs the servers, returns their exit codes
 """
 import argparse
+import atexit
 import os
 import sys
 import unittest
@@ -53,11 +54,11 @@ class Cluster:
         self.workspace = workspace.Workspace(name)
         self.work = self.workspace.dir
         self.servers = []
-        try:
-            self.url = self.workspace.start_postgres(pg_port)
-        except BaseException:
-            self.workspace.close()
-            raise
+        self.closed = False
+        # A setUpClass that fails after this point never reaches tearDownClass:
+        # the cluster is stopped at exit all the same.
+        atexit.register(self.close)
+        self.url = self.workspace.start_postgres(pg_port)
 
     @property
     def targets(self):
@@ -74,10 +75,15 @@ class Cluster:
 
     def close(self):
         """SIGTERMs every server (card-server drains), stops the cluster, deletes
-        the work directory; returns the servers' exit codes in start order."""
-        for server in self.servers:
-            if server.process.poll() is None:
-                server.process.terminate()
-        codes = [server.process.wait(timeout=30) for server in self.servers]
-        self.workspace.close()
-        return codes
+        the work directory; returns the servers' exit codes in start order.
+        Once: later calls return []."""
+        if self.closed:
+            return []
+        self.closed = True
+        try:
+            for server in self.servers:
+                if server.process.poll() is None:
+                    server.process.terminate()
+            return [server.process.wait(timeout=30) for server in self.servers]
+        finally:
+            self.workspace.close()

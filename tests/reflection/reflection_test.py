@@ -20,9 +20,7 @@ import json
 import os
 import re
 import shlex
-import shutil
 import sys
-import tempfile
 import unittest
 
 import grpc
@@ -188,10 +186,11 @@ class Placeholders:
 class ReflectionTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="card-reflection-gen-")
-        cls.messages = {v: generated_module(cls.tmp, f"grpc/reflection/{v}/reflection.proto")
-                        for v in REFLECTION_VERSIONS}
         cls.cluster = card_fixture.Cluster("reflection", pg_port=5495)
+        gen = os.path.join(cls.cluster.work, "gen")
+        os.mkdir(gen)
+        cls.messages = {v: generated_module(gen, f"grpc/reflection/{v}/reflection.proto")
+                        for v in REFLECTION_VERSIONS}
         target = cls.cluster.start_server(ARGS.server, "--db_pool_size=2").target
         cls.channel = grpc.insecure_channel(target)
         grpc.channel_ready_future(cls.channel).result(timeout=30)
@@ -202,7 +201,6 @@ class ReflectionTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.channel.close()
         exit_code, = cls.cluster.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
         assert exit_code == 0, f"card-server exited {exit_code} on SIGTERM"
 
     def test_both_reflection_versions_list_the_same_services(self):
