@@ -154,7 +154,8 @@ def check_pod_refs(ctx, where, spec, by_name, secret_keys):
         for env in container.get("env", []):
             ref = (env.get("valueFrom") or {}).get("secretKeyRef")
             if ref and ref["key"] not in secret_keys.get(ref["name"], set()):
-                ctx.problem(where, f"env {env['name']}: no Secret {ref['name']} with key {ref['key']} in deploy/k8s")
+                ctx.problem(where, f"env {env['name']}: no Secret {ref['name']} with key "
+                                   f"{ref['key']} in deploy/k8s")
     for volume in spec.get("volumes", []):
         name = (volume.get("configMap") or {}).get("name")
         if name and ("ConfigMap", name) not in by_name:
@@ -174,7 +175,8 @@ def mounted_file(ctx, where, what, path, container, spec, by_name, secret_keys):
             continue
         key = path[len(prefix):]
         if mount.get("subPath"):
-            ctx.problem(where, f"{what}: volume {mount['name']} is mounted with subPath, which never "
+            ctx.problem(where, f"{what}: volume {mount['name']} is mounted with subPath, "
+                               "which never "
                            "sees updates: a renewed certificate or edited policy would not arrive")
             return None
         volume = next((v for v in spec.get("volumes", []) if v["name"] == mount["name"]), {})
@@ -182,12 +184,14 @@ def mounted_file(ctx, where, what, path, container, spec, by_name, secret_keys):
             config = by_name.get(("ConfigMap", volume["configMap"].get("name")))
             if config and key in (config.get("data") or {}):
                 return config["data"][key]
-            ctx.problem(where, f"{what}={path}: ConfigMap {volume['configMap'].get('name')} has no key {key}")
+            ctx.problem(where, f"{what}={path}: ConfigMap {volume['configMap'].get('name')} "
+                               f"has no key {key}")
             return None
         if "secret" in volume:
             if key in secret_keys.get(volume["secret"].get("secretName"), set()):
                 return ""
-            ctx.problem(where, f"{what}={path}: Secret {volume['secret'].get('secretName')} has no key {key}")
+            ctx.problem(where, f"{what}={path}: Secret {volume['secret'].get('secretName')} "
+                               f"has no key {key}")
             return None
     ctx.problem(where, f"{what}={path}: no volume of this container is mounted there")
     return None
@@ -213,9 +217,11 @@ def check_readiness(ctx, where, container, spec, by_name, secret_keys, flags, po
     server.check_probe_tls(ctx.findings, where, flags, argv, "readinessProbe")
     target = flag_value(probe_flags, "target", "127.0.0.1:50051")
     if not target.startswith(LOOPBACK) or not target.endswith(f":{port}"):
-        ctx.problem(where, f"readinessProbe --target={target}: the probe runs in the pod; use 127.0.0.1:{port}")
+        ctx.problem(where, f"readinessProbe --target={target}: the probe runs in the pod; "
+                           f"use 127.0.0.1:{port}")
     if flag_value(probe_flags, "service", "") not in HEALTH_SERVICES:
-        ctx.problem(where, "readinessProbe --service is not registered: the probe would always fail")
+        ctx.problem(where, "readinessProbe --service is not registered: "
+                           "the probe would always fail")
     for name in ("tls_ca_file", "tls_cert_file", "tls_key_file"):
         if flag_value(probe_flags, name):
             mounted_file(ctx, where, f"readinessProbe --{name}", flag_value(probe_flags, name),
@@ -233,13 +239,16 @@ def check_database_url(ctx, where, container, spec, by_name, secret_keys, secret
             continue
         params = dict(p.split("=", 1) for p in url.partition("?")[2].split("&") if "=" in p)
         if params.get("sslmode") != "verify-full":
-            ctx.problem(where, f"Secret {ref['name']} {ref['key']}: sslmode={params.get('sslmode')}; use "
-                           "sslmode=verify-full (require accepts any certificate, an impostor's too)")
+            ctx.problem(where, f"Secret {ref['name']} {ref['key']}: "
+                               f"sslmode={params.get('sslmode')}; "
+                               "use sslmode=verify-full (require accepts any certificate, "
+                               "an impostor's too)")
         elif "sslrootcert" not in params:
-            ctx.problem(where, f"Secret {ref['name']} {ref['key']}: sslmode=verify-full needs sslrootcert=<mounted root>")
+            ctx.problem(where, f"Secret {ref['name']} {ref['key']}: sslmode=verify-full needs "
+                               "sslrootcert=<mounted root>")
         else:
-            mounted_file(ctx, where, f"{ref['key']} sslrootcert", params["sslrootcert"], container, spec,
-                         by_name, secret_keys)
+            mounted_file(ctx, where, f"{ref['key']} sslrootcert", params["sslrootcert"], container,
+                         spec, by_name, secret_keys)
 
 
 def check_metrics_port(ctx, where, flags, ports, annotations):
@@ -283,7 +292,8 @@ def check_certificate(ctx, where, certificate, deployments):
         ctx.problem(where, "usages must include server auth and client auth: the readiness probe "
                        "presents the server's own certificate")
     if not any(str(u).startswith("spiffe://") for u in spec.get("uris") or []):
-        ctx.problem(where, "no spiffe:// URI SAN: the workload identity other services' policies name")
+        ctx.problem(where, "no spiffe:// URI SAN: the workload identity other services' "
+                           "policies name")
     used = False
     for _, deployment in deployments:
         pod = deployment["spec"]["template"]["spec"]
@@ -294,7 +304,8 @@ def check_certificate(ctx, where, certificate, deployments):
                 probe = argv_of(((c.get("readinessProbe") or {}).get("exec") or {}).get("command"))
                 name = flag_value([t for t in probe if t.startswith("--")], "tls_server_name")
                 if name and name not in (spec.get("dnsNames") or []):
-                    ctx.problem(where, f"dnsNames lacks {name}, the readiness probe's --tls_server_name")
+                    ctx.problem(where, f"dnsNames lacks {name}, the readiness probe's "
+                                           "--tls_server_name")
     if not used:
         ctx.problem(where, f"no Deployment mounts its Secret {spec['secretName']}")
 
@@ -308,7 +319,8 @@ def check_policy_copy(ctx, where, text):
         ctx.problem(where, f"policy.json vs {POLICY}: {e}")
         return
     if copy != shipped:
-        ctx.problem(where, f"policy.json differs from {POLICY} (the policy README.md and the tests describe)")
+        ctx.problem(where, f"policy.json differs from {POLICY} (the policy README.md and the "
+                           "tests describe)")
 
 
 def effective_flags(ctx, where, container, spec, by_name):
@@ -330,7 +342,8 @@ def effective_flags(ctx, where, container, spec, by_name):
             if path.startswith(prefix) and cm and path[len(prefix):] in (cm.get("data") or {}):
                 resolved = cm["data"][path[len(prefix):]]
         if resolved is None:
-            ctx.problem(where, f"{token}: no mounted ConfigMap key at that path; the server would fail to start")
+            ctx.problem(where, f"{token}: no mounted ConfigMap key at that path; the server "
+                               "would fail to start")
             continue
         out += [l.strip() for l in resolved.splitlines() if l.strip().startswith("--")]
     return out
