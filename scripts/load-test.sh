@@ -46,18 +46,7 @@ stress() {
 # What CI's test view will show, from the JUnit files: each check and
 # threshold a test case.
 junit_summary() {
-  python3 - "$@" <<'PY'
-import sys, xml.etree.ElementTree as ET
-for path in sys.argv[1:]:
-    suite = ET.parse(path).getroot().find("testsuite")
-    failed = [c.get("name") for c in suite.iter("testcase")
-              if c.find("failure") is not None or c.find("error") is not None]
-    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    print(f'{suite.get("name")}: {suite.get("tests")} tests, {suite.get("failures")} failures, '
-          f'{suite.get("errors")} errors; {props["operations"]} operations, '
-          f'{float(props["ops_per_second"]):.0f}/s, p99 {float(props["p99_ms"]):.1f} ms'
-          + (f'; failed: {", ".join(failed)}' if failed else ""))
-PY
+  /usr/bin/python3 scripts/junit_summary.py "$@"
 }
 
 status=0

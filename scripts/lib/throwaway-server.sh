@@ -1,7 +1,9 @@
 # shellcheck shell=bash
-# Sourced, not run: the preamble shared by the scripts that run card-server on
-# a throwaway PostgreSQL (scripts/load-test.sh, scripts/run-local.sh,
-# deploy/local-cluster, stress/compare, stress/h2load-health).
+# Sourced, not run: the preamble shared by the bash scripts that run
+# card-server on a throwaway PostgreSQL (scripts/load-test.sh,
+# scripts/run-local.sh, deploy/local-cluster,
+# tests/metrics/prometheus_scrape_test.sh). The Python tools and tests have the
+# same in scripts/cardlib/workspace.py.
 #
 # It owns one work directory /tmp/card-NAME.XXXXXX per run, the PostgreSQL
 # cluster in WORK/pg (scripts/throwaway-pg.sh), the background processes it is
@@ -117,7 +119,7 @@ INI
 
 # card_free_port: prints a TCP port free on 127.0.0.1 right now.
 card_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  /usr/bin/python3 "$CARD_SCRIPTS_DIR/free_port.py"
 }
 
 # card_track PID...: kills PID on exit too (for background jobs other than servers).

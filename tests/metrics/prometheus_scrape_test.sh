@@ -46,6 +46,8 @@ check() {  # check DESCRIPTION COMMAND...: runs COMMAND, reports pass/FAIL
   if "$@"; then echo "pass: $what"; else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
 }
 scrape() { curl -sf "http://127.0.0.1:$metrics_port/metrics"; }
+# The JSON reading (Prometheus's API, card-stress's report, the server log).
+checks() { /usr/bin/python3 tests/metrics/prometheus_checks.py "$@"; }
 
 # Prometheus, on loopback, scraping the metrics port every second.
 prom_port=$(card_free_port)
@@ -67,27 +69,14 @@ curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null || { cat "$work/promet
 
 # The value of an instant query with one result ("" if none).
 query() {
-  curl -sf --get "$api/query" --data-urlencode "query=$1" | python3 -c '
-import json, sys
-result = json.load(sys.stdin)["data"]["result"]
-print(result[0]["value"][1] if len(result) == 1 else "")'
+  curl -sf --get "$api/query" --data-urlencode "query=$1" | checks query-value
 }
 # Waits until Prometheus has finished a scrape of card-server that started after now.
 wait_for_scrape_after_now() {
   local since
   since=$(date +%s.%N)
   for _ in $(seq 100); do
-    if curl -sf "$api/targets" | python3 -c '
-import datetime, json, sys
-since = float(sys.argv[1])
-for target in json.load(sys.stdin)["data"]["activeTargets"]:
-    stamp = target["lastScrape"]  # RFC 3339 with nanoseconds
-    head, _, frac = stamp.rstrip("Z").partition(".")
-    when = datetime.datetime.fromisoformat(head).replace(tzinfo=datetime.timezone.utc)
-    seconds = when.timestamp() + float("0." + (frac.split("+")[0] or "0"))
-    if target["health"] == "up" and seconds > since:
-        sys.exit(0)
-sys.exit(1)' "$since"; then return 0; fi
+    if curl -sf "$api/targets" | checks scraped-after "$since"; then return 0; fi
     sleep 0.2
   done
   return 1
@@ -147,10 +136,7 @@ check "promtool check metrics on the scrape during the hot-user run" \
   promtool check metrics <"$reports/scrape-during-hot-user.txt"
 
 check "Prometheus scraped card-server after card-stress ended" wait_for_scrape_after_now
-read -r acknowledged retries < <(python3 -c '
-import json, sys
-create = json.load(open(sys.argv[1]))["operations"]["create"]
-print(create["status_codes"].get("OK", 0), create["retries"])' "$work/report.json")
+read -r acknowledged retries < <(checks creates "$work/report.json")
 handled=$(query 'grpc_server_handled_total{grpc_method="CreateCard",grpc_code="OK"}')
 echo "card-stress acknowledged $acknowledged creates ($retries retries);" \
   "Prometheus: grpc_server_handled_total{CreateCard,OK} = $handled"
@@ -160,15 +146,12 @@ denied=$(query 'grpc_server_handled_total{grpc_method="CreateCard",grpc_code="Pe
 check "Prometheus counts the denied create (got '$denied')" [ "$denied" = "1" ]
 deep=$(query 'sum(card_server_user_queue_depth_count) - sum(card_server_user_queue_depth_bucket{le="1"})')
 check "the hot user's queue was deeper than 1 (for $deep creates)" \
-  python3 -c "import sys; sys.exit(0 if float('${deep:-0}') > 0 else 1)"
+  checks positive "${deep:-0}"
 up=$(query 'up{job="card-server"}')
 check "target up" [ "$up" = "1" ]
 
 # 5. Logs: one JSON object per line; the denial is there with its caller.
-check "every server log line is a JSON object" python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    assert isinstance(json.loads(line), dict), line' "$work/server.log"
+check "every server log line is a JSON object" checks json-lines "$work/server.log"
 check "the denied create is access-logged with the caller's identity" grep -q \
   '"code":"PERMISSION_DENIED".*"caller":"spiffe://cards.example/ns/profiles/sa/profile-renderer"' \
   "$work/server.log"

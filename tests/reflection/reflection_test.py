@@ -16,65 +16,27 @@ with what the lines before it returned.
 
 Usage: reflection_test.py --server=PATH/card-server --source=REPO_ROOT
 """
-import argparse
-import importlib.util
 import json
 import os
 import re
 import shlex
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import unittest
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 
-GRPC_PROTO = "/usr/share/grpc-proto"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import card_fixture  # noqa: E402
+
 REFLECTION_VERSIONS = ("v1alpha", "v1")
 ARGS = None
 
 
 def generated_module(out_dir, proto):
-    """protoc --python_out for one self-contained proto, loaded by path (its
-    package name, grpc.*, would collide with the grpc library's)."""
-    subprocess.run(["protoc", f"-I{GRPC_PROTO}", f"--python_out={out_dir}", proto], check=True)
-    path = os.path.join(out_dir, proto.replace(".proto", "_pb2.py"))
-    name = proto.replace("/", "_").replace(".proto", "_pb2")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class ServerFixture:
-    def __init__(self, server, source):
-        self.work = tempfile.mkdtemp(prefix="card-reflection-")
-        os.chmod(self.work, 0o755)
-        self.script = os.path.join(source, "scripts", "throwaway-pg.sh")
-        self.pg_dir = os.path.join(self.work, "pg")
-        url = subprocess.run(["bash", self.script, "start", self.pg_dir, "5495"], check=True,
-                             capture_output=True, text=True).stdout.strip()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.log = open(os.path.join(self.work, "server.log"), "w+")
-        self.process = subprocess.Popen(
-            [server, f"--listen=127.0.0.1:{self.port}", f"--database_url={url}",
-             "--db_pool_size=2"], stdout=self.log, stderr=subprocess.STDOUT)
-        self.target = f"127.0.0.1:{self.port}"
-        grpc.channel_ready_future(grpc.insecure_channel(self.target)).result(timeout=30)
-
-    def close(self):
-        self.process.terminate()
-        exit_code = self.process.wait(timeout=30)
-        self.log.close()
-        subprocess.run(["bash", self.script, "stop", self.pg_dir], check=False)
-        shutil.rmtree(self.work, ignore_errors=True)
-        return exit_code
+    """The reflection protocol's message classes, one module per version."""
+    return card_fixture.generate(out_dir, card_fixture.GRPC_PROTO, proto,
+                                 name=proto.replace("/", "_").replace(".proto", "_pb2"))
 
 
 class ReflectionError(Exception):
@@ -224,19 +186,21 @@ class Placeholders:
 class ReflectionTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="card-reflection-gen-")
-        cls.messages = {v: generated_module(cls.tmp, f"grpc/reflection/{v}/reflection.proto")
+        cls.cluster = card_fixture.Cluster("reflection", pg_port=5495)
+        gen = os.path.join(cls.cluster.work, "gen")
+        os.mkdir(gen)
+        cls.messages = {v: generated_module(gen, f"grpc/reflection/{v}/reflection.proto")
                         for v in REFLECTION_VERSIONS}
-        cls.server = ServerFixture(ARGS.server, ARGS.source)
-        cls.channel = grpc.insecure_channel(cls.server.target)
+        target = cls.cluster.start_server(ARGS.server, "--db_pool_size=2").target
+        cls.channel = grpc.insecure_channel(target)
+        grpc.channel_ready_future(cls.channel).result(timeout=30)
         cls.reflection = {v: ReflectionClient(cls.channel, v, cls.messages[v])
                           for v in REFLECTION_VERSIONS}
 
     @classmethod
     def tearDownClass(cls):
         cls.channel.close()
-        exit_code = cls.server.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        exit_code, = cls.cluster.close()
         assert exit_code == 0, f"card-server exited {exit_code} on SIGTERM"
 
     def test_both_reflection_versions_list_the_same_services(self):
@@ -315,9 +279,11 @@ class ReflectionTest(unittest.TestCase):
             self.assertTrue(response["isDefault"])
 
 
+def main():
+    global ARGS
+    ARGS, rest = card_fixture.parse_args("server", "source")
+    card_fixture.run_suite(rest, verbosity=2)
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--server", required=True)
-    parser.add_argument("--source", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    main()

@@ -18,17 +18,17 @@ a real card-server on a throwaway PostgreSQL:
 
 Usage: stress_outputs_test.py --stress=PATH/card-stress --server=PATH/card-server --source=REPO_ROOT
 """
-import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import card_fixture  # noqa: E402
 
 ARGS = None
 SVG = "{http://www.w3.org/2000/svg}"
@@ -38,58 +38,14 @@ API_CHECKS = ["exactly_one_default", "acknowledged_creates_found", "card_count",
 CHECKS = API_CHECKS + ["sql_exactly_one_default"]
 
 
-def free_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
-class Cluster:
+class Cluster(card_fixture.Cluster):
     """One throwaway PostgreSQL and the card-server replicas started on it."""
 
     def __init__(self):
-        self.work = tempfile.mkdtemp(prefix="card-stress-outputs-")
-        os.chmod(self.work, 0o755)
-        self.pg_script = os.path.join(ARGS.source, "scripts", "throwaway-pg.sh")
-        self.pg_dir = os.path.join(self.work, "pg")
-        self.url = subprocess.run(["bash", self.pg_script, "start", self.pg_dir, "5493"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
-        self.servers = []
-        self.targets = []
-        self.logs = []
+        super().__init__("stress-outputs", pg_port=5493)
 
     def start_server(self, *flags):
-        port = free_port()
-        log = open(os.path.join(self.work, f"server{len(self.servers)}.log"), "w+")
-        self.logs.append(log)
-        process = subprocess.Popen(
-            [ARGS.server, f"--listen=127.0.0.1:{port}", f"--database_url={self.url}",
-             "--db_pool_size=16", *flags], stdout=log, stderr=subprocess.STDOUT)
-        self.servers.append(process)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            log.seek(0)
-            if "listening" in log.read():
-                self.targets.append(f"127.0.0.1:{port}")
-                return
-            if process.poll() is not None:
-                break
-            time.sleep(0.1)
-        log.seek(0)
-        raise RuntimeError("card-server did not start:\n" + log.read())
-
-    def close(self):
-        for process in self.servers:
-            process.terminate()
-        for process in self.servers:
-            process.wait(timeout=30)
-        for log in self.logs:
-            log.close()
-        subprocess.run(["bash", self.pg_script, "stop", self.pg_dir], check=False,
-                       capture_output=True)
-        shutil.rmtree(self.work, ignore_errors=True)
+        return super().start_server(ARGS.server, "--db_pool_size=16", *flags)
 
 
 def stress(*flags, targets, timeout=300):
@@ -317,10 +273,11 @@ class StressOutputsTest(unittest.TestCase):
         self.assertIn(["exactly_one_default", "FAIL"], [row[:2] for row in rows])
 
 
+def main():
+    global ARGS
+    ARGS, rest = card_fixture.parse_args("stress", "server", "source")
+    card_fixture.run_suite(rest, verbosity=2)
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--stress", required=True)
-    parser.add_argument("--server", required=True)
-    parser.add_argument("--source", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v"] + rest)
+    main()

@@ -15,37 +15,21 @@ beyond loopback and on an invalid policy, saying why.
 
 Usage: tls_authz_test.py --server=PATH/card-server --source=REPO_ROOT
 """
-import argparse
-import importlib.util
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 import grpc
 
-GRPC_PROTO = "/usr/share/grpc-proto"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import card_fixture  # noqa: E402
+
 ARGS = None
 DOMAIN = "spiffe://cards.test/sa/"
 CARDS = "/devcard.card.v1.CardService/"
-
-
-def load_module(path):
-    spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def generate(out_dir, include, proto):
-    subprocess.run(["protoc", f"-I{include}", "-I/usr/include", f"--python_out={out_dir}", proto],
-                   check=True)
-    return load_module(os.path.join(out_dir, proto.replace(".proto", "_pb2.py")))
 
 
 def policy(deny_gateway=False):
@@ -61,17 +45,12 @@ def policy(deny_gateway=False):
         ]})
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class TlsAuthzTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.work = tempfile.mkdtemp(prefix="card-tls-py-")
-        os.chmod(cls.work, 0o755)
+        cls.cluster = card_fixture.Cluster("tls-py", pg_port=5494)
+        cls.work = cls.cluster.work
+        cls.url = cls.cluster.url
         cls.certs = os.path.join(cls.work, "certs")
         os.mkdir(cls.certs)
         subprocess.run(["bash", "-c", "set -e; source \"$0\"; cd \"$1\"; "
@@ -84,34 +63,25 @@ class TlsAuthzTest(unittest.TestCase):
                         os.path.join(ARGS.source, "scripts/lib/certs.sh"), cls.certs], check=True)
         gen = os.path.join(cls.work, "gen")
         os.mkdir(gen)
-        cls.cards_pb2 = generate(gen, os.path.join(ARGS.source, "proto"),
-                                 "devcard/card/v1/card_service.proto")
-        cls.health_pb2 = generate(gen, GRPC_PROTO, "grpc/health/v1/health.proto")
+        cls.cards_pb2 = card_fixture.generate(gen, os.path.join(ARGS.source, "proto"),
+                                              "devcard/card/v1/card_service.proto")
+        cls.health_pb2 = card_fixture.generate(gen, card_fixture.GRPC_PROTO,
+                                               "grpc/health/v1/health.proto")
 
-        cls.pg_script = os.path.join(ARGS.source, "scripts", "throwaway-pg.sh")
-        cls.pg_dir = os.path.join(cls.work, "pg")
-        cls.url = subprocess.run(["bash", cls.pg_script, "start", cls.pg_dir, "5494"], check=True,
-                                 capture_output=True, text=True).stdout.strip()
         cls.policy_path = os.path.join(cls.work, "policy.json")
         cls.write_policy(policy())
-        cls.port = free_port()
-        cls.target = f"127.0.0.1:{cls.port}"
-        cls.log = open(os.path.join(cls.work, "server.log"), "w+")
-        cls.process = subprocess.Popen(
-            [ARGS.server, f"--listen={cls.target}", f"--database_url={cls.url}",
-             "--db_pool_size=2", f"--tls_cert_file={cls.certs}/server.crt",
-             f"--tls_key_file={cls.certs}/server.key",
-             f"--tls_client_ca_file={cls.certs}/ca.crt",
-             f"--authz_policy_file={cls.policy_path}"],
-            stdout=cls.log, stderr=subprocess.STDOUT)
+        server = cls.cluster.start_server(
+            ARGS.server, "--db_pool_size=2", f"--tls_cert_file={cls.certs}/server.crt",
+            f"--tls_key_file={cls.certs}/server.key",
+            f"--tls_client_ca_file={cls.certs}/ca.crt",
+            f"--authz_policy_file={cls.policy_path}")
+        cls.process = server.process
+        cls.target = server.target
         grpc.channel_ready_future(cls.channel("gateway")).result(timeout=30)
 
     @classmethod
     def tearDownClass(cls):
-        cls.process.terminate()
-        cls.process.wait(timeout=30)
-        subprocess.run(["bash", cls.pg_script, "stop", cls.pg_dir], check=False)
-        shutil.rmtree(cls.work, ignore_errors=True)
+        cls.cluster.close()
 
     @classmethod
     def write_policy(cls, text):
@@ -238,7 +208,7 @@ class TlsAuthzTest(unittest.TestCase):
         bad = os.path.join(self.work, "bad-policy.json")
         with open(bad, "w") as f:
             f.write('{"name": "p", "allow_rules": [{"name": "a", "source": {"principals": "x"}}]}')
-        result = self.run_server(f"--listen=127.0.0.1:{free_port()}",
+        result = self.run_server(f"--listen=127.0.0.1:{card_fixture.free_port()}",
                                  f"--tls_cert_file={self.certs}/server.crt",
                                  f"--tls_key_file={self.certs}/server.key",
                                  f"--tls_client_ca_file={self.certs}/ca.crt",
@@ -248,9 +218,11 @@ class TlsAuthzTest(unittest.TestCase):
                       "allow_rules[0].source.principals: not an array", result.stderr)
 
 
+def main():
+    global ARGS
+    ARGS, rest = card_fixture.parse_args("server", "source")
+    card_fixture.run_suite(rest, verbosity=2)
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--server", required=True)
-    parser.add_argument("--source", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    main()

@@ -1,0 +1,15 @@
+"""card-stress's JUnit XML as CI's test view shows it: each check and threshold
+a test case; the run's figures are the suite's properties."""
+import xml.etree.ElementTree as ET
+
+
+def summary_line(path):
+    """NAME: N tests, N failures, N errors; N operations, N/s, p99 N ms[; failed: ...]"""
+    suite = ET.parse(path).getroot().find("testsuite")
+    failed = [c.get("name") for c in suite.iter("testcase")
+              if c.find("failure") is not None or c.find("error") is not None]
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    return (f'{suite.get("name")}: {suite.get("tests")} tests, {suite.get("failures")} failures, '
+            f'{suite.get("errors")} errors; {props["operations"]} operations, '
+            f'{float(props["ops_per_second"]):.0f}/s, p99 {float(props["p99_ms"]):.1f} ms'
+            + (f'; failed: {", ".join(failed)}' if failed else ""))

@@ -1,0 +1,118 @@
+"""scripts/check_deploy.py against deliberately broken copies of deploy/: the
+shipped tree passes, and each break, one per check family (Dockerfile,
+compose, Kubernetes, systemd, flags against the binaries, prose), is refused
+with the message that names it.
+
+    python3 -m pytest tests/deploy --server=PATH/card-server \\
+        --stress=PATH/card-stress --cardctl=PATH/cardctl
+
+Each case copies deploy/ into a temporary directory, edits one file (the text
+to replace must occur exactly once, so a change to deploy/ that moves it
+fails here instead of silently testing nothing) and runs the checker there,
+as scripts/check-deploy.sh does from the repository root.
+"""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHECKER = os.path.join(REPO_ROOT, "scripts", "check_deploy.py")
+
+# (case, file under deploy/, text, replacement, what the refusal must say)
+BREAKS = [
+    ("dockerfile-root-user", "Dockerfile", "USER 10001:10001", "USER root",
+     "the runtime stage must end with a non-root USER"),
+    ("dockerfile-unknown-flag", "Dockerfile", '"--listen=0.0.0.0:50051", \\\n',
+     '"--listen_address=0.0.0.0:50051", \\\n', "card-server has no flag --listen_address"),
+    ("dockerfile-probe-without-client-cert", "Dockerfile",
+     '"--tls_key_file=/etc/card-server/tls/tls.key", "--timeout=3s", "health"]',
+     '"--timeout=3s", "health"]', "HEALTHCHECK lacks --tls_key_file"),
+    ("compose-stop-before-drain", "docker-compose.yml", "stop_grace_period: 30s",
+     "stop_grace_period: 15s", "must exceed --shutdown_grace (20s)"),
+    ("compose-plaintext-beyond-loopback", "docker-compose.yml",
+     '"--authz_policy_file=/etc/card-server/authz/policy.json"]', '"--db_pool_size=8"]',
+     "without --authz_policy_file"),
+    ("k8s-duplicate-key", "k8s/deployment.yaml", "terminationGracePeriodSeconds: 40",
+     "terminationGracePeriodSeconds: 40\n      terminationGracePeriodSeconds: 41",
+     "duplicate key 'terminationGracePeriodSeconds'"),
+    ("k8s-grace-shorter-than-drain", "k8s/deployment.yaml",
+     "terminationGracePeriodSeconds: 40", "terminationGracePeriodSeconds: 25",
+     "terminationGracePeriodSeconds (25) must exceed preStop sleep"),
+    ("k8s-subpath-mount", "k8s/deployment.yaml",
+     "            - name: tls\n              mountPath: /etc/card-server/tls\n",
+     "            - name: tls\n              mountPath: /etc/card-server/tls\n"
+     "              subPath: tls.crt\n", "mounted with subPath"),
+    ("k8s-probe-without-tls", "k8s/deployment.yaml", "                - --tls\n", "",
+     "readinessProbe lacks --tls"),
+    ("k8s-probe-targets-another-pod", "k8s/deployment.yaml", "- --target=127.0.0.1:50051",
+     "- --target=card-server:50051", "the probe runs in the pod; use 127.0.0.1:50051"),
+    ("k8s-flagfile-not-mounted", "k8s/deployment.yaml",
+     "--flagfile=/etc/card-server/flags/card-server.flags",
+     "--flagfile=/etc/card-server/other/card-server.flags",
+     "no mounted ConfigMap key at that path; the server would fail to start"),
+    ("k8s-flagfile-bad-value", "k8s/configmap.yaml", "--db_pool_size=16", "--db_pool_size=many",
+     "card-server rejects"),
+    ("k8s-database-without-verify-full", "k8s/manual/secret.yaml",
+     "\n  DATABASE_URL: postgresql://card:CHANGE_ME@postgres.database.svc.cluster.local:5432/card"
+     "?sslmode=verify-full",
+     "\n  DATABASE_URL: postgresql://card:CHANGE_ME@postgres.database.svc.cluster.local:5432/card"
+     "?sslmode=require", "use sslmode=verify-full"),
+    ("k8s-networkpolicy-admits-everyone", "k8s/networkpolicy.yaml",
+     "    - from:\n        - namespaceSelector:\n            matchLabels:\n"
+     "              kubernetes.io/metadata.name: monitoring\n",
+     "    - from: []\n", "has no `from`: it admits every namespace"),
+    ("k8s-policy-copy-differs", "k8s/authz-policy.yaml", '"name": "api-gateway-calls-everything"',
+     '"name": "api-gateway-calls-anything"', "policy.json differs from deploy/authz/policy.json"),
+    ("systemd-stop-before-drain", "systemd/card-server.service", "TimeoutStopSec=30s",
+     "TimeoutStopSec=10s", "TimeoutStopSec (10s) must exceed --shutdown_grace"),
+    ("systemd-runs-as-root", "systemd/card-server.service", "User=card-server\n", "",
+     "runs as root"),
+    ("prose-unknown-flag", "README.md", "The image runs `card-server --listen=0.0.0.0:50051`",
+     "Mind --made_up_flag here.\nThe image runs `card-server --listen=0.0.0.0:50051`",
+     "--made_up_flag is not a flag of card-server, card-stress or cardctl"),
+]
+
+
+@pytest.fixture(scope="module")
+def binaries(pytestconfig):
+    return [pytestconfig.getoption(name) for name in ("server", "stress", "cardctl")]
+
+
+def run_checker(root, binaries):
+    return subprocess.run(["/usr/bin/python3", CHECKER, *binaries], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+
+
+def copy_of_deploy(tmp_path):
+    shutil.copytree(os.path.join(REPO_ROOT, "deploy"), tmp_path / "deploy")
+    return tmp_path
+
+
+def test_the_shipped_deploy_tree_passes(tmp_path, binaries):
+    result = run_checker(copy_of_deploy(tmp_path), binaries)
+    assert result.returncode == 0, result.stderr
+    assert "check-deploy: OK:" in result.stdout
+
+
+@pytest.mark.parametrize("case,path,text,replacement,refusal", BREAKS,
+                         ids=[b[0] for b in BREAKS])
+def test_a_broken_manifest_is_refused(tmp_path, binaries, case, path, text, replacement,
+                                      refusal):
+    root = copy_of_deploy(tmp_path)
+    target = root / "deploy" / path
+    original = target.read_text()
+    assert original.count(text) == 1, f"{case}: {text!r} is not in deploy/{path} exactly once"
+    target.write_text(original.replace(text, replacement))
+    result = run_checker(root, binaries)
+    assert result.returncode == 1, f"{case} was not refused:\n{result.stdout}{result.stderr}"
+    assert refusal in result.stderr, result.stderr
+    print(f"{case}: refused: "
+          + next(line for line in result.stderr.splitlines() if refusal in line))
+
+
+def test_no_card_server_flags_exits_2(tmp_path):
+    result = run_checker(copy_of_deploy(tmp_path), ["/bin/true", "", ""])
+    assert result.returncode == 2
+    assert "--helpfull lists no flags" in result.stderr

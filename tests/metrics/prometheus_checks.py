@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""The JSON reading of tests/metrics/prometheus_scrape_test.sh, one subcommand
+per question the test asks:
+
+    prometheus_checks.py query-value < API_QUERY_JSON    the value of an instant
+                                                         query with one result ("" if none)
+    prometheus_checks.py scraped-after SINCE < TARGETS   exit 0 if a healthy target's
+                                                         last scrape is after SINCE (epoch s)
+    prometheus_checks.py creates REPORT.json             "ACKNOWLEDGED RETRIES" of
+                                                         card-stress's creates
+    prometheus_checks.py positive VALUE                  exit 0 if VALUE > 0
+    prometheus_checks.py json-lines LOG                  exit 0 if every line is a JSON object
+"""
+import datetime
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "scripts"))
+from cardlib import stress_report  # noqa: E402
+
+
+def query_value(api_response):
+    result = api_response["data"]["result"]
+    return result[0]["value"][1] if len(result) == 1 else ""
+
+
+def rfc3339_seconds(stamp):
+    """Prometheus's RFC 3339 timestamps carry nanoseconds, which fromisoformat
+    does not take: the fraction is added by hand."""
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    when = datetime.datetime.fromisoformat(head).replace(tzinfo=datetime.timezone.utc)
+    return when.timestamp() + float("0." + (frac.split("+")[0] or "0"))
+
+
+def scraped_after(targets_response, since):
+    return any(target["health"] == "up" and rfc3339_seconds(target["lastScrape"]) > since
+               for target in targets_response["data"]["activeTargets"])
+
+
+def every_line_is_a_json_object(path):
+    with open(path) as f:
+        return all(isinstance(json.loads(line), dict) for line in f)
+
+
+def main(argv):
+    command, args = argv[0], argv[1:]
+    if command == "query-value":
+        print(query_value(json.load(sys.stdin)))
+    elif command == "scraped-after":
+        return 0 if scraped_after(json.load(sys.stdin), float(args[0])) else 1
+    elif command == "creates":
+        print(*stress_report.create_outcome(stress_report.load(args[0])))
+    elif command == "positive":
+        return 0 if float(args[0] or 0) > 0 else 1
+    elif command == "json-lines":
+        return 0 if every_line_is_a_json_object(args[0]) else 1
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
