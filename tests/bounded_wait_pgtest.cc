@@ -4,29 +4,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/burst.h"
+#include "tests/support/health.h"
 #include "tests/support/pg_environment.h"
 #include "tests/support/server_fixture.h"
+#include "tests/support/user_lock.h"
 
 namespace card::testing {
 namespace {
-
-using ::grpc::StatusCode;
 
 class BoundedWaitTest : public CardServerTest {
  protected:
   void Configure(app::ServerOptions& options) override {
     options.db_pool_size = 2;
     options.max_request_time = absl::Seconds(2);
-  }
-
-  // Holds `user_id`'s lock from outside the server, as a stuck writer would.
-  std::unique_ptr<pqxx::work> HoldUserLock(pqxx::connection& conn,
-                                           const std::string& user_id) {
-    auto txn = std::make_unique<pqxx::work>(conn);
-    txn->exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", user_id);
-    return txn;
   }
 
   // A create for the user whose lock HoldUserLock holds.
@@ -37,16 +28,6 @@ class BoundedWaitTest : public CardServerTest {
     return request;
   }
   static constexpr char kBusyUser[] = "busy";
-
-  grpc::health::v1::HealthCheckResponse::ServingStatus Health() {
-    auto health = grpc::health::v1::Health::NewStub(NewChannel(7));
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    grpc::Status status =
-        health->Check(Context(absl::Seconds(2)).get(), request, &response);
-    return status.ok() ? response.status()
-                       : grpc::health::v1::HealthCheckResponse::UNKNOWN;
-  }
 };
 
 TEST_F(BoundedWaitTest, LockWaitEndsAtTheCallersDeadline) {
@@ -106,15 +87,10 @@ TEST_F(BoundedWaitTest, DatabaseOutageIsUnavailableAndTheServerRecovers) {
   grpc::Status status = Create("alice", "During", &card, "during-outage");
   EXPECT_EQ(status.error_code(), StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_LT(absl::Now() - start, absl::Seconds(8));
-  absl::Time give_up = absl::Now() + absl::Seconds(5);
-  while (Health() == grpc::health::v1::HealthCheckResponse::SERVING &&
-         absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  EXPECT_EQ(Health(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_LE(TimeUntilHealth(target(), kNotServing, absl::Seconds(5)), absl::Seconds(5));
 
   PostgresEnvironment::Get().StartServer();
-  give_up = absl::Now() + absl::Seconds(15);
+  absl::Time give_up = absl::Now() + absl::Seconds(15);
   for (;;) {
     status = Create("alice", "During", &card, "during-outage");
     if (status.ok() || absl::Now() >= give_up) break;
@@ -122,12 +98,7 @@ TEST_F(BoundedWaitTest, DatabaseOutageIsUnavailableAndTheServerRecovers) {
   }
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_FALSE(card.is_default());
-  give_up = absl::Now() + absl::Seconds(5);
-  while (Health() != grpc::health::v1::HealthCheckResponse::SERVING &&
-         absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  EXPECT_EQ(Health(), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_LE(TimeUntilHealth(target(), kServing, absl::Seconds(5)), absl::Seconds(5));
   sql_ = std::make_unique<pqxx::connection>(database_url_);
   EXPECT_EQ(Query("SELECT count(*) FROM cards")[0][0].as<int>(), 2);
 }

@@ -1,18 +1,15 @@
 // Every RPC of the core API, its invalid inputs, and what the database holds
 // afterwards — through a real gRPC server on a real PostgreSQL.
 #include <functional>
-#include <set>
 #include <string>
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/health.h"
 #include "tests/support/server_fixture.h"
 
 namespace card::testing {
 namespace {
-
-using ::grpc::StatusCode;
 
 // The BadRequest field named by a failed call, or "".
 std::string ViolatedField(const grpc::Status& status) {
@@ -82,39 +79,26 @@ TEST_F(CardApiTest, FirstCardIsDefaultLaterOnesAreNot) {
 TEST_F(CardApiTest, GetCardReturnsTheStoredCard) {
   v1::Card created;
   ASSERT_TRUE(Create("alice", "Card", &created).ok());
-  v1::GetCardRequest request;
-  request.set_user_id("alice");
-  request.set_card_id(created.id());
   v1::Card fetched;
-  ASSERT_TRUE(stub_->GetCard(Context().get(), request, &fetched).ok());
+  ASSERT_TRUE(Get("alice", created.id(), &fetched).ok());
   EXPECT_EQ(fetched.SerializeAsString(), created.SerializeAsString());
 }
 
 TEST_F(CardApiTest, GetCardIsNotFoundForOtherUsersAndUnknownIds) {
   v1::Card created;
   ASSERT_TRUE(Create("alice", "Card", &created).ok());
-  v1::GetCardRequest request;
-  request.set_user_id("mallory");
-  request.set_card_id(created.id());
   v1::Card fetched;
-  EXPECT_EQ(stub_->GetCard(Context().get(), request, &fetched).error_code(),
-            StatusCode::NOT_FOUND);
-  request.set_user_id("alice");
-  request.set_card_id("00000000-0000-0000-0000-000000000000");
-  EXPECT_EQ(stub_->GetCard(Context().get(), request, &fetched).error_code(),
+  EXPECT_EQ(Get("mallory", created.id(), &fetched).error_code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get("alice", "00000000-0000-0000-0000-000000000000", &fetched).error_code(),
             StatusCode::NOT_FOUND);
 }
 
 TEST_F(CardApiTest, GetCardRejectsBadInputNamingTheField) {
   v1::Card fetched;
-  v1::GetCardRequest request;
-  request.set_card_id("00000000-0000-0000-0000-000000000000");
-  grpc::Status status = stub_->GetCard(Context().get(), request, &fetched);
+  grpc::Status status = Get("", "00000000-0000-0000-0000-000000000000", &fetched);
   EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ViolatedField(status), "user_id");
-  request.set_user_id("alice");
-  request.set_card_id("not-a-uuid");
-  status = stub_->GetCard(Context().get(), request, &fetched);
+  status = Get("alice", "not-a-uuid", &fetched);
   EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ViolatedField(status), "card_id");
 }
@@ -309,15 +293,8 @@ TEST_F(CardApiTest, ListCardsRejectsBadInputNamingTheField) {
 }
 
 TEST_F(CardApiTest, HealthIsServingWhileTheDatabaseAnswers) {
-  auto health = grpc::health::v1::Health::NewStub(NewChannel(1));
-  for (const std::string& service :
-       {std::string(), std::string("devcard.card.v1.CardService")}) {
-    grpc::health::v1::HealthCheckRequest request;
-    request.set_service(service);
-    grpc::health::v1::HealthCheckResponse response;
-    ASSERT_TRUE(health->Check(Context().get(), request, &response).ok());
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
-        << service;
+  for (const char* service : {"", "devcard.card.v1.CardService"}) {
+    EXPECT_EQ(HealthOf(NewChannel(1), service), kServing) << service;
   }
 }
 

@@ -1,6 +1,6 @@
 // UpdateCard, DeleteCard, SetDefaultCard, GetDefaultCard, GetSharedCard and the
 // platform-link RPCs: each behaviour and each listed error, checked through
-// gRPC and in the database.
+// the typed client (client_) and in the database.
 #include <functional>
 #include <string>
 
@@ -9,8 +9,6 @@
 
 namespace card::testing {
 namespace {
-
-using ::grpc::StatusCode;
 
 class CardLifecycleTest : public CardServerTest {
  protected:
@@ -25,7 +23,7 @@ class CardLifecycleTest : public CardServerTest {
     request.mutable_card()->set_title(title);
     request.mutable_card()->set_visibility(visibility);
     v1::Card card;
-    grpc::Status status = stub_->CreateCard(Context().get(), request, &card);
+    grpc::Status status = client_->CreateCard(request, &card);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return card;
   }
@@ -38,13 +36,9 @@ class CardLifecycleTest : public CardServerTest {
     request.mutable_link()->set_username(username);
     request.mutable_link()->set_url("https://github.com/" + username);
     v1::PlatformLink link;
-    grpc::Status status = stub_->CreatePlatformLink(Context().get(), request, &link);
+    grpc::Status status = client_->CreatePlatformLink(request, &link);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return link;
-  }
-
-  grpc::Status Update(v1::UpdateCardRequest request, v1::Card* out) {
-    return stub_->UpdateCard(Context().get(), request, out);
   }
 
   grpc::Status Delete(const std::string& user_id, const std::string& card_id,
@@ -53,8 +47,7 @@ class CardLifecycleTest : public CardServerTest {
     request.set_user_id(user_id);
     request.set_card_id(card_id);
     request.set_etag(etag);
-    google::protobuf::Empty empty;
-    return stub_->DeleteCard(Context().get(), request, &empty);
+    return client_->DeleteCard(request);
   }
 
   grpc::Status SetDefault(const std::string& user_id, const std::string& card_id,
@@ -62,13 +55,13 @@ class CardLifecycleTest : public CardServerTest {
     v1::SetDefaultCardRequest request;
     request.set_user_id(user_id);
     request.set_card_id(card_id);
-    return stub_->SetDefaultCard(Context().get(), request, out);
+    return client_->SetDefaultCard(request, out);
   }
 
   grpc::Status GetDefault(const std::string& user_id, v1::Card* out) {
     v1::GetDefaultCardRequest request;
     request.set_user_id(user_id);
-    return stub_->GetDefaultCard(Context().get(), request, out);
+    return client_->GetDefaultCard(request, out);
   }
 
   std::string DefaultInDatabase(const std::string& user_id) {
@@ -95,7 +88,7 @@ TEST_F(CardLifecycleTest, UpdateChangesOnlyMaskedFieldsAndTheEtag) {
   request.mutable_card()->set_visibility(v1::UNLISTED);
   request.mutable_card()->set_qr_enabled(true);
   v1::Card updated;
-  ASSERT_TRUE(Update(request, &updated).ok());
+  ASSERT_TRUE(client_->UpdateCard(request, &updated).ok());
   EXPECT_EQ(updated.title(), "New title");
   EXPECT_EQ(updated.description(), "");
   EXPECT_EQ(updated.visibility(), v1::UNLISTED);
@@ -107,7 +100,7 @@ TEST_F(CardLifecycleTest, UpdateChangesOnlyMaskedFieldsAndTheEtag) {
 
   request = UpdateOf(updated, {"description"});
   request.mutable_card()->set_description("Now described");
-  ASSERT_TRUE(Update(request, &updated).ok());
+  ASSERT_TRUE(client_->UpdateCard(request, &updated).ok());
   EXPECT_EQ(updated.description(), "Now described");
   EXPECT_EQ(updated.title(), "New title");
 }
@@ -117,17 +110,17 @@ TEST_F(CardLifecycleTest, UpdateWithStaleEtagIsAbortedAndChangesNothing) {
   v1::UpdateCardRequest first = UpdateOf(card, {"title"});
   first.mutable_card()->set_title("First writer");
   v1::Card updated;
-  ASSERT_TRUE(Update(first, &updated).ok());
+  ASSERT_TRUE(client_->UpdateCard(first, &updated).ok());
 
   v1::UpdateCardRequest stale = UpdateOf(card, {"title"});  // carries the old etag
   stale.mutable_card()->set_title("Second writer");
-  grpc::Status status = Update(stale, &updated);
+  grpc::Status status = client_->UpdateCard(stale, &updated);
   EXPECT_EQ(status.error_code(), StatusCode::ABORTED) << status.error_message();
   EXPECT_EQ(Query("SELECT title FROM cards")[0][0].c_str(), std::string("First writer"));
 
   // Without an etag the write is unconditional.
   stale.mutable_card()->clear_etag();
-  EXPECT_TRUE(Update(stale, &updated).ok());
+  EXPECT_TRUE(client_->UpdateCard(stale, &updated).ok());
   EXPECT_EQ(updated.title(), "Second writer");
 }
 
@@ -193,7 +186,7 @@ TEST_F(CardLifecycleTest, UpdateRejectsBadMasksAndFieldsNamingThem) {
     v1::UpdateCardRequest request = UpdateOf(card, c.paths);
     c.spoil(request);
     v1::Card out;
-    grpc::Status status = Update(request, &out);
+    grpc::Status status = client_->UpdateCard(request, &out);
     EXPECT_EQ(status.error_code(), c.code) << c.field << ": " << status.error_message();
     EXPECT_EQ(status.error_message().rfind(c.field + ":", 0), 0u)
         << status.error_message();
@@ -209,7 +202,7 @@ TEST_F(CardLifecycleTest, UpdateLinksReplacesThemInOrder) {
   v1::UpdateCardRequest request = UpdateOf(card, {"links"});
   for (const auto* link : {&c, &a, &b}) request.add_link_ids(link->id());
   v1::Card updated;
-  ASSERT_TRUE(Update(request, &updated).ok());
+  ASSERT_TRUE(client_->UpdateCard(request, &updated).ok());
   ASSERT_EQ(updated.links_size(), 3);
   EXPECT_EQ(updated.links(0).id(), c.id());
   EXPECT_EQ(updated.links(1).id(), a.id());
@@ -218,12 +211,12 @@ TEST_F(CardLifecycleTest, UpdateLinksReplacesThemInOrder) {
 
   request = UpdateOf(updated, {"links"});
   request.add_link_ids(b.id());
-  ASSERT_TRUE(Update(request, &updated).ok());
+  ASSERT_TRUE(client_->UpdateCard(request, &updated).ok());
   ASSERT_EQ(updated.links_size(), 1);
   EXPECT_EQ(updated.links(0).id(), b.id());
 
   request = UpdateOf(updated, {"links"});  // empty: no links
-  ASSERT_TRUE(Update(request, &updated).ok());
+  ASSERT_TRUE(client_->UpdateCard(request, &updated).ok());
   EXPECT_EQ(updated.links_size(), 0);
   EXPECT_EQ(Query("SELECT count(*) FROM card_links")[0][0].as<int>(), 0);
 }
@@ -237,7 +230,7 @@ TEST_F(CardLifecycleTest, UpdateLinksRefusesAnotherUsersLinkAndChangesNothing) {
   request.add_link_ids(mine.id());
   request.add_link_ids(theirs.id());
   v1::Card out;
-  grpc::Status status = Update(request, &out);
+  grpc::Status status = client_->UpdateCard(request, &out);
   EXPECT_EQ(status.error_code(), StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message().rfind("link_ids[1]:", 0), 0u)
       << status.error_message();
@@ -254,7 +247,7 @@ TEST_F(CardLifecycleTest, TooManyLinksIsInvalid) {
     request.add_link_ids(id);
   }
   v1::Card out;
-  grpc::Status status = Update(request, &out);
+  grpc::Status status = client_->UpdateCard(request, &out);
   EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message().rfind("link_ids:", 0), 0u) << status.error_message();
 }
@@ -358,7 +351,7 @@ TEST_F(CardLifecycleTest, SharedCardsArePublicOrUnlistedOnly) {
   auto shared = [&](const std::string& slug, v1::Card* out) {
     v1::GetSharedCardRequest request;
     request.set_slug(slug);
-    return stub_->GetSharedCard(Context().get(), request, out);
+    return client_->GetSharedCard(request, out);
   };
   v1::Card out;
   ASSERT_TRUE(shared(public_card.slug(), &out).ok());
@@ -401,7 +394,7 @@ TEST_F(CardLifecycleTest, PlatformLinksAreValidated) {
     request.mutable_link()->set_url("https://github.com/octo");
     c.spoil(*request.mutable_link());
     v1::PlatformLink out;
-    grpc::Status status = stub_->CreatePlatformLink(Context().get(), request, &out);
+    grpc::Status status = client_->CreatePlatformLink(request, &out);
     EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << c.field;
     EXPECT_EQ(status.error_message().rfind(c.field + ":", 0), 0u)
         << status.error_message();
@@ -423,7 +416,7 @@ TEST_F(CardLifecycleTest, PlatformLinksListInPagesOldestFirst) {
     request.set_page_size(2);
     request.set_page_token(token);
     v1::ListPlatformLinksResponse response;
-    ASSERT_TRUE(stub_->ListPlatformLinks(Context().get(), request, &response).ok());
+    ASSERT_TRUE(client_->ListPlatformLinks(request, &response).ok());
     for (const auto& link : response.links()) {
       listed.push_back(link.id());
       EXPECT_EQ(link.user_id(), "alice");
@@ -439,7 +432,7 @@ TEST_F(CardLifecycleTest, PlatformLinksListInPagesOldestFirst) {
   bad.set_user_id("bob");
   bad.set_page_token(token.empty() ? "x" : token);
   v1::ListPlatformLinksResponse response;
-  EXPECT_EQ(stub_->ListPlatformLinks(Context().get(), bad, &response).error_code(),
+  EXPECT_EQ(client_->ListPlatformLinks(bad, &response).error_code(),
             StatusCode::INVALID_ARGUMENT);
 }
 
@@ -452,33 +445,27 @@ TEST_F(CardLifecycleTest, DeletingALinkRemovesItFromEveryCard) {
     v1::UpdateCardRequest request = UpdateOf(card, {"links"});
     request.add_link_ids(a.id());
     request.add_link_ids(b.id());
-    ASSERT_TRUE(Update(request, &card).ok());
+    ASSERT_TRUE(client_->UpdateCard(request, &card).ok());
     cards.push_back(card);
   }
   v1::DeletePlatformLinkRequest request;
   request.set_user_id("alice");
   request.set_link_id(a.id());
-  google::protobuf::Empty empty;
-  ASSERT_TRUE(stub_->DeletePlatformLink(Context().get(), request, &empty).ok());
+  ASSERT_TRUE(client_->DeletePlatformLink(request).ok());
   for (const v1::Card& before : cards) {
-    v1::GetCardRequest get;
-    get.set_user_id("alice");
-    get.set_card_id(before.id());
     v1::Card after;
-    ASSERT_TRUE(stub_->GetCard(Context().get(), get, &after).ok());
+    ASSERT_TRUE(Get("alice", before.id(), &after).ok());
     ASSERT_EQ(after.links_size(), 1);
     EXPECT_EQ(after.links(0).id(), b.id());
     EXPECT_EQ(after.links(0).display_order(), 0);
     EXPECT_NE(after.etag(), before.etag());
   }
-  EXPECT_EQ(stub_->DeletePlatformLink(Context().get(), request, &empty).error_code(),
-            StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->DeletePlatformLink(request).error_code(), StatusCode::NOT_FOUND);
   request.set_user_id("mallory");
   request.set_link_id(b.id());
-  EXPECT_EQ(stub_->DeletePlatformLink(Context().get(), request, &empty).error_code(),
-            StatusCode::NOT_FOUND);
+  EXPECT_EQ(client_->DeletePlatformLink(request).error_code(), StatusCode::NOT_FOUND);
   request.set_link_id("nope");
-  EXPECT_EQ(stub_->DeletePlatformLink(Context().get(), request, &empty).error_code(),
+  EXPECT_EQ(client_->DeletePlatformLink(request).error_code(),
             StatusCode::INVALID_ARGUMENT);
 }
 

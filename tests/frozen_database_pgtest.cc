@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/health.h"
 #include "tests/support/pg_environment.h"
 #include "tests/support/ports.h"
 #include "tests/support/processes.h"
@@ -22,34 +22,6 @@
 
 namespace card::testing {
 namespace {
-
-using ::grpc::StatusCode;
-using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
-constexpr auto kServing = grpc::health::v1::HealthCheckResponse::SERVING;
-constexpr auto kNotServing = grpc::health::v1::HealthCheckResponse::NOT_SERVING;
-
-ServingStatus HealthOf(const std::string& target) {
-  auto health = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-  grpc::Status status = health->Check(&context, request, &response);
-  return status.ok() ? response.status() : grpc::health::v1::HealthCheckResponse::UNKNOWN;
-}
-
-// How long until `target`'s health is `wanted` (InfiniteDuration if not
-// within `timeout`).
-absl::Duration TimeUntilHealth(const std::string& target, ServingStatus wanted,
-                               absl::Duration timeout) {
-  absl::Time start = absl::Now();
-  while (absl::Now() - start < timeout) {
-    if (HealthOf(target) == wanted) return absl::Now() - start;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return absl::InfiniteDuration();
-}
 
 class FrozenDatabaseTest : public CardServerTest {
  protected:

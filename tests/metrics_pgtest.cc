@@ -15,13 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/health.h"
 #include "tests/support/server_fixture.h"
+#include "tests/support/user_lock.h"
 
 namespace card::testing {
 namespace {
-
-using ::grpc::StatusCode;
 
 constexpr char kCards[] = "devcard.card.v1.CardService";
 
@@ -124,10 +123,7 @@ TEST_F(MetricsTest, EachCallIsCountedOnceWithItsCode) {
   get.set_card_id("00000000-0000-0000-0000-000000000000");
   EXPECT_EQ(stub_->GetCard(Context().get(), get, &card).error_code(),
             StatusCode::NOT_FOUND);
-  auto health = grpc::health::v1::Health::NewStub(NewChannel(3));
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  ASSERT_TRUE(health->Check(Context().get(), request, &response).ok());
+  ASSERT_EQ(HealthOf(NewChannel(3)), kServing);
 
   std::string scrape = ScrapeNow();
   EXPECT_EQ(Value(scrape, Started("CreateCard")), 3);
@@ -149,9 +145,7 @@ TEST_F(MetricsTest, AMutationReportsHowLongItWaitedForItsUsersLock) {
   v1::Card card;
   ASSERT_TRUE(Create("waiter", "First", &card).ok());
   pqxx::connection blocker(database_url_);
-  auto held = std::make_unique<pqxx::work>(blocker);
-  held->exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                    std::string("waiter"));
+  std::unique_ptr<pqxx::work> held = HoldUserLock(blocker, "waiter");
   std::future<grpc::Status> set_default = std::async(std::launch::async, [&] {
     v1::SetDefaultCardRequest request;
     request.set_user_id("waiter");

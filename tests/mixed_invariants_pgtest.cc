@@ -21,8 +21,6 @@
 namespace card::testing {
 namespace {
 
-using ::grpc::StatusCode;
-
 constexpr int kUsers = 5;
 constexpr int kChannels = 8;
 constexpr int kWaves = 3;

@@ -17,11 +17,10 @@
 #include "server/service/card_service.h"
 #include "tests/support/pg_environment.h"
 #include "tests/support/server_fixture.h"
+#include "tests/support/user_lock.h"
 
 namespace card::testing {
 namespace {
-
-using ::grpc::StatusCode;
 
 constexpr char kBusyUser[] = "busy";
 
@@ -59,14 +58,6 @@ class OverloadTest : public CardServerTest {
  protected:
   void Configure(app::ServerOptions& options) override {
     options.max_request_time = absl::Seconds(30);
-  }
-
-  // Holds `user_id`'s lock from outside the server, as a stuck writer would.
-  std::unique_ptr<pqxx::work> HoldUserLock(pqxx::connection& conn,
-                                           const std::string& user_id) {
-    auto txn = std::make_unique<pqxx::work>(conn);
-    txn->exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", user_id);
-    return txn;
   }
 
   // Latencies of `count` GetDefaultCard calls for `user_id`, one after another.

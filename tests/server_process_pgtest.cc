@@ -8,11 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/health.h"
 #include "tests/support/pg_environment.h"
 #include "tests/support/ports.h"
 #include "tests/support/processes.h"
 #include "tests/support/server_fixture.h"
+#include "tests/support/user_lock.h"
 
 namespace card::testing {
 namespace {
@@ -44,26 +45,14 @@ TEST(ServerProcess, SigtermDrainsAndExitsZero) {
   std::string address = absl::StrCat("127.0.0.1:", UnusedLoopbackPort());
   pid_t pid = Spawn({CARD_SERVER_BINARY, "--listen=" + address, "--database_url=" + url,
                      "--db_pool_size=2", "--shutdown_grace=5s"});
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto health = grpc::health::v1::Health::NewStub(channel);
-  grpc::health::v1::HealthCheckResponse response;
-  absl::Time give_up = absl::Now() + absl::Seconds(20);
-  for (;;) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-    if (health->Check(&context, {}, &response).ok() &&
-        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      break;
-    }
-    ASSERT_LT(absl::Now(), give_up) << "server never became SERVING";
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  ASSERT_LT(TimeUntilHealth(address, kServing, absl::Seconds(20)), absl::Seconds(20))
+      << "server never became SERVING";
 
   // A create in flight when SIGTERM arrives still completes.
   pqxx::connection blocker(url);
-  pqxx::work lock(blocker);
-  lock.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "draining");
-  auto stub = v1::CardService::NewStub(channel);
+  std::unique_ptr<pqxx::work> lock = HoldUserLock(blocker, "draining");
+  auto stub = v1::CardService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   v1::CreateCardRequest request;
   request.set_user_id("draining");
   request.mutable_card()->set_title("In flight");
@@ -77,7 +66,7 @@ TEST(ServerProcess, SigtermDrainsAndExitsZero) {
   absl::SleepFor(absl::Milliseconds(300));  // the call is waiting on the lock
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   absl::SleepFor(absl::Milliseconds(300));
-  lock.commit();
+  lock->commit();
   caller.join();
   EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
   EXPECT_EQ(WaitExit(pid, absl::Seconds(10)), 0);

@@ -21,11 +21,8 @@ class UnnamedModeTest : public CardServerTest {
 TEST_F(UnnamedModeTest, ServesCallsWithTheApplicationNameFromTheStartupPacket) {
   v1::Card card;
   ASSERT_TRUE(Create("unnamed-user", "Card", &card).ok());
-  v1::GetCardRequest get;
-  get.set_user_id("unnamed-user");
-  get.set_card_id(card.id());
   v1::Card read;
-  ASSERT_TRUE(stub_->GetCard(Context().get(), get, &read).ok());
+  ASSERT_TRUE(Get("unnamed-user", card.id(), &read).ok());
   EXPECT_EQ(read.etag(), card.etag());
   // No set_config ran on these sessions: the name came with the connection.
   pqxx::result names = Query(

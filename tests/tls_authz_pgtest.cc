@@ -23,8 +23,6 @@
 namespace card::testing {
 namespace {
 
-using ::grpc::StatusCode;
-
 constexpr char kGateway[] = "spiffe://cards.test/sa/gateway";
 constexpr char kReader[] = "spiffe://cards.test/sa/reader";
 constexpr char kStranger[] = "spiffe://cards.test/sa/stranger";

@@ -42,7 +42,9 @@ void CardServerTest::SetUp() {
     ASSERT_TRUE(replica.ok()) << replica.status();
     more_replicas_.push_back(*std::move(replica));
   }
-  stub_ = v1::CardService::NewStub(NewChannel(0));
+  std::shared_ptr<grpc::Channel> channel = NewChannel(0);
+  client_ = std::make_unique<client::CardClient>(channel, absl::Seconds(10));
+  stub_ = v1::CardService::NewStub(channel);
   sql_ = std::make_unique<pqxx::connection>(database_url_);
   if (Sabotaged()) {
     Query(R"sql(
@@ -57,6 +59,7 @@ void CardServerTest::SetUp() {
 
 void CardServerTest::TearDown() {
   stub_.reset();
+  client_.reset();
   for (auto& replica : more_replicas_) replica->Shutdown(absl::Seconds(5));
   more_replicas_.clear();
   if (server_) server_->Shutdown(absl::Seconds(5));
@@ -91,7 +94,15 @@ grpc::Status CardServerTest::Create(const std::string& user_id, const std::strin
   request.set_user_id(user_id);
   request.mutable_card()->set_title(title);
   request.set_request_id(request_id);
-  return stub_->CreateCard(Context().get(), request, out);
+  return client_->CreateCard(request, out);
+}
+
+grpc::Status CardServerTest::Get(const std::string& user_id, const std::string& card_id,
+                                 v1::Card* out) {
+  v1::GetCardRequest request;
+  request.set_user_id(user_id);
+  request.set_card_id(card_id);
+  return client_->GetCard(request, out);
 }
 
 pqxx::result CardServerTest::Query(const std::string& sql) {

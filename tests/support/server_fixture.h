@@ -1,6 +1,6 @@
 // Test fixture: a fresh database, a real card-server (CardServer) on a loopback
-// port in front of it, gRPC stubs, and a direct SQL connection for asserting on
-// what the database holds.
+// port in front of it, the typed client (client::CardClient) and a raw stub,
+// and a direct SQL connection for asserting on what the database holds.
 #pragma once
 
 #include <memory>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "client/card_client.h"
 #include "devcard/card/v1/card_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -17,6 +18,7 @@
 namespace card::testing {
 
 namespace v1 = devcard::card::v1;
+using ::grpc::StatusCode;
 
 class CardServerTest : public ::testing::Test {
  protected:
@@ -40,9 +42,10 @@ class CardServerTest : public ::testing::Test {
   static std::unique_ptr<grpc::ClientContext> Context(
       absl::Duration timeout = absl::Seconds(10));
 
-  // Convenience wrappers through the stub.
+  // Convenience wrappers through client_.
   grpc::Status Create(const std::string& user_id, const std::string& title, v1::Card* out,
                       const std::string& request_id = "");
+  grpc::Status Get(const std::string& user_id, const std::string& card_id, v1::Card* out);
 
   // Rows of `sql` as strings (for assertions straight on the database).
   pqxx::result Query(const std::string& sql);
@@ -65,6 +68,10 @@ class CardServerTest : public ::testing::Test {
   std::string database_url_;
   std::unique_ptr<app::CardServer> server_;  // the first replica
   std::vector<std::unique_ptr<app::CardServer>> more_replicas_;
+  // Both on one channel to the first replica. The typed client sets a 10 s
+  // deadline on every call; the stub is for calls that need their own
+  // ClientContext (another deadline, none at all, the async API).
+  std::unique_ptr<client::CardClient> client_;
   std::unique_ptr<v1::CardService::Stub> stub_;
   std::unique_ptr<pqxx::connection> sql_;
 };

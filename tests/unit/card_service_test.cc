@@ -137,7 +137,7 @@ TEST_F(CardServiceTest, EtagOfACardIsTheVersionTheRepositoryChecks) {
 TEST_F(CardServiceTest, MalformedEtagsAreInvalidArgumentsNamingTheField) {
   model::Card card = Create("Title");
   int calls = repository_.calls;
-  for (const std::string& etag : {"7", "\"0\"", "\"-3\"", "\"x\"", "W/\"1\""}) {
+  for (const char* etag : {"7", "\"0\"", "\"-3\"", "\"x\"", "W/\"1\""}) {
     model::CardPatch patch = Patch(card, {"qr_enabled"});
     patch.etag = etag;
     ExpectRefused(service_.UpdateCard(patch, Deadline()).status(), "card.etag", calls);
