@@ -295,18 +295,6 @@ Check CheckBySql(const Config& config, const History& history,
 
 }  // namespace
 
-const char* VerdictName(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kTrue:
-      return "pass";
-    case Verdict::kUnknown:
-      return "unknown";
-    case Verdict::kFalse:
-      return "FAIL";
-  }
-  return "?";
-}
-
 Verification Verify(const Config& config,
                     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                     const History& history) {
