@@ -596,7 +596,7 @@ class H2cTransport::Loop {
     absl::string_view key(reinterpret_cast<const char*>(name), name_length);
     absl::string_view text(reinterpret_cast<const char*>(value), value_length);
     if (key == ":status") {
-      absl::SimpleAtoi(text, &stream->http_status);
+      if (!absl::SimpleAtoi(text, &stream->http_status)) stream->http_status = 0;
     } else if (key == "grpc-status") {
       if (!absl::SimpleAtoi(text, &stream->grpc_status)) stream->grpc_status = 2;
     } else if (key == "grpc-message") {

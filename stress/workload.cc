@@ -76,7 +76,7 @@ std::optional<Op> Workload::Next(absl::Time now) {
     op.kind = OpKind::kHealth;
     return op;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if ((budget && issued_ >= *budget) || now >= deadline_) return std::nullopt;
   std::optional<Op> op;
   switch (config_.scenario) {
@@ -156,7 +156,7 @@ Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
                                    const std::string& result_id) {
   const Operation& operation = OperationOf(op.kind);
   if (!operation.recorded) return status.ok() ? Outcome::kOk : Outcome::kFailed;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   UserSummary& user = history_.users[op.user];
   grpc::StatusCode code = status.error_code();
   if (status.ok()) {
@@ -178,7 +178,7 @@ Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
 }
 
 History Workload::TakeHistory() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return std::move(history_);
 }
 
