@@ -32,6 +32,7 @@
 #include "client/card_client.h"
 #include "client/cardctl_errors.h"
 #include "client/cardctl_output.h"
+#include "client/client_flags.h"
 #include "grpc/support/log.h"
 
 namespace card::cardctl {
@@ -82,18 +83,7 @@ std::string AbslUnparseFlag(Format format) {
 
 // Global flags.
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Server address, host:port.");
-ABSL_FLAG(bool, tls, false, "Use TLS (default: plaintext).");
-ABSL_FLAG(
-    std::string, tls_ca_file, "",
-    "With --tls: PEM file of the CA certificates to trust (default: the system's).");
-ABSL_FLAG(std::string, tls_server_name, "",
-          "With --tls: the name to check the server's certificate against, if not the "
-          "host in --target.");
-ABSL_FLAG(
-    std::string, tls_cert_file, "",
-    "With --tls: PEM certificate chain presenting this client to a server that "
-    "requires one (mutual TLS); its URI SAN is the identity the server authorizes.");
-ABSL_FLAG(std::string, tls_key_file, "", "With --tls_cert_file: its PEM private key.");
+// The TLS flags: client/client_flags.h.
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
           "Deadline of each call (e.g. 500ms, 10s); retries happen within it.");
 ABSL_FLAG(
@@ -509,11 +499,7 @@ int Main(int argc, char** argv) {
   client::ClientOptions options;
   options.target = absl::GetFlag(FLAGS_target);
   options.timeout = absl::GetFlag(FLAGS_timeout);
-  options.tls = absl::GetFlag(FLAGS_tls);
-  options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
-  options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
-  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
-  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  client::ApplyTlsFlags(options);
   absl::StatusOr<std::unique_ptr<client::CardClient>> client =
       client::CardClient::Connect(options);
   if (!client.ok()) return UsageFailure(std::string(client.status().message()));

@@ -28,7 +28,7 @@ inline constexpr int kOpKinds = 8;
 inline constexpr OpKind kAllOpKinds[kOpKinds] = {
     OpKind::kCreate, OpKind::kSetDefault, OpKind::kDelete,     OpKind::kUpdateLinks,
     OpKind::kGet,    OpKind::kList,       OpKind::kCreateLink, OpKind::kHealth};
-const char* OpName(OpKind kind);
+const char* OpName(OpKind kind);  // the operation table's name (operations.h)
 const char* ScenarioName(Scenario scenario);
 
 // Relative weights of the mixed scenario's operations.
@@ -93,7 +93,15 @@ struct Config {
   bool open_loop() const { return rate.start > 0 || !rate.constant(); }
 };
 
-// Reads the command-line flags (defined in config.cc) into a Config.
-absl::StatusOr<Config> ConfigFromFlags();
+// The parsers of the command line's values (stress/flags.cc reads the flags);
+// errors name the flag.
+absl::StatusOr<Scenario> ParseScenario(const std::string& name);
+absl::StatusOr<Mix> ParseMix(const std::string& text);
+absl::StatusOr<Progress> ParseProgress(const std::string& text);
+// A rate or concurrency schedule from its flags' values (`flag` names it).
+absl::StatusOr<Schedule> MakeSchedule(const char* flag, const std::string& kind_name,
+                                      double start, double step, double end,
+                                      absl::Duration step_duration,
+                                      absl::Duration max_duration);
 
 }  // namespace card::stress

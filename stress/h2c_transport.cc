@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -19,6 +18,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace card::stress {
@@ -27,7 +27,6 @@ namespace {
 constexpr size_t kMaxResponseBytes = 64 << 20;  // as the gRPC channels' limit
 constexpr int32_t kWindow = (1 << 30) - 1;      // large windows: no WINDOW_UPDATE chatter
 constexpr absl::Duration kReconnectEvery = absl::Seconds(1);
-constexpr absl::Duration kConnectTimeout = absl::Seconds(10);
 
 // grpc-message is percent-encoded (gRPC's HTTP/2 protocol document).
 std::string PercentDecode(const uint8_t* data, size_t size) {
@@ -54,12 +53,13 @@ std::string GrpcTimeout(absl::Duration timeout) {
   return absl::StrCat(std::min<int64_t>(ms / 1000, 99'999'999), "S");
 }
 
-// Connects to host:port with a timeout; a non-blocking TCP socket or -1.
-int ConnectTcp(const std::string& target, std::string* error) {
+// Resolves host:port once, at start: a name lookup blocks, so the event loop
+// never does one.
+absl::StatusOr<std::vector<sockaddr_storage>> Resolve(const std::string& target) {
   size_t colon = target.rfind(':');
   if (colon == std::string::npos) {
-    *error = absl::StrCat("h2c target needs host:port, got ", target);
-    return -1;
+    return absl::InvalidArgumentError(
+        absl::StrCat("h2c target needs host:port, got ", target));
   }
   std::string host = target.substr(0, colon), port = target.substr(colon + 1);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
@@ -67,37 +67,25 @@ int ConnectTcp(const std::string& target, std::string* error) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    *error = absl::StrCat("cannot resolve ", target, ": ", gai_strerror(rc));
-    return -1;
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve ", target, ": ", gai_strerror(rc)));
   }
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                a->ai_protocol);
-    if (fd < 0) continue;
-    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      *error = absl::StrCat("cannot connect to ", target, ": ", strerror(errno));
-      close(fd);
-      fd = -1;
-      continue;
-    }
-    pollfd p{fd, POLLOUT, 0};
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(kConnectTimeout))) != 1 ||
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
-      *error = absl::StrCat("cannot connect to ", target, ": ",
-                            soerr != 0 ? strerror(soerr) : "timed out");
-      close(fd);
-      fd = -1;
-    }
+  std::vector<sockaddr_storage> addresses;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    sockaddr_storage address{};
+    memcpy(&address, a->ai_addr, a->ai_addrlen);
+    addresses.push_back(address);
   }
   freeaddrinfo(found);
-  if (fd >= 0) {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (addresses.empty()) {
+    return absl::UnavailableError(absl::StrCat("cannot resolve ", target));
   }
-  return fd;
+  return addresses;
+}
+
+socklen_t AddressLength(const sockaddr_storage& address) {
+  return address.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
 }
 
 }  // namespace
@@ -126,17 +114,22 @@ struct H2cTransport::Stream {
 struct H2cTransport::Connection {
   size_t index = 0;
   std::string target;
-  int fd = -1;
-  nghttp2_session* session = nullptr;
-  bool want_out = false;  // EPOLLOUT registered
-  std::string unsent;     // bytes nghttp2 produced that the socket has not taken
+  std::vector<sockaddr_storage> addresses;  // resolved once, at start
+  size_t next_address = 0;                  // tried in turn, one per attempt
+  int fd = -1;                              // >= 0 while connecting or up
+  bool connecting = false;  // the TCP connect is in progress (EPOLLOUT pending)
+  nghttp2_session* session = nullptr;  // set once connected
+  bool want_out = false;               // EPOLLOUT registered
+  std::string unsent;            // bytes nghttp2 produced that the socket has not taken
+  std::vector<Stream*> waiting;  // calls made while connecting, sent once connected
   absl::Time last_attempt = absl::InfinitePast();
+  bool tried = false;  // the first attempt has ended (connected or failed)
   std::atomic<bool> healthy{false};
 };
 
 class H2cTransport::Loop {
  public:
-  explicit Loop(const std::vector<std::string>& targets, int per_target) {
+  Loop(const std::vector<std::string>& targets, int per_target) {
     for (int c = 0; c < per_target; ++c) {
       for (const std::string& target : targets) {
         auto connection = std::make_unique<Connection>();
@@ -145,38 +138,78 @@ class H2cTransport::Loop {
         connections_.push_back(std::move(connection));
       }
     }
-    nghttp2_session_callbacks_new(&callbacks_);
-    nghttp2_session_callbacks_set_on_header_callback(callbacks_, &Loop::OnHeader);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks_, &Loop::OnData);
-    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks_, &Loop::OnClose);
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.u64 = kWakeToken;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &event);
   }
 
   ~Loop() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
-    Wake();
+    if (wake_ >= 0) Wake();
     if (thread_.joinable()) thread_.join();
     for (auto& connection : connections_) Drop(*connection, "transport closed");
     for (Stream* stream : free_) delete stream;
-    nghttp2_session_callbacks_del(callbacks_);
-    close(epoll_);
-    close(wake_);
+    if (callbacks_ != nullptr) nghttp2_session_callbacks_del(callbacks_);
+    if (epoll_ >= 0) close(epoll_);
+    if (wake_ >= 0) close(wake_);
   }
 
+  // Resolves every target, sets up the loop and starts every connection's
+  // TCP connect without waiting for it; the loop completes them.
   absl::Status Start() {
+    std::unordered_map<std::string, std::vector<sockaddr_storage>> resolved;
+    for (auto& connection : connections_) {
+      auto found = resolved.find(connection->target);
+      if (found == resolved.end()) {
+        absl::StatusOr<std::vector<sockaddr_storage>> addresses =
+            Resolve(connection->target);
+        if (!addresses.ok()) return addresses.status();
+        found = resolved.emplace(connection->target, *std::move(addresses)).first;
+      }
+      connection->addresses = found->second;
+    }
+    if (int rc = nghttp2_session_callbacks_new(&callbacks_); rc != 0) {
+      return absl::InternalError(absl::StrCat("nghttp2: ", nghttp2_strerror(rc)));
+    }
+    nghttp2_session_callbacks_set_on_header_callback(callbacks_, &Loop::OnHeader);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks_, &Loop::OnData);
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks_, &Loop::OnClose);
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) return Errno("epoll_create1");
+    wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_ < 0) return Errno("eventfd");
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = kWakeToken;
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &event) != 0) return Errno("epoll_ctl");
     for (auto& connection : connections_) {
       std::string error;
-      if (!Open(*connection, &error)) return absl::UnavailableError(error);
+      if (!Open(*connection, &error)) {  // its calls fail until a reconnect works
+        connection->tried = true;
+        absl::MutexLock lock(&mu_);
+        if (first_error_.empty()) first_error_ = error;
+      }
     }
     thread_ = std::thread([this] { Run(); });
+    return absl::OkStatus();
+  }
+
+  // OK once every connection is up; the first failed connect's error, or
+  // DEADLINE_EXCEEDED naming a connection still connecting at `deadline`.
+  absl::Status WaitConnected(absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    auto settled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !first_error_.empty() || up_ == connections_.size();
+    };
+    mu_.AwaitWithDeadline(absl::Condition(&settled), deadline);
+    if (!first_error_.empty()) return absl::UnavailableError(first_error_);
+    if (up_ == connections_.size()) return absl::OkStatus();
+    for (auto& connection : connections_) {
+      if (!connection->healthy.load()) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("cannot connect to ", connection->target, ": timed out"));
+      }
+    }
     return absl::OkStatus();
   }
 
@@ -189,7 +222,7 @@ class H2cTransport::Loop {
       return;
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       incoming_.push_back(stream);
     }
     Wake();
@@ -197,7 +230,7 @@ class H2cTransport::Loop {
 
   Stream* NewStream() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (!free_.empty()) {
         Stream* stream = free_.back();
         free_.pop_back();
@@ -214,46 +247,127 @@ class H2cTransport::Loop {
   static constexpr uint64_t kWakeToken = UINT64_MAX;
   static thread_local Loop* on_loop_thread_;
 
+  static absl::Status Errno(const char* what) {
+    return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
+  }
+
   void Wake() {
     uint64_t one = 1;
     ssize_t ignored = write(wake_, &one, sizeof one);
     (void)ignored;
   }
 
+  // Starts a non-blocking TCP connect to the connection's next address; the
+  // loop finishes it on EPOLLOUT (Connected). False (and `error`) only if the
+  // attempt failed at once.
   bool Open(Connection& c, std::string* error) {
     c.last_attempt = absl::Now();
-    c.fd = ConnectTcp(c.target, error);
-    if (c.fd < 0) return false;
-    nghttp2_session_client_new(&c.session, callbacks_, &c);
+    const sockaddr_storage& address = c.addresses[c.next_address++ % c.addresses.size()];
+    int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      *error = absl::StrCat("h2c socket: ", strerror(errno));
+      return false;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&address),
+                AddressLength(address)) != 0 &&
+        errno != EINPROGRESS) {
+      *error = absl::StrCat("cannot connect to ", c.target, ": ", strerror(errno));
+      close(fd);
+      return false;
+    }
+    epoll_event event{};
+    event.events = EPOLLOUT;
+    event.data.u64 = c.index;
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) != 0) {
+      *error = absl::StrCat("h2c epoll_ctl: ", strerror(errno));
+      close(fd);
+      return false;
+    }
+    c.fd = fd;
+    c.connecting = true;
+    c.want_out = true;
+    return true;
+  }
+
+  // The TCP connect ended (EPOLLOUT or an error on the socket): sets up the
+  // HTTP/2 session and sends the calls that waited for it, or drops the
+  // connection (failing them) if the connect failed.
+  void Connected(Connection& c) {
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) soerr = errno;
+    if (soerr != 0) {
+      Drop(c, absl::StrCat("cannot connect to ", c.target, ": ", strerror(soerr)));
+      return;
+    }
+    c.connecting = false;
     nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
                                          {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kWindow}};
-    nghttp2_submit_settings(c.session, NGHTTP2_FLAG_NONE, settings, 2);
-    nghttp2_session_set_local_window_size(c.session, NGHTTP2_FLAG_NONE, 0, kWindow);
+    int rc = nghttp2_session_client_new(&c.session, callbacks_, &c);
+    if (rc != 0) {
+      c.session = nullptr;
+      Drop(c, absl::StrCat("nghttp2 session: ", nghttp2_strerror(rc)));
+      return;
+    }
+    rc = nghttp2_submit_settings(c.session, NGHTTP2_FLAG_NONE, settings, 2);
+    if (rc == 0) {
+      rc =
+          nghttp2_session_set_local_window_size(c.session, NGHTTP2_FLAG_NONE, 0, kWindow);
+    }
+    if (rc != 0) {
+      Drop(c, absl::StrCat("nghttp2 settings: ", nghttp2_strerror(rc)));
+      return;
+    }
     epoll_event event{};
     event.events = EPOLLIN | EPOLLOUT;
     event.data.u64 = c.index;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &event);
+    if (epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &event) != 0) {
+      Drop(c, absl::StrCat("h2c epoll_ctl: ", strerror(errno)));
+      return;
+    }
     c.want_out = true;
     c.healthy = true;
-    return true;
+    {
+      absl::MutexLock lock(&mu_);
+      ++up_;
+    }
+    c.tried = true;
+    std::vector<Stream*> waiting;
+    waiting.swap(c.waiting);
+    for (Stream* stream : waiting) {
+      if (c.session == nullptr) break;  // dropped: Drop ended the rest
+      SubmitRequest(stream, c);
+    }
+    dirty_.push_back(&c);
   }
 
   // Ends every call on the connection (UNAVAILABLE: they may or may not have
   // reached the server) and closes it; it reopens on a later call.
   void Drop(Connection& c, const std::string& why) {
-    if (c.session == nullptr) return;
-    c.healthy = false;
+    if (c.fd < 0) return;
+    if (c.healthy.exchange(false)) {
+      absl::MutexLock lock(&mu_);
+      --up_;
+    } else if (!c.tried) {
+      absl::MutexLock lock(&mu_);
+      if (first_error_.empty()) first_error_ = why;
+    }
+    c.tried = true;
     nghttp2_session* session = c.session;
     c.session = nullptr;
-    epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);  // closing deregisters it anyway
     close(c.fd);
     c.fd = -1;
+    c.connecting = false;
     c.unsent.clear();
+    c.waiting.clear();
     std::vector<Stream*> open;
     for (auto& [id, stream] : by_id_) {
       if (stream->connection == &c) open.push_back(stream);
     }
-    nghttp2_session_del(session);  // no callbacks from here on
+    if (session != nullptr) nghttp2_session_del(session);  // no callbacks from here on
     for (Stream* stream : open) {
       Finish(stream, grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                   absl::StrCat("h2c connection lost: ", why)));
@@ -267,24 +381,37 @@ class H2cTransport::Loop {
     stream->received.clear();
     stream->grpc_message.clear();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       free_.push_back(stream);
     }
     done(arg, status);
   }
 
+  // A call reaches the loop: sent at once on a connection that is up, held
+  // (until it connects or the call's deadline) on one that is connecting,
+  // and a connection that is down is reopened, at most once a second.
   void StartCall(Stream* stream) {
     Connection& c = *stream->connection;
-    if (c.session == nullptr) {
+    by_id_.emplace(stream->id, stream);
+    deadlines_.emplace_back(stream->deadline, stream->id);
+    if (c.fd < 0) {
       std::string error = "down";
       if (absl::Now() - c.last_attempt < kReconnectEvery || !Open(c, &error)) {
-        by_id_.emplace(stream->id, stream);
         Finish(stream,
                grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             absl::StrCat("h2c connection to ", c.target, ": ", error)));
         return;
       }
     }
+    if (c.connecting) {
+      c.waiting.push_back(stream);
+      return;
+    }
+    SubmitRequest(stream, c);
+  }
+
+  // Hands the call to the connection's HTTP/2 session.
+  void SubmitRequest(Stream* stream, Connection& c) {
     auto header = [](const char* name, const std::string& value) {
       return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name)),
                         reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
@@ -306,7 +433,6 @@ class H2cTransport::Loop {
     body.read_callback = &Loop::ReadBody;
     int32_t id = nghttp2_submit_request(
         c.session, nullptr, headers, sizeof headers / sizeof headers[0], &body, stream);
-    by_id_.emplace(stream->id, stream);
     if (id < 0) {  // e.g. stream ids used up: start the connection afresh
       Finish(stream, grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                   absl::StrCat("h2c: ", nghttp2_strerror(id))));
@@ -314,7 +440,6 @@ class H2cTransport::Loop {
       return;
     }
     stream->stream_id = id;
-    deadlines_.emplace_back(stream->deadline, stream->id);
   }
 
   void Run() {
@@ -333,14 +458,17 @@ class H2cTransport::Loop {
           uint64_t count;
           ssize_t ignored = read(wake_, &count, sizeof count);
           (void)ignored;
-          std::lock_guard<std::mutex> lock(mu_);
-          if (stopping_ && by_id_.empty()) return;
+          absl::MutexLock lock(&mu_);
           ready_.insert(ready_.end(), incoming_.begin(), incoming_.end());
           incoming_.clear();
           continue;
         }
         Connection& c = *connections_[events[i].data.u64];
-        if (c.session == nullptr) continue;
+        if (c.fd < 0) continue;
+        if (c.connecting) {
+          Connected(c);
+          continue;
+        }
         if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 && !Read(c))
           continue;
         dirty_.push_back(&c);
@@ -360,7 +488,7 @@ class H2cTransport::Loop {
       dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
       for (Connection* c : dirty_) Flush(*c);
       dirty_.clear();
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (stopping_ && by_id_.empty() && incoming_.empty()) return;
     }
   }
@@ -414,7 +542,10 @@ class H2cTransport::Loop {
       epoll_event event{};
       event.events = want_out ? EPOLLIN | EPOLLOUT : EPOLLIN;
       event.data.u64 = c.index;
-      epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &event);
+      if (epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &event) != 0) {
+        Drop(c, absl::StrCat("epoll_ctl: ", strerror(errno)));
+        return;
+      }
       c.want_out = want_out;
     }
   }
@@ -433,6 +564,13 @@ class H2cTransport::Loop {
       Stream* stream = found->second;
       stream->deadline_passed = true;
       Connection& c = *stream->connection;
+      if (stream->stream_id < 0) {  // still waiting for its connection
+        c.waiting.erase(std::remove(c.waiting.begin(), c.waiting.end(), stream),
+                        c.waiting.end());
+        Finish(stream, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                    "Deadline Exceeded (h2c connection not up)"));
+        continue;
+      }
       nghttp2_submit_rst_stream(c.session, NGHTTP2_FLAG_NONE, stream->stream_id,
                                 NGHTTP2_CANCEL);
       dirty_.push_back(&c);
@@ -458,7 +596,7 @@ class H2cTransport::Loop {
     absl::string_view key(reinterpret_cast<const char*>(name), name_length);
     absl::string_view text(reinterpret_cast<const char*>(value), value_length);
     if (key == ":status") {
-      absl::SimpleAtoi(text, &stream->http_status);
+      if (!absl::SimpleAtoi(text, &stream->http_status)) stream->http_status = 0;
     } else if (key == "grpc-status") {
       if (!absl::SimpleAtoi(text, &stream->grpc_status)) stream->grpc_status = 2;
     } else if (key == "grpc-message") {
@@ -538,12 +676,14 @@ class H2cTransport::Loop {
   std::thread thread_;
   std::atomic<uint64_t> next_id_{1};
 
-  std::mutex mu_;  // guards incoming_, free_, stopping_
-  std::vector<Stream*> incoming_;
-  std::vector<Stream*> free_;
-  bool stopping_ = false;
+  absl::Mutex mu_;
+  std::vector<Stream*> incoming_ ABSL_GUARDED_BY(mu_);  // calls from other threads
+  std::vector<Stream*> free_ ABSL_GUARDED_BY(mu_);      // finished calls for reuse
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  size_t up_ ABSL_GUARDED_BY(mu_) = 0;            // connections up, for WaitConnected
+  std::string first_error_ ABSL_GUARDED_BY(mu_);  // of a first connect that failed
 
-  // The loop thread's own.
+  // The loop thread's own (and Start's, before the thread exists).
   std::vector<Stream*> ready_;
   std::vector<Connection*> dirty_;
   std::unordered_map<uint64_t, Stream*> by_id_;            // calls in flight
@@ -559,6 +699,10 @@ absl::StatusOr<std::unique_ptr<H2cTransport>> H2cTransport::Connect(
   absl::Status started = transport->loop_->Start();
   if (!started.ok()) return started;
   return transport;
+}
+
+absl::Status H2cTransport::WaitConnected(absl::Time deadline) {
+  return loop_->WaitConnected(deadline);
 }
 
 H2cTransport::~H2cTransport() = default;

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,14 +29,21 @@ class H2cTransport {
   // Called on the transport's thread when a call ends (the response parsed).
   using DoneFn = void (*)(void* arg, const grpc::Status& status);
 
-  // `per_target` connections to each target ("host:port"), all TCP-connected
-  // before return (the HTTP/2 preface goes out as the loop starts).
+  // `per_target` connections to each target ("host:port"). The names are
+  // resolved here, once; the TCP connects start here and complete on the event
+  // loop without blocking it, so a target that never answers holds up only its
+  // own connections, whose calls end by their deadlines. Fails if a name does
+  // not resolve or the loop cannot be set up.
   static absl::StatusOr<std::unique_ptr<H2cTransport>> Connect(
       const std::vector<std::string>& targets, int per_target);
+  // Waits until every connection is up: OK, the first connect's error, or
+  // DEADLINE_EXCEEDED at `deadline` (card-stress's set-up check).
+  absl::Status WaitConnected(absl::Time deadline);
   ~H2cTransport();
 
   size_t connections() const;
-  // False while connection `index` is down (it reconnects at most once a second).
+  // False while connection `index` is connecting or down (it reconnects at most
+  // once a second).
   bool Healthy(size_t index) const;
 
   // Starts a unary call of `path` ("/package.Service/Method") on connection

@@ -12,6 +12,9 @@
 #include "cli/command_line.h"
 #include "stress/config.h"
 #include "stress/database_check.h"
+#include "stress/flags.h"
+#include "stress/grpc_engine.h"
+#include "stress/h2c_engine.h"
 #include "stress/load_runner.h"
 #include "stress/report.h"
 #include "stress/verifier.h"
@@ -80,12 +83,16 @@ int main(int argc, char** argv) {
       ConnectChannels(*config);
   if (!channels.ok()) return SetupError(channels.status().message());
 
-  std::unique_ptr<H2cTransport> h2c;
+  std::unique_ptr<LoadEngine> engine;
   if (config->engine == Engine::kH2c) {
     absl::StatusOr<std::unique_ptr<H2cTransport>> connected =
         H2cTransport::Connect(config->targets, config->connections);
     if (!connected.ok()) return SetupError(connected.status().message());
-    h2c = *std::move(connected);
+    absl::Status ready = (*connected)->WaitConnected(absl::Now() + absl::Seconds(10));
+    if (!ready.ok()) return SetupError(ready.message());
+    engine = std::make_unique<H2cEngine>(*std::move(connected));
+  } else {
+    engine = std::make_unique<GrpcEngine>(*channels);
   }
 
   Workload workload(*config);
@@ -95,14 +102,14 @@ int main(int argc, char** argv) {
   result.stats = &stats;
   result.started = absl::Now();
   {
-    LoadRunner runner(*config, *channels, &workload, &stats, h2c.get());
+    LoadRunner runner(*config, engine.get(), &workload, &stats);
     runner.Run();
     result.elapsed = runner.elapsed();
     result.warmup = std::clamp(stats.measured_start() - result.started,
                                absl::ZeroDuration(), result.elapsed);
   }
   result.cost = MeasureClientCost();  // the load's cost, before verification adds to it
-  h2c.reset();
+  engine.reset();  // its threads and connections end before verification
   if (config->scenario == Scenario::kHealth) {
     result.verification.not_run_reason =
         "not applicable (the health scenario writes no data)";

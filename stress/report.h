@@ -14,7 +14,7 @@
 #include "devcard/cardstress/v1/report.pb.h"
 #include "stress/config.h"
 #include "stress/stats.h"
-#include "stress/verifier.h"
+#include "stress/verification.h"
 
 namespace card::stress {
 

@@ -63,7 +63,7 @@ void Stats::RecordFinal(OpKind kind, const grpc::Status& status,
   stats.error_latency.Record(latency);
   (outcome == Workload::Outcome::kFailed ? stats.failed : stats.indeterminate)++;
   errors_++;
-  std::lock_guard<std::mutex> lock(messages_mu_);
+  absl::MutexLock lock(&messages_mu_);
   std::string key =
       absl::StrCat(OpName(kind), ": ", client::StatusCodeName(status.error_code()), " ",
                    status.error_message());
@@ -103,18 +103,18 @@ Interval Stats::CloseInterval(int64_t index, absl::Time end, double target_rps,
   out.warmup =
       end <= measured_start() || (warmup_requests_ > 0 && warmup_end_ns_.load() == 0 &&
                                   warmup_seen_.load() < warmup_requests_);
-  std::lock_guard<std::mutex> lock(series_mu_);
+  absl::MutexLock lock(&series_mu_);
   if (series_.size() < kMaxIntervals) series_.push_back(out);
   return out;
 }
 
 std::vector<Interval> Stats::Series() const {
-  std::lock_guard<std::mutex> lock(series_mu_);
+  absl::MutexLock lock(&series_mu_);
   return series_;
 }
 
 std::map<std::string, uint64_t> Stats::ErrorMessages() const {
-  std::lock_guard<std::mutex> lock(messages_mu_);
+  absl::MutexLock lock(&messages_mu_);
   return messages_;
 }
 

@@ -8,10 +8,11 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/support/status.h"
 #include "stress/config.h"
 #include "stress/histogram.h"
@@ -104,11 +105,11 @@ class Stats {
     std::atomic<uint64_t> started{0};
   };
   std::array<Slot, 2> slots_;
-  mutable std::mutex series_mu_;
-  std::vector<Interval> series_;
+  mutable absl::Mutex series_mu_;
+  std::vector<Interval> series_ ABSL_GUARDED_BY(series_mu_);
 
-  mutable std::mutex messages_mu_;
-  std::map<std::string, uint64_t> messages_;
+  mutable absl::Mutex messages_mu_;
+  std::map<std::string, uint64_t> messages_ ABSL_GUARDED_BY(messages_mu_);
 };
 
 }  // namespace card::stress

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "client/card_client.h"
 
 namespace card::stress {
@@ -295,18 +295,6 @@ Check CheckBySql(const Config& config, const History& history,
 
 }  // namespace
 
-const char* VerdictName(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kTrue:
-      return "pass";
-    case Verdict::kUnknown:
-      return "unknown";
-    case Verdict::kFalse:
-      return "FAIL";
-  }
-  return "?";
-}
-
 Verification Verify(const Config& config,
                     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                     const History& history) {
@@ -321,7 +309,7 @@ Verification Verify(const Config& config,
   // and keep only its card count (for the SQL check), not its cards.
   ApiChecks checks;
   std::vector<int> listed(history.users.size(), -1);
-  std::mutex mu;  // guards checks and listed
+  absl::Mutex mu;  // guards checks and listed
   std::atomic<size_t> next{0};
   std::vector<std::thread> readers;
   for (size_t t = 0; t < std::min<size_t>(8, channels.size()); ++t) {
@@ -334,7 +322,7 @@ Verification Verify(const Config& config,
       for (size_t i; (i = next++) < users.size();) {
         const uint32_t user = users[i];
         Observed seen = ReadBack(clients, t, history.UserId(user));
-        std::lock_guard<std::mutex> lock(mu);
+        absl::MutexLock lock(&mu);
         CheckUser(user, history, seen, checks);
         if (seen.ok) listed[user] = static_cast<int>(seen.cards.size());
       }

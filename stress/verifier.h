@@ -13,30 +13,10 @@
 
 #include "grpcpp/grpcpp.h"
 #include "stress/config.h"
+#include "stress/verification.h"
 #include "stress/workload.h"
 
 namespace card::stress {
-
-enum class Verdict { kTrue, kUnknown, kFalse };
-const char* VerdictName(Verdict verdict);
-
-struct Check {
-  std::string name;
-  std::string description;
-  Verdict verdict = Verdict::kTrue;
-  int users = 0;                        // users checked
-  std::vector<std::string> violations;  // first few, "user: what was found"
-  int violation_count = 0;
-};
-
-struct Verification {
-  bool ran = false;
-  // Why not, when it did not run: "not applicable" (health: no data written)
-  // or "off" (--verify=false).
-  std::string not_run_reason;
-  std::vector<Check> checks;
-  Verdict verdict = Verdict::kTrue;
-};
 
 Verification Verify(const Config& config,
                     const std::vector<std::shared_ptr<grpc::Channel>>& channels,

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "stress/operations.h"
 
 namespace card::stress {
 namespace {
@@ -17,26 +18,6 @@ bool IsIndeterminate(grpc::StatusCode code) {
   return code == grpc::StatusCode::UNAVAILABLE ||
          code == grpc::StatusCode::DEADLINE_EXCEEDED ||
          code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::UNKNOWN;
-}
-
-// Codes an operation may legitimately end with in a mixed run, where our own
-// deletes race our own set-defaults and updates.
-bool Expected(OpKind kind, grpc::StatusCode code) {
-  switch (kind) {
-    case OpKind::kSetDefault:
-    case OpKind::kGet:
-    case OpKind::kUpdateLinks:
-      return code == grpc::StatusCode::NOT_FOUND;
-    case OpKind::kDelete:
-      return code == grpc::StatusCode::NOT_FOUND ||
-             code == grpc::StatusCode::FAILED_PRECONDITION;  // the user's last card
-    default:
-      return false;
-  }
-}
-
-void Forget(std::vector<CompactId>& ids, const CompactId& id) {
-  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
 }
 
 CompactId IdOf(const std::string& text) {
@@ -95,7 +76,7 @@ std::optional<Op> Workload::Next(absl::Time now) {
     op.kind = OpKind::kHealth;
     return op;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if ((budget && issued_ >= *budget) || now >= deadline_) return std::nullopt;
   std::optional<Op> op;
   switch (config_.scenario) {
@@ -168,75 +149,36 @@ bool Workload::Retryable(const Op& op, const grpc::Status& status) {
       status.error_code() == grpc::StatusCode::UNKNOWN) {
     return false;
   }
-  switch (op.kind) {
-    case OpKind::kCreate:  // the request_id makes the retry safe
-    case OpKind::kSetDefault:
-    case OpKind::kUpdateLinks:  // replacing links with the same list again
-    case OpKind::kGet:
-    case OpKind::kList:
-    case OpKind::kHealth:
-      return true;
-    case OpKind::kDelete:      // a retry could not tell "done" from "never existed"
-    case OpKind::kCreateLink:  // no idempotency key
-      return false;
-  }
-  return false;
+  return OperationOf(op.kind).idempotent;
 }
 
 Workload::Outcome Workload::Finish(const Op& op, const grpc::Status& status,
                                    const std::string& result_id) {
-  if (op.kind == OpKind::kHealth) {
-    return status.ok() ? Outcome::kOk : Outcome::kFailed;
-  }
-  std::lock_guard<std::mutex> lock(mu_);
+  const Operation& operation = OperationOf(op.kind);
+  if (!operation.recorded) return status.ok() ? Outcome::kOk : Outcome::kFailed;
+  absl::MutexLock lock(&mu_);
   UserSummary& user = history_.users[op.user];
   grpc::StatusCode code = status.error_code();
-  const bool mixed = config_.scenario == Scenario::kMixed;
   if (status.ok()) {
-    switch (op.kind) {
-      case OpKind::kCreate: {
-        CreateRecord& create = history_.creates[op.request];
-        create.card = IdOf(result_id);
-        create.state = CreateState::kAcknowledged;
-        ++user.acknowledged_creates;
-        // Only the mixed scenario aims operations at existing cards.
-        if (mixed) user.live_cards.push_back(create.card);
-        break;
-      }
-      case OpKind::kDelete: {
-        CompactId card = IdOf(op.card_id);
-        user.acknowledged_deleted.push_back(card);
-        Forget(user.live_cards, card);
-        break;
-      }
-      case OpKind::kCreateLink:
-        user.links.push_back(result_id);
-        break;
-      default:
-        break;
-    }
+    operation.record_ok(op, result_id, config_.scenario == Scenario::kMixed, history_,
+                        user);
     return Outcome::kOk;
   }
-  if (Expected(op.kind, code)) {
+  if (operation.expected(code)) {
     if (code == grpc::StatusCode::NOT_FOUND) {  // someone else deleted it
-      Forget(user.live_cards, IdOf(op.card_id));
+      std::vector<CompactId>& live = user.live_cards;
+      const CompactId card = IdOf(op.card_id);
+      live.erase(std::remove(live.begin(), live.end(), card), live.end());
     }
     return Outcome::kExpected;
   }
   const bool indeterminate = IsIndeterminate(code);
-  if (op.kind == OpKind::kCreate) {
-    history_.creates[op.request].state =
-        indeterminate ? CreateState::kIndeterminate : CreateState::kFailed;
-    if (indeterminate) ++user.indeterminate_creates;
-  }
-  if (indeterminate && op.kind == OpKind::kDelete) {
-    user.indeterminate_deleted.push_back(IdOf(op.card_id));
-  }
+  operation.record_unsettled(op, indeterminate, history_, user);
   return indeterminate ? Outcome::kIndeterminate : Outcome::kFailed;
 }
 
 History Workload::TakeHistory() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return std::move(history_);
 }
 

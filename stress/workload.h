@@ -7,12 +7,13 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/support/status.h"
 #include "stress/config.h"
@@ -54,16 +55,16 @@ class Workload {
   History TakeHistory();
 
  private:
-  Op NewCreate(uint32_t user);
-  std::optional<Op> NextMixed();
+  Op NewCreate(uint32_t user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<Op> NextMixed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Config& config_;
   const absl::Time deadline_;
-  std::mutex mu_;
-  std::mt19937_64 rng_;
-  int64_t issued_ = 0;
+  absl::Mutex mu_;
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  int64_t issued_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> health_issued_{0};  // health needs no history: no lock
-  History history_;
+  History history_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace card::stress

@@ -1,0 +1,17 @@
+#include "stress/verification.h"
+
+namespace card::stress {
+
+const char* VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kTrue:
+      return "pass";
+    case Verdict::kUnknown:
+      return "unknown";
+    case Verdict::kFalse:
+      return "FAIL";
+  }
+  return "?";
+}
+
+}  // namespace card::stress
