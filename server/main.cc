@@ -1,17 +1,44 @@
 // card-server: the CardService gRPC server.
 #include <pthread.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "cli/command_line.h"
 #include "cli/version.h"
 #include "server/app/card_server.h"
+#include "server/app/server_config.h"
 #include "server/common/log.h"
 #include "server/storage/database_url.h"
 #include "server/storage/migrations.h"
+#include "server/storage/postgres_repository.h"
+
+namespace card::storage {
+
+// --db_statement_mode, typed (found by Abseil through argument-dependent lookup).
+bool AbslParseFlag(absl::string_view text, StatementMode* mode, std::string* error) {
+  absl::StatusOr<StatementMode> parsed = ParseStatementMode(text);
+  if (!parsed.ok()) {
+    *error = "must be prepared or unnamed";
+    return false;
+  }
+  *mode = *parsed;
+  return true;
+}
+
+std::string AbslUnparseFlag(StatementMode mode) {
+  return mode == StatementMode::kUnnamed ? "unnamed" : "prepared";
+}
+
+}  // namespace card::storage
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on. Loopback by default; 0.0.0.0:PORT to accept "
@@ -22,19 +49,20 @@ ABSL_FLAG(
 ABSL_FLAG(int, db_pool_size, 16,
           "Database connections (and worker threads). Keep replicas x this below "
           "PostgreSQL's max_connections.");
-ABSL_FLAG(std::string, db_statement_mode, "prepared",
+ABSL_FLAG(card::storage::StatementMode, db_statement_mode,
+          card::storage::StatementMode::kPrepared,
           "prepared: statements prepared by name once per connection (direct, or a "
           "session-mode pool). unnamed: each statement sent with its parameters, nothing "
           "kept on the session, for a transaction-mode pool such as PgBouncer 1.18; the "
           "role must set the session's settings (deploy/README.md, \"PgBouncer\").");
-ABSL_FLAG(int, max_queued_requests, 50000,
+ABSL_FLAG(size_t, max_queued_requests, 50000,
           "Requests waiting in the per-user queues, all users together; more are "
           "refused with RESOURCE_EXHAUSTED.");
-ABSL_FLAG(int, max_queued_per_user, 1000,
+ABSL_FLAG(size_t, max_queued_per_user, 1000,
           "Requests for one user waiting behind the one being served; more are "
           "refused with RESOURCE_EXHAUSTED. A user's requests run one at a time per "
           "replica, so one user can never take more than one worker.");
-ABSL_FLAG(int, max_batch_size, 64,
+ABSL_FLAG(size_t, max_batch_size, 64,
           "Group commit: most CreateCard calls of one user, queued one behind another, "
           "that run as one transaction (one lock, one commit, a result each). 1 turns "
           "it off.");
@@ -42,10 +70,10 @@ ABSL_FLAG(bool, batch_across_users, true,
           "Group commit: a batch with room also takes other users' queued CreateCard "
           "calls (each user's still in arrival order; a batch of several users never "
           "waits for a user's lock).");
-ABSL_FLAG(int64_t, max_queued_bytes, int64_t{64} << 20,
+ABSL_FLAG(size_t, max_queued_bytes, size_t{64} << 20,
           "Total size of the requests waiting in the per-user queues; more are refused "
           "with RESOURCE_EXHAUSTED.");
-ABSL_FLAG(int64_t, transport_memory_limit, int64_t{128} << 20,
+ABSL_FLAG(size_t, transport_memory_limit, size_t{128} << 20,
           "Memory gRPC may use for connections and messages in flight (its "
           "ResourceQuota); under pressure it stops reading from clients.");
 ABSL_FLAG(int, max_concurrent_streams, 2000,
@@ -109,6 +137,8 @@ ABSL_FLAG(double, access_log_ok_sample_rate, 1.0,
 
 namespace {
 
+using card::app::ServerConfig;
+
 constexpr int kExitUsage = 2;
 
 std::string DatabaseUrl() {
@@ -119,9 +149,102 @@ std::string DatabaseUrl() {
   return url;
 }
 
+// One flag into one ServerConfig field. The names are kept so that messages
+// naming a field (ServerConfig::Validate, ServerSecurity) can name the flag.
+struct FlagBinding {
+  const char* flag;
+  const char* field;
+  void (*apply)(ServerConfig& config);
+};
+
+#define CARD_BIND(flag, field)                                                    \
+  FlagBinding {                                                                   \
+#flag, #field,                                                                \
+        [](ServerConfig & config) { config.field = absl::GetFlag(FLAGS_##flag); } \
+  }
+
+// Every flag that configures the server (the others steer main itself).
+const std::vector<FlagBinding>& Bindings() {
+  static const std::vector<FlagBinding> bindings = {
+      CARD_BIND(listen, transport.listen),
+      CARD_BIND(transport_memory_limit, transport.memory_limit),
+      CARD_BIND(max_concurrent_streams, transport.max_concurrent_streams),
+      CARD_BIND(max_connection_idle, transport.max_connection_idle),
+      CARD_BIND(max_connection_age, transport.max_connection_age),
+      CARD_BIND(tls_cert_file, security.tls_cert_file),
+      CARD_BIND(tls_key_file, security.tls_key_file),
+      CARD_BIND(tls_client_ca_file, security.tls_client_ca_file),
+      CARD_BIND(authz_policy_file, security.authz_policy_file),
+      CARD_BIND(allow_insecure_listen, security.allow_insecure_listen),
+      CARD_BIND(reload_interval, security.reload_interval),
+      CARD_BIND(db_pool_size, database.repository.pool_size),
+      CARD_BIND(db_statement_mode, database.repository.statement_mode),
+      CARD_BIND(statement_timeout, database.repository.statement_timeout),
+      // A worker per connection, so that a worker never waits for one.
+      CARD_BIND(db_pool_size, scheduler.workers),
+      CARD_BIND(max_queued_requests, scheduler.max_queued),
+      CARD_BIND(max_queued_per_user, scheduler.max_queued_per_user),
+      CARD_BIND(max_queued_bytes, scheduler.max_queued_bytes),
+      CARD_BIND(max_batch_size, scheduler.max_batch),
+      CARD_BIND(batch_across_users, scheduler.batch_across_users),
+      CARD_BIND(max_request_time, service.max_request_time),
+      CARD_BIND(request_id_retention, service.request_id_retention),
+      CARD_BIND(metrics_listen, observability.metrics_listen),
+      CARD_BIND(access_log, observability.access_log.enabled),
+      CARD_BIND(access_log_ok_sample_rate, observability.access_log.ok_sample_rate),
+      CARD_BIND(migrate, migration.apply),
+      CARD_BIND(startup_timeout, migration.startup_timeout),
+  };
+  return bindings;
+}
+
+#undef CARD_BIND
+
+ServerConfig ConfigFromFlags() {
+  ServerConfig config;
+  for (const FlagBinding& binding : Bindings()) binding.apply(config);
+  config.database.url = DatabaseUrl();  // The flag, else $DATABASE_URL.
+  config.observability.build = {
+      card::cli::kVersion, *card::cli::kGitCommit ? card::cli::kGitCommit : "unknown"};
+  return config;
+}
+
+// `message` with every ServerConfig field name it mentions replaced by its
+// flag ("scheduler.max_batch must be >= 1" -> "--max_batch_size must be >= 1").
+std::string InFlagNames(absl::string_view message) {
+  std::vector<const FlagBinding*> longest_first;
+  for (const FlagBinding& binding : Bindings()) longest_first.push_back(&binding);
+  std::sort(longest_first.begin(), longest_first.end(),
+            [](const FlagBinding* a, const FlagBinding* b) {
+              return strlen(a->field) > strlen(b->field);
+            });
+  std::string out;
+  for (size_t i = 0; i < message.size();) {
+    const FlagBinding* match = nullptr;
+    for (const FlagBinding* binding : longest_first) {
+      if (absl::StartsWith(message.substr(i), binding->field)) {
+        match = binding;
+        break;
+      }
+    }
+    if (match == nullptr) {
+      out.push_back(message[i++]);
+      continue;
+    }
+    absl::StrAppend(&out, "--", match->flag);
+    i += strlen(match->field);
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef NDEBUG
+  // Debian's Abseil checks every Mutex acquisition for lock-order cycles
+  // (costly: it shows in profiles); a release build does not pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   const card::cli::Program program{
       "card-server",
       "CardService gRPC server.\n  card-server --database_url=postgresql://... "
@@ -169,46 +292,17 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  card::app::ServerOptions options;
-  options.listen = absl::GetFlag(FLAGS_listen);
-  options.database_url = DatabaseUrl();
-  options.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
-  options.db_statement_mode = absl::GetFlag(FLAGS_db_statement_mode);
-  options.max_queued_requests = absl::GetFlag(FLAGS_max_queued_requests);
-  options.max_queued_per_user = absl::GetFlag(FLAGS_max_queued_per_user);
-  options.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
-  options.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
-  options.batch_across_users = absl::GetFlag(FLAGS_batch_across_users);
-  options.transport_memory_limit = absl::GetFlag(FLAGS_transport_memory_limit);
-  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
-  options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
-  options.statement_timeout = absl::GetFlag(FLAGS_statement_timeout);
-  options.max_request_time = absl::GetFlag(FLAGS_max_request_time);
-  options.startup_timeout = absl::GetFlag(FLAGS_startup_timeout);
-  options.migrate = absl::GetFlag(FLAGS_migrate);
-  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
-  options.request_id_retention = absl::GetFlag(FLAGS_request_id_retention);
-  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
-  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
-  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
-  options.authz_policy_file = absl::GetFlag(FLAGS_authz_policy_file);
-  options.allow_insecure_listen = absl::GetFlag(FLAGS_allow_insecure_listen);
-  options.reload_interval = absl::GetFlag(FLAGS_reload_interval);
-  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  options.version = card::cli::kVersion;
-  options.commit = *card::cli::kGitCommit ? card::cli::kGitCommit : "unknown";
-  options.access_log = absl::GetFlag(FLAGS_access_log);
-  options.access_log_ok_sample_rate = absl::GetFlag(FLAGS_access_log_ok_sample_rate);
-
+  const ServerConfig config = ConfigFromFlags();
   absl::StatusOr<std::unique_ptr<card::app::CardServer>> server =
-      card::app::CardServer::Start(options);
+      card::app::CardServer::Start(config);
   if (!server.ok()) {
-    card::log::Error(absl::StrCat("start-up failed: ", server.status().ToString()));
+    card::log::Error(
+        absl::StrCat("start-up failed: ", InFlagNames(server.status().ToString())));
     return 1;
   }
-  card::log::Info(absl::StrCat("card-server listening on ", options.listen, " (port ",
-                               (*server)->port(), ", db_pool_size ", options.db_pool_size,
-                               ")"));
+  card::log::Info(absl::StrCat("card-server listening on ", config.transport.listen,
+                               " (port ", (*server)->port(), ", db_pool_size ",
+                               config.database.repository.pool_size, ")"));
 
   int received = 0;
   sigwait(&signals, &received);

@@ -15,9 +15,9 @@ namespace {
 
 class BoundedWaitTest : public CardServerTest {
  protected:
-  void Configure(app::ServerOptions& options) override {
-    options.db_pool_size = 2;
-    options.max_request_time = absl::Seconds(2);
+  void Configure(app::ServerConfig& options) override {
+    options.database.repository.pool_size = options.scheduler.workers = 2;
+    options.service.max_request_time = absl::Seconds(2);
   }
 
   // A create for the user whose lock HoldUserLock holds.

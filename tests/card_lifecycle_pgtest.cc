@@ -12,8 +12,8 @@ namespace {
 
 class CardLifecycleTest : public CardServerTest {
  protected:
-  void Configure(app::ServerOptions& options) override {
-    options.request_id_sweep_interval = absl::Milliseconds(100);
+  void Configure(app::ServerConfig& options) override {
+    options.service.request_id_sweep_interval = absl::Milliseconds(100);
   }
 
   v1::Card MustCreate(const std::string& user_id, const std::string& title,

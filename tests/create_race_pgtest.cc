@@ -20,7 +20,9 @@ constexpr int kChannels = 8;
 
 class CreateRaceTest : public CardServerTest {
  protected:
-  void Configure(app::ServerOptions& options) override { options.db_pool_size = 16; }
+  void Configure(app::ServerConfig& options) override {
+    options.database.repository.pool_size = options.scheduler.workers = 16;
+  }
   int Replicas() const override { return 3; }
 
   std::vector<std::shared_ptr<grpc::Channel>> Channels() {

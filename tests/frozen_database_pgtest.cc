@@ -30,8 +30,8 @@ class FrozenDatabaseTest : public CardServerTest {
       GTEST_SKIP() << "needs its own cluster";
     CardServerTest::SetUp();
   }
-  void Configure(app::ServerOptions& options) override {
-    options.max_request_time = absl::Seconds(3);
+  void Configure(app::ServerConfig& options) override {
+    options.service.max_request_time = absl::Seconds(3);
   }
   void TearDown() override {
     if (frozen_) PostgresEnvironment::Get().ThawServer();
@@ -132,9 +132,9 @@ TEST_F(FrozenDatabaseTest, NoRequestFailsOnAStaleConnectionOnceHealthIsServing) 
 
 // Probe: a second card-server on the same --listen port started and shared it.
 TEST_F(FrozenDatabaseTest, ASecondServerOnTheSamePortRefusesToStart) {
-  app::ServerOptions options;
-  options.listen = target();
-  options.database_url = database_url_;
+  app::ServerConfig options;
+  options.transport.listen = target();
+  options.database.url = database_url_;
   absl::StatusOr<std::unique_ptr<app::CardServer>> second =
       app::CardServer::Start(options);
   EXPECT_FALSE(second.ok()) << "two servers on " << target();

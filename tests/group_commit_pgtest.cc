@@ -162,7 +162,7 @@ TEST_F(GroupCommitTest, QueuedCreatesCommitTogetherEachWithItsOwnStatus) {
 // that the cards share a transaction is what tells the two apart.
 class GroupCommitOffTest : public GroupCommitTest {
  protected:
-  void Configure(app::ServerOptions& options) override { options.max_batch_size = 1; }
+  void Configure(app::ServerConfig& options) override { options.scheduler.max_batch = 1; }
 };
 
 TEST_F(GroupCommitOffTest, QueuedCreatesCommitOneByOne) {

@@ -72,10 +72,10 @@ std::string Started(const std::string& method, const std::string& service = kCar
 
 class MetricsTest : public CardServerTest {
  protected:
-  void Configure(app::ServerOptions& options) override {
-    options.metrics_listen = "127.0.0.1:0";
-    options.version = "test-version";
-    options.db_pool_size = 4;
+  void Configure(app::ServerConfig& options) override {
+    options.observability.metrics_listen = "127.0.0.1:0";
+    options.observability.build.version = "test-version";
+    options.database.repository.pool_size = options.scheduler.workers = 4;
   }
   std::string ScrapeNow() { return Scrape(server_->metrics_port()); }
 };

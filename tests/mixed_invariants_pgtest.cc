@@ -30,9 +30,9 @@ std::string User(int n) { return absl::StrCat("mixed-user-", n); }
 
 class MixedInvariantsTest : public CardServerTest {
  protected:
-  void Configure(app::ServerOptions& options) override {
-    options.db_pool_size = 16;
-    options.max_request_time = absl::Seconds(30);
+  void Configure(app::ServerConfig& options) override {
+    options.database.repository.pool_size = options.scheduler.workers = 16;
+    options.service.max_request_time = absl::Seconds(30);
   }
   int Replicas() const override { return 3; }
 

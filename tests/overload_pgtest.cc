@@ -56,8 +56,8 @@ std::vector<std::unique_ptr<PendingCreate>> StartCreates(v1::CardService::Stub* 
 
 class OverloadTest : public CardServerTest {
  protected:
-  void Configure(app::ServerOptions& options) override {
-    options.max_request_time = absl::Seconds(30);
+  void Configure(app::ServerConfig& options) override {
+    options.service.max_request_time = absl::Seconds(30);
   }
 
   // Latencies of `count` GetDefaultCard calls for `user_id`, one after another.
@@ -159,7 +159,7 @@ TEST_F(OverloadTest, AUsersQueueIsBounded) {
   // One turn runs (waiting for the lock): the first create alone, or with
   // group commit the first create and those that queued before the turn began
   // (at most --max_batch_size). 1000 wait in the queue; the rest are refused.
-  const int max_batch = app::ServerOptions().max_batch_size;
+  const int max_batch = static_cast<int>(app::ServerConfig().scheduler.max_batch);
   EXPECT_LE(refused, 1100 - 1000 - 1);
   EXPECT_GE(refused, 1100 - 1000 - max_batch);
 }
@@ -299,8 +299,8 @@ TEST_F(OverloadTest, SlugsAreValidatedAndUnguessable) {
 
 class IdleConnectionTest : public CardServerTest {
  protected:
-  void Configure(app::ServerOptions& options) override {
-    options.max_connection_idle = absl::Seconds(1);
+  void Configure(app::ServerConfig& options) override {
+    options.transport.max_connection_idle = absl::Seconds(1);
   }
 };
 

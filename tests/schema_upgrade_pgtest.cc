@@ -27,10 +27,10 @@ void RestoreFixture(const std::string& name, const std::string& url) {
 }
 
 std::unique_ptr<app::CardServer> StartServer(const std::string& url) {
-  app::ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.database_url = url;
-  options.db_pool_size = 2;
+  app::ServerConfig options;
+  options.transport.listen = "127.0.0.1:0";
+  options.database.url = url;
+  options.database.repository.pool_size = options.scheduler.workers = 2;
   absl::StatusOr<std::unique_ptr<app::CardServer>> server =
       app::CardServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();

@@ -84,7 +84,7 @@ class TlsAuthzTest : public CardServerTest {
   // The server's certificate and key are laid out as a Kubernetes Secret
   // volume does it: NAME -> ..data/NAME, ..data -> ..<version>; a rotation
   // swaps the ..data link in one rename.
-  void Configure(app::ServerOptions& options) override {
+  void Configure(app::ServerConfig& options) override {
     char pattern[] = "/tmp/card-tls-test.XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
@@ -93,11 +93,11 @@ class TlsAuthzTest : public CardServerTest {
         dir_, "/..v1/ && ln -s ..v1 ", dir_, "/..data && ln -s ..data/server.crt ", dir_,
         "/server.crt && ln -s ..data/server.key ", dir_, "/server.key"));
     WriteFile(PolicyPath(), Policy());
-    options.tls_cert_file = dir_ + "/server.crt";
-    options.tls_key_file = dir_ + "/server.key";
-    options.tls_client_ca_file = certs_ + "/ca.crt";
-    options.authz_policy_file = PolicyPath();
-    // options.reload_interval stays at its default (2s): the 5-second promise
+    options.security.tls_cert_file = dir_ + "/server.crt";
+    options.security.tls_key_file = dir_ + "/server.key";
+    options.security.tls_client_ca_file = certs_ + "/ca.crt";
+    options.security.authz_policy_file = PolicyPath();
+    // options.security.reload_interval stays at its default (2s): the 5-second promise
     // is checked with what operators get.
   }
 
@@ -406,18 +406,18 @@ TEST(TlsAuthzStartup, InvalidInitialPolicyStopsStartup) {
       dir, "card_ca . ca; card_cert . ca server card-server DNS:card-server"));
   WriteFile(dir + "/policy.json", R"({"name": "p", "allow_rules": [{"name": "a",
       "source": {"principal": ["spiffe://cards.test/sa/gateway"]}}]})");
-  app::ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.database_url = PostgresEnvironment::Get().CreateDatabase();
-  options.tls_cert_file = dir + "/server.crt";
-  options.tls_key_file = dir + "/server.key";
-  options.tls_client_ca_file = dir + "/ca.crt";
-  options.authz_policy_file = dir + "/policy.json";
+  app::ServerConfig options;
+  options.transport.listen = "127.0.0.1:0";
+  options.database.url = PostgresEnvironment::Get().CreateDatabase();
+  options.security.tls_cert_file = dir + "/server.crt";
+  options.security.tls_key_file = dir + "/server.key";
+  options.security.tls_client_ca_file = dir + "/ca.crt";
+  options.security.authz_policy_file = dir + "/policy.json";
   absl::StatusOr<std::unique_ptr<app::CardServer>> server =
       app::CardServer::Start(options);
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().message(),
-            absl::StrCat("--authz_policy_file ", dir,
+            absl::StrCat("security.authz_policy_file ", dir,
                          "/policy.json is not a valid gRPC authorization policy: "
                          "allow_rules[0].source.principal: unknown field (a gRFC A43 "
                          "policy has no such field here)"));
@@ -425,7 +425,7 @@ TEST(TlsAuthzStartup, InvalidInitialPolicyStopsStartup) {
   // A key that is not the certificate's.
   RunCommand(CertsCommand(dir, "card_cert . ca other other DNS:other"));
   WriteFile(dir + "/policy.json", Policy());
-  options.tls_key_file = dir + "/other.key";
+  options.security.tls_key_file = dir + "/other.key";
   server = app::CardServer::Start(options);
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.status().message().find("is not the key of the certificate"),

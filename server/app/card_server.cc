@@ -1,6 +1,8 @@
 #include "server/app/card_server.h"
 
+#include <atomic>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -8,18 +10,18 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
-#include "server/app/grpc_call_observer.h"
 #include "server/app/health_monitor.h"
-#include "server/app/reflection.h"
-#include "server/app/server_metrics.h"
-#include "server/app/tls_credentials.h"
 #include "server/common/cancellation.h"
 #include "server/common/log.h"
 #include "server/common/per_user_scheduler.h"
 #include "server/common/periodic_task.h"
 #include "server/common/rate_limited_log.h"
+#include "server/observability/grpc_call_observer.h"
+#include "server/observability/server_metrics.h"
 #include "server/rpc/card_service_impl.h"
+#include "server/rpc/reflection.h"
 #include "server/rpc/request_parsing.h"
+#include "server/security/tls_credentials.h"
 #include "server/service/card_service.h"
 #include "server/storage/database_url.h"
 #include "server/storage/migrations.h"
@@ -27,35 +29,59 @@
 
 namespace card::app {
 
-// Declared in the order they are built; destroyed in reverse.
+// What a running server is made of. Built step by step by Start (each step
+// fills a few members); torn down by ~Parts in the order written there, which
+// does not depend on the order of the declarations below.
 struct CardServer::Parts {
-  // First, so that everything below may report to them until it is gone.
-  std::unique_ptr<ServerMetrics> metrics;  // Null without --metrics_listen.
-  std::unique_ptr<GrpcCallObserver> calls;
+  // Observability. Null metrics: no --metrics_listen.
+  std::unique_ptr<observability::ServerMetrics> metrics;
+  std::unique_ptr<observability::GrpcCallObserver> calls;
+  // Credentials and the authorization policy; outlive the server using them.
+  std::unique_ptr<security::ServerSecurity> security;
+  // Storage: the repository serving RPCs, and the health probe's own
+  // connection (never queued behind RPC traffic).
   std::unique_ptr<storage::PostgresRepository> repository;
+  std::unique_ptr<storage::PostgresRepository> probe;
+  // The layers above storage.
   std::unique_ptr<service::CardService> service;
   std::unique_ptr<PerUserScheduler> scheduler;
   std::unique_ptr<rpc::CardServiceImpl> rpc;
-  // The health probe's own connection: never queued behind RPC traffic.
-  std::unique_ptr<storage::PostgresRepository> probe;
-  // Credentials and the authorization policy; outlive the server using them.
-  std::unique_ptr<ServerSecurity> security;
   std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  // Background work.
   std::unique_ptr<HealthMonitor> health;
   std::unique_ptr<PeriodicTask> request_id_sweeper;
   // Cancelled at shutdown, so that a probe or a sweep stuck on a frozen
-  // database does not hold shutdown up until its deadline.
+  // database does not hold shutdown up until its deadline. Members, so they
+  // outlive the tasks using them (destroyed after ~Parts' body).
   Cancellation health_cancellation;
   Cancellation sweeper_cancellation;
-  int port = 0;
   std::atomic<bool> shut_down{false};
+
+  // Each part is destroyed before what it uses: the background tasks (they
+  // call the service and the probe), the gRPC server (its handlers call rpc;
+  // it uses the credentials and the observer's interceptors), then the layers
+  // top down, the repositories, and last what everything reports to. Also
+  // correct for a Start that failed half way (unbuilt parts are null).
+  ~Parts() {
+    request_id_sweeper.reset();
+    health.reset();
+    server.reset();
+    security.reset();
+    probe.reset();
+    rpc.reset();
+    scheduler.reset();
+    service.reset();
+    repository.reset();
+    calls.reset();
+    metrics.reset();
+  }
 };
 
 namespace {
-
-absl::Status MigrateWhenReachable(const ServerOptions& options,
+absl::Status MigrateWhenReachable(const MigrationConfig& migration,
                                   const std::string& connection_string) {
-  absl::Time give_up = absl::Now() + options.startup_timeout;
+  absl::Time give_up = absl::Now() + migration.startup_timeout;
   bool waiting_logged = false;
   for (;;) {
     storage::MigrationResult applied;
@@ -72,18 +98,6 @@ absl::Status MigrateWhenReachable(const ServerOptions& options,
     waiting_logged = true;
     absl::SleepFor(absl::Seconds(1));
   }
-}
-
-TransportSecurityOptions SecurityOptions(const ServerOptions& options) {
-  TransportSecurityOptions security;
-  security.listen = options.listen;
-  security.tls_cert_file = options.tls_cert_file;
-  security.tls_key_file = options.tls_key_file;
-  security.tls_client_ca_file = options.tls_client_ca_file;
-  security.authz_policy_file = options.authz_policy_file;
-  security.allow_insecure_listen = options.allow_insecure_listen;
-  security.reload_interval = options.reload_interval;
-  return security;
 }
 
 // The largest valid request: an UpdateCardRequest echoing a whole Card with
@@ -108,28 +122,30 @@ void LogFromGrpc(gpr_log_func_args* args) {
   limited.Warning(absl::StrCat("grpc: ", args->message));
 }
 
-void SetTransportLimits(const ServerOptions& options, grpc::ServerBuilder* builder) {
+// `max_request_time`: how long calls in flight on an aged connection get.
+void SetTransportLimits(const TransportConfig& transport, absl::Duration max_request_time,
+                        grpc::ServerBuilder* builder) {
   grpc::ResourceQuota quota("card-server");
-  quota.Resize(options.transport_memory_limit);
+  quota.Resize(transport.memory_limit);
   builder->SetResourceQuota(quota);
   builder->SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a taken port is an error
   builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                              options.max_concurrent_streams);
+                              transport.max_concurrent_streams);
   builder->AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_idle)));
+      static_cast<int>(absl::ToInt64Milliseconds(transport.max_connection_idle)));
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                               kMinClientPingIntervalMs);
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
-  if (options.max_connection_age > absl::ZeroDuration()) {
+  if (transport.max_connection_age > absl::ZeroDuration()) {
     builder->AddChannelArgument(
         GRPC_ARG_MAX_CONNECTION_AGE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
+        static_cast<int>(absl::ToInt64Milliseconds(transport.max_connection_age)));
     // Calls in flight on an aged connection get this long to finish.
     builder->AddChannelArgument(
         GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options.max_request_time)));
+        static_cast<int>(absl::ToInt64Milliseconds(max_request_time)));
   }
 }
 
@@ -143,91 +159,94 @@ void ExpireRequestIds(service::CardService* service, MetricsSink* metrics) {
   }
 }
 
+// Where the layers below report: the Prometheus metrics, or nowhere.
+MetricsSink* SinkOf(observability::ServerMetrics* metrics) {
+  return metrics != nullptr ? metrics : MetricsSink::None();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
-    const ServerOptions& options) {
-  absl::StatusOr<std::string> connection_string =
-      storage::ConnectionString(options.database_url);
-  if (!connection_string.ok()) return connection_string.status();
-  if (options.db_pool_size < 1)
-    return absl::InvalidArgumentError("--db_pool_size must be >= 1");
-  if (options.max_queued_per_user < 1 || options.max_concurrent_streams < 1 ||
-      options.max_batch_size < 1) {
-    return absl::InvalidArgumentError(
-        "--max_queued_per_user, --max_concurrent_streams and --max_batch_size must be >= "
-        "1");
-  }
-  if (options.request_id_retention < service::kMinRequestIdRetention) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--request_id_retention must be at least ",
-                     absl::FormatDuration(service::kMinRequestIdRetention),
-                     " (the API's promise to retrying callers)"));
-  }
-  absl::StatusOr<storage::StatementMode> statement_mode =
-      storage::ParseStatementMode(options.db_statement_mode);
-  if (!statement_mode.ok()) return statement_mode.status();
-  if (!(options.access_log_ok_sample_rate >= 0 && options.access_log_ok_sample_rate <= 1))
-    return absl::InvalidArgumentError("--access_log_ok_sample_rate must be in [0, 1]");
+    const ServerConfig& config) {
+  absl::Status valid = config.Validate();
+  if (!valid.ok()) return valid;
   auto parts = std::make_unique<Parts>();
-  if (!options.metrics_listen.empty()) {
-    parts->metrics = std::make_unique<ServerMetrics>(
-        ServedMethods(), BuildInfo{options.version, options.commit});
+  BuildObservability(config, parts.get());
+  absl::Status built = BuildSecurity(config, parts.get());
+  if (built.ok()) built = BuildStorage(config, parts.get());
+  if (built.ok()) BuildRpc(config, parts.get());
+  if (built.ok()) built = BuildGrpcServer(config, parts.get());
+  if (built.ok()) built = StartBackground(config, parts.get());
+  if (!built.ok()) return built;
+  return std::unique_ptr<CardServer>(new CardServer(std::move(parts)));
+}
+
+void CardServer::BuildObservability(const ServerConfig& config, Parts* parts) {
+  if (!config.observability.metrics_listen.empty()) {
+    parts->metrics = std::make_unique<observability::ServerMetrics>(
+        observability::ServedMethods(), config.observability.build);
   }
-  parts->calls = std::make_unique<GrpcCallObserver>(
-      parts->metrics.get(),
-      AccessLogOptions{options.access_log, options.access_log_ok_sample_rate});
-  MetricsSink* sink = parts->metrics ? parts->metrics.get() : MetricsSink::None();
-  TransportSecurityOptions security_options = SecurityOptions(options);
-  GrpcCallObserver* calls = parts->calls.get();
-  security_options.on_denied = [calls](absl::string_view path, absl::string_view caller) {
-    calls->CountDenied(path, caller);
-  };
-  absl::StatusOr<std::unique_ptr<ServerSecurity>> security =
-      ServerSecurity::Create(security_options);
+  parts->calls = std::make_unique<observability::GrpcCallObserver>(
+      parts->metrics.get(), config.observability.access_log);
+}
+
+// Before storage: a bad certificate or policy stops start-up at once, not
+// after waiting for the database.
+absl::Status CardServer::BuildSecurity(const ServerConfig& config, Parts* parts) {
+  observability::GrpcCallObserver* calls = parts->calls.get();
+  absl::StatusOr<std::unique_ptr<security::ServerSecurity>> security =
+      security::ServerSecurity::Create(
+          config.security, config.transport.listen,
+          [calls](absl::string_view path, absl::string_view caller) {
+            calls->CountDenied(path, caller);
+          });
   if (!security.ok()) return security.status();
-  if (options.migrate) {
-    absl::Status migrated = MigrateWhenReachable(options, *connection_string);
+  parts->security = *std::move(security);
+  return absl::OkStatus();
+}
+
+absl::Status CardServer::BuildStorage(const ServerConfig& config, Parts* parts) {
+  absl::StatusOr<std::string> connection_string =
+      storage::ConnectionString(config.database.url);
+  if (!connection_string.ok()) return connection_string.status();
+  if (config.migration.apply) {
+    absl::Status migrated = MigrateWhenReachable(config.migration, *connection_string);
     if (!migrated.ok()) return migrated;
   }
+  storage::PostgresOptions serving = config.database.repository;
+  serving.connection_string = *connection_string;
+  serving.metrics = SinkOf(parts->metrics.get());
+  parts->repository = std::make_unique<storage::PostgresRepository>(serving);
 
-  storage::PostgresOptions database;
-  database.metrics = sink;
-  database.connection_string = *connection_string;
-  database.pool_size = options.db_pool_size;
-  database.statement_timeout = options.statement_timeout;
-  database.statement_mode = *statement_mode;
-  parts->repository = std::make_unique<storage::PostgresRepository>(database);
-  service::ServiceOptions service_options;
-  service_options.max_request_time = options.max_request_time;
-  service_options.request_id_retention = options.request_id_retention;
+  storage::PostgresOptions probe = config.database.repository;
+  probe.connection_string = *connection_string;
+  probe.pool_size = 1;
+  probe.application_name = "card-server-health";
+  probe.metrics = MetricsSink::None();  // Probe failures show as health.
+  parts->probe = std::make_unique<storage::PostgresRepository>(probe);
+  return absl::OkStatus();
+}
+
+void CardServer::BuildRpc(const ServerConfig& config, Parts* parts) {
   parts->service =
-      std::make_unique<service::CardService>(parts->repository.get(), service_options);
-  SchedulerLimits limits;
-  limits.workers = options.db_pool_size;  // so a worker never waits for a connection
-  limits.max_queued = options.max_queued_requests;
-  limits.max_queued_per_user = options.max_queued_per_user;
-  limits.max_queued_bytes = options.max_queued_bytes;
-  limits.max_batch = static_cast<size_t>(options.max_batch_size);
-  limits.batch_across_users = options.batch_across_users;
-  limits.one_queue_per_request = !options.per_user_queues;
-  parts->scheduler = std::make_unique<PerUserScheduler>(limits, sink);
+      std::make_unique<service::CardService>(parts->repository.get(), config.service);
+  parts->scheduler =
+      std::make_unique<PerUserScheduler>(config.scheduler, SinkOf(parts->metrics.get()));
   parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
                                                       parts->scheduler.get());
-  database.pool_size = 1;
-  database.application_name = "card-server-health";
-  database.metrics = MetricsSink::None();  // Probe failures show as health.
-  parts->probe = std::make_unique<storage::PostgresRepository>(database);
+}
 
+absl::Status CardServer::BuildGrpcServer(const ServerConfig& config, Parts* parts) {
   rpc::RouteProtobufLogs();
   gpr_set_log_function(&LogFromGrpc);
   grpc::EnableDefaultHealthCheckService(true);
-  EnableReflection();
-  parts->security = *std::move(security);
+  rpc::EnableReflection();
   grpc::ServerBuilder builder;
-  builder.SetOption(ReflectionV1Option());
-  builder.AddListeningPort(options.listen, parts->security->credentials(), &parts->port);
-  SetTransportLimits(options, &builder);
+  builder.SetOption(rpc::ReflectionV1Option());
+  builder.AddListeningPort(config.transport.listen, parts->security->credentials(),
+                           &parts->port);
+  SetTransportLimits(config.transport, config.service.max_request_time, &builder);
+  observability::GrpcCallObserver* calls = parts->calls.get();
   if (calls->counting() || calls->logging()) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
@@ -237,8 +256,13 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   builder.RegisterService(parts->rpc.get());
   parts->server = builder.BuildAndStart();
   if (parts->server == nullptr || parts->port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.transport.listen));
   }
+  return absl::OkStatus();
+}
+
+absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* parts) {
   storage::PostgresRepository* probe = parts->probe.get();
   Cancellation* health_cancellation = &parts->health_cancellation;
   parts->health = std::make_unique<HealthMonitor>(
@@ -247,19 +271,33 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
         ScopedCallCancellation scope(health_cancellation);
         return probe->Ping(absl::Now() + kProbeTimeout);
       },
-      options.health_check_interval);
+      config.database.health_check_interval);
   service::CardService* service = parts->service.get();
   Cancellation* sweeper_cancellation = &parts->sweeper_cancellation;
+  MetricsSink* sink = SinkOf(parts->metrics.get());
   parts->request_id_sweeper = std::make_unique<PeriodicTask>(
-      options.request_id_sweep_interval, [service, sweeper_cancellation, sink] {
+      config.service.request_id_sweep_interval, [service, sweeper_cancellation, sink] {
         ScopedCallCancellation scope(sweeper_cancellation);
         ExpireRequestIds(service, sink);
       });
-  if (parts->metrics) {
-    absl::Status serving = ServeMetrics(options.metrics_listen, parts.get());
-    if (!serving.ok()) return serving;
+  if (parts->metrics == nullptr) return absl::OkStatus();
+  parts->metrics->SetLevels([parts] {
+    observability::Levels levels;
+    levels.queued_requests = static_cast<int>(parts->scheduler->queued());
+    storage::ConnectionUse use = parts->repository->connection_use();
+    levels.db_connections_max = use.size;
+    levels.db_connections_in_use = use.in_use;
+    levels.db_connections_idle = use.idle;
+    levels.serving = !parts->shut_down.load() && parts->health->serving();
+    return levels;
+  });
+  const std::string& listen = config.observability.metrics_listen;
+  absl::Status serving = parts->metrics->Serve(listen);
+  if (serving.ok()) {
+    log::Info(absl::StrCat("metrics on http://", listen, "/metrics (port ",
+                           parts->metrics->port(), ")"));
   }
-  return std::unique_ptr<CardServer>(new CardServer(std::move(parts)));
+  return serving;
 }
 
 CardServer::CardServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -270,25 +308,6 @@ int CardServer::port() const { return parts_->port; }
 
 int CardServer::metrics_port() const {
   return parts_->metrics ? parts_->metrics->port() : 0;
-}
-
-absl::Status CardServer::ServeMetrics(const std::string& listen, Parts* parts) {
-  parts->metrics->SetLevels([parts] {
-    Levels levels;
-    levels.queued_requests = static_cast<int>(parts->scheduler->queued());
-    storage::ConnectionUse use = parts->repository->connection_use();
-    levels.db_connections_max = use.size;
-    levels.db_connections_in_use = use.in_use;
-    levels.db_connections_idle = use.idle;
-    levels.serving = !parts->shut_down.load() && parts->health->serving();
-    return levels;
-  });
-  absl::Status serving = parts->metrics->Serve(listen);
-  if (serving.ok()) {
-    log::Info(absl::StrCat("metrics on http://", listen, "/metrics (port ",
-                           parts->metrics->port(), ")"));
-  }
-  return serving;
 }
 
 void CardServer::Shutdown(absl::Duration grace) {

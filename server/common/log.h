@@ -1,7 +1,7 @@
 // Minimal line logger: one line per event, to stderr, safe from any thread.
 // The server logs start-up, shutdown and errors, and with --access_log one line
-// per call (app/grpc_call_observer.h); never a connection string (it may carry
-// a password), never a request's content.
+// per call (server/observability/grpc_call_observer.h); never a connection string (it may
+// carry a password), never a request's content.
 //
 // Two formats, chosen once at start-up (--log_format):
 //   text: 2026-11-29T11:53:19.123Z I message key=value key="two words"

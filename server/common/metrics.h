@@ -1,12 +1,14 @@
-// What the layers below app/ report for the server's metrics, without knowing
-// how they are exported. storage, the scheduler and the service call a
-// MetricsSink they were given; app/prometheus_metrics.h implements it with
-// prometheus-cpp. Unit tests and tools pass nothing and get MetricsSink::None(),
-// which drops everything: no layer needs a metrics library to be built or tested.
+// What the layers below report for the server's metrics, without knowing how
+// they are exported. storage, the scheduler and the service call a
+// MetricsSink they were given; server/observability/server_metrics.h
+// implements it with prometheus-cpp. Unit tests and tools pass nothing and get
+// MetricsSink::None(), which drops everything: no layer needs a metrics library to be
+// built or tested.
 //
 // Only events go through here (something happened, with a size or a duration).
 // Levels that can be read at any time (queue length, pool use, health) are
-// read by app/ when Prometheus scrapes, from accessors on the objects that own them.
+// read by server/app/card_server.cc when Prometheus scrapes, from accessors on the
+// objects that own them.
 //
 // Every method may be called from any thread and must not block.
 #pragma once

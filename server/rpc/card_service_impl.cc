@@ -71,8 +71,7 @@ CardServiceImpl::Reactor* CardServiceImpl::CreateCard(Context* context,
              const std::vector<v1::Card*>& out, absl::Time deadline) {
         std::vector<model::NewCard> cards;
         cards.reserve(in.size());
-        for (const v1::CreateCardRequest* request : in)
-          cards.push_back(FromProto(*request));
+        for (const v1::CreateCardRequest* one : in) cards.push_back(FromProto(*one));
         std::vector<absl::StatusOr<model::Card>> created =
             service_->CreateCards(std::move(cards), deadline);
         std::vector<absl::Status> statuses;

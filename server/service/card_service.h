@@ -21,6 +21,8 @@ struct ServiceOptions {
   absl::Duration max_request_time = absl::Seconds(10);
   // Idempotency keys are kept this long; at least kMinRequestIdRetention.
   absl::Duration request_id_retention = absl::Hours(48);
+  // How often the server calls ExpireRequestIds.
+  absl::Duration request_id_sweep_interval = absl::Minutes(10);
 };
 
 // The API promises that a CreateCard retry with the same request_id is

@@ -20,7 +20,7 @@ namespace {
 // 127.0.0.1, so the name must be overridden).
 class CardctlTlsTest : public CardctlTest {
  protected:
-  void Configure(app::ServerOptions& options) override {
+  void Configure(app::ServerConfig& options) override {
     char dir[] = "/tmp/cardctl-tls-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = dir;
@@ -29,8 +29,8 @@ class CardctlTlsTest : public CardctlTest {
                      "-nodes -days 1 ",
                      "-subj /CN=card.test -addext subjectAltName=DNS:card.test -keyout ",
                      dir_, "/key.pem -out ", dir_, "/cert.pem 2>&1"));
-    options.tls_cert_file = dir_ + "/cert.pem";
-    options.tls_key_file = dir_ + "/key.pem";
+    options.security.tls_cert_file = dir_ + "/cert.pem";
+    options.security.tls_key_file = dir_ + "/key.pem";
   }
   void TearDown() override {
     CardctlTest::TearDown();
@@ -79,9 +79,9 @@ TEST_F(CardctlTlsTest, RefusesWhatItCannotVerify) {
 // --tls_cert_file/--tls_key_file.
 class CardctlMutualTlsTest : public CardctlTlsTest {
  protected:
-  void Configure(app::ServerOptions& options) override {
+  void Configure(app::ServerConfig& options) override {
     CardctlTlsTest::Configure(options);
-    options.tls_client_ca_file = dir_ + "/cert.pem";
+    options.security.tls_client_ca_file = dir_ + "/cert.pem";
   }
 };
 

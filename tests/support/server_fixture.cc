@@ -20,15 +20,17 @@ bool CardServerTest::UserQueuesSabotaged() {
 
 void CardServerTest::SetUp() {
   database_url_ = PostgresEnvironment::Get().CreateDatabase();
-  app::ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.database_url = database_url_;
-  options.db_pool_size = 8;
-  options.health_check_interval = absl::Milliseconds(200);
-  options.per_user_queues = !UserQueuesSabotaged();
+  app::ServerConfig options;
+  options.transport.listen = "127.0.0.1:0";
+  options.database.url = database_url_;
+  options.database.repository.pool_size = options.scheduler.workers = 8;
+  options.database.health_check_interval = absl::Milliseconds(200);
+  options.scheduler.one_queue_per_request = UserQueuesSabotaged();
   // ctest runs some suites again with CARD_TEST_DB_STATEMENT_MODE=unnamed.
   if (const char* mode = std::getenv("CARD_TEST_DB_STATEMENT_MODE")) {
-    options.db_statement_mode = mode;
+    absl::StatusOr<storage::StatementMode> parsed = storage::ParseStatementMode(mode);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    options.database.repository.statement_mode = *parsed;
   }
   Configure(options);
   absl::StatusOr<std::unique_ptr<app::CardServer>> server =
@@ -36,7 +38,7 @@ void CardServerTest::SetUp() {
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);
   for (int i = 1; i < Replicas(); ++i) {
-    options.migrate = false;
+    options.migration.apply = false;
     absl::StatusOr<std::unique_ptr<app::CardServer>> replica =
         app::CardServer::Start(options);
     ASSERT_TRUE(replica.ok()) << replica.status();

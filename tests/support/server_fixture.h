@@ -26,7 +26,7 @@ class CardServerTest : public ::testing::Test {
   void TearDown() override;
 
   // Override to change the server's options before it starts.
-  virtual void Configure(app::ServerOptions& options) { (void)options; }
+  virtual void Configure(app::ServerConfig& options) { (void)options; }
   // Override to run several replicas on the one database. Each replica
   // serves a user's calls one at a time, so only calls spread over replicas
   // race in PostgreSQL, where the per-user lock must order them.

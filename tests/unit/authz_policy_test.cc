@@ -1,15 +1,15 @@
-// The gRFC A43 policy evaluator (server/app/authz_policy.h) on its own: what
+// The gRFC A43 policy evaluator (server/security/authz_policy.h) on its own: what
 // a policy file may say, and which calls each kind of rule lets through. The
 // enforcement around it (handshakes, reloads, PERMISSION_DENIED, nothing
 // written) is tests/tls_authz_pgtest.cc.
-#include "server/app/authz_policy.h"
+#include "server/security/authz_policy.h"
 
 #include <fstream>
 #include <sstream>
 
 #include "gtest/gtest.h"
 
-namespace card::app {
+namespace card::security {
 namespace {
 
 constexpr char kCards[] = "/devcard.card.v1.CardService/";
@@ -276,4 +276,4 @@ TEST(ShippedPolicy, GatewayWritesRendererReadsEveryWorkloadProbes) {
 }
 
 }  // namespace
-}  // namespace card::app
+}  // namespace card::security

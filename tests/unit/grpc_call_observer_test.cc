@@ -1,10 +1,10 @@
 // Which finished calls the access log writes: every error, and exactly the
 // configured share of OK calls.
-#include "server/app/grpc_call_observer.h"
+#include "server/observability/grpc_call_observer.h"
 
 #include "gtest/gtest.h"
 
-namespace card::app {
+namespace card::observability {
 namespace {
 
 int LoggedOf(GrpcCallObserver& observer, grpc::StatusCode code, int calls) {
@@ -35,4 +35,4 @@ TEST(AccessLogSamplingTest, NothingIsLoggedWithoutAccessLog) {
 }
 
 }  // namespace
-}  // namespace card::app
+}  // namespace card::observability

@@ -1,11 +1,12 @@
 // What card-server accepts as transport security before anything listens
-// (server/app/tls_credentials.h): which addresses count as loopback, and which
+// (server/security/tls_credentials.h): which addresses count as loopback, and which
 // flag combinations stop start-up. Handshakes and policies on a running server
 // are tests/tls_authz_pgtest.cc.
 #include "gtest/gtest.h"
-#include "server/app/tls_credentials.h"
+#include "server/security/listen_address.h"
+#include "server/security/tls_credentials.h"
 
-namespace card::app {
+namespace card::security {
 namespace {
 
 TEST(IsLoopbackListenAddress, OnlyAddressesNoOtherHostCanReach) {
@@ -21,56 +22,53 @@ TEST(IsLoopbackListenAddress, OnlyAddressesNoOtherHostCanReach) {
   }
 }
 
-absl::Status Create(const TransportSecurityOptions& options) {
-  return ServerSecurity::Create(options).status();
+absl::Status Create(const TransportSecurityOptions& options,
+                    absl::string_view listen = "127.0.0.1:0") {
+  return ServerSecurity::Create(options, listen).status();
 }
 
 TEST(ServerSecurity, RefusesPlaintextBeyondLoopbackUnlessAllowedExplicitly) {
   TransportSecurityOptions options;
-  options.listen = "0.0.0.0:50051";
-  absl::Status refused = Create(options);
+  absl::Status refused = Create(options, "0.0.0.0:50051");
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(refused.message().find("refusing to serve plaintext on 0.0.0.0:50051"),
             std::string::npos);
-  EXPECT_NE(refused.message().find("--allow_insecure_listen"), std::string::npos);
+  EXPECT_NE(refused.message().find("security.allow_insecure_listen"), std::string::npos);
   options.allow_insecure_listen = true;
   absl::StatusOr<std::unique_ptr<ServerSecurity>> allowed =
-      ServerSecurity::Create(options);
+      ServerSecurity::Create(options, "0.0.0.0:50051");
   ASSERT_TRUE(allowed.ok()) << allowed.status();
   EXPECT_EQ((*allowed)->description(), "plaintext");
   options = {};
-  options.listen = "127.0.0.1:0";
   EXPECT_TRUE(Create(options).ok());
 }
 
 TEST(ServerSecurity, RefusesContradictoryFlags) {
   TransportSecurityOptions options;
-  options.listen = "127.0.0.1:0";
   options.tls_cert_file = "server.crt";
-  EXPECT_EQ(Create(options).message(), "--tls_cert_file and --tls_key_file go together");
+  EXPECT_EQ(Create(options).message(),
+            "security.tls_cert_file and security.tls_key_file go together");
   options = {};
-  options.listen = "127.0.0.1:0";
   options.tls_client_ca_file = "ca.crt";
-  EXPECT_NE(Create(options).message().find("--tls_client_ca_file needs"),
+  EXPECT_NE(Create(options).message().find("security.tls_client_ca_file needs"),
             std::string::npos);
   options = {};
-  options.listen = "127.0.0.1:0";
   options.authz_policy_file = "policy.json";
-  EXPECT_NE(Create(options).message().find("--authz_policy_file needs TLS"),
+  EXPECT_NE(Create(options).message().find("security.authz_policy_file needs TLS"),
             std::string::npos);
 }
 
 TEST(ServerSecurity, UnreadableCertificateNamesTheFlag) {
   TransportSecurityOptions options;
-  options.listen = "127.0.0.1:0";
   options.tls_cert_file = "/nonexistent/server.crt";
   options.tls_key_file = "/nonexistent/server.key";
   absl::Status status = Create(options);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("--tls_cert_file: cannot read /nonexistent/server.crt"),
+  EXPECT_NE(status.message().find(
+                "security.tls_cert_file: cannot read /nonexistent/server.crt"),
             std::string::npos)
       << status;
 }
 
 }  // namespace
-}  // namespace card::app
+}  // namespace card::security

@@ -18,7 +18,7 @@
 
 #include "grpcpp/server_builder.h"
 
-namespace card::app {
+namespace card::rpc {
 
 // Call before constructing the ServerBuilder: registers gRPC's v1alpha
 // reflection plugin (it applies to builders created afterwards) and the
@@ -29,4 +29,4 @@ void EnableReflection();
 // listing the same services as v1alpha.
 std::unique_ptr<grpc::ServerBuilderOption> ReflectionV1Option();
 
-}  // namespace card::app
+}  // namespace card::rpc

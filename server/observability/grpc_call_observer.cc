@@ -1,4 +1,4 @@
-#include "server/app/grpc_call_observer.h"
+#include "server/observability/grpc_call_observer.h"
 
 #include <chrono>
 #include <string>
@@ -6,10 +6,12 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/server_context.h"
-#include "server/app/authz_enforcer.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
 #include "server/common/log.h"
+#include "server/security/peer_identity.h"
 
-namespace card::app {
+namespace card::observability {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
@@ -18,8 +20,8 @@ using grpc::experimental::InterceptionHookPoints;
 std::string CallerIdentity(grpc::ServerContextBase* context) {
   std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
   if (auth == nullptr) return "";
-  AuthzRequest caller = CallerOf(*auth);
-  return caller.tls ? CallerName(caller) : "";
+  security::PeerIdentity caller = security::PeerIdentityOf(*auth);
+  return caller.tls ? security::CallerName(caller) : "";
 }
 
 // One call: created when the call arrives, destroyed with it.
@@ -107,9 +109,8 @@ bool GrpcCallObserver::ShouldLog(grpc::StatusCode code) {
 void GrpcCallObserver::Finished(const std::string& path, const MethodMetrics* metrics,
                                 grpc::StatusCode code, absl::Duration took,
                                 const CallParty* logged_party) {
-  int index = static_cast<int>(code);
-  if (metrics != nullptr && index >= 0 && index < 17) {
-    metrics->handled[index]->Increment();
+  if (metrics != nullptr && IsKnownGrpcCode(code)) {
+    metrics->handled[static_cast<size_t>(code)]->Increment();
     metrics->handling_seconds->Observe(absl::ToDoubleSeconds(took));
   }
   if (logged_party == nullptr) return;
@@ -139,4 +140,4 @@ void GrpcCallObserver::CountDenied(absl::string_view path, absl::string_view cal
            ShouldLog(grpc::StatusCode::PERMISSION_DENIED) ? &party : nullptr);
 }
 
-}  // namespace card::app
+}  // namespace card::observability

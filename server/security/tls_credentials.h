@@ -1,6 +1,6 @@
-// How the listening port is secured: the flags --tls_cert_file,
-// --tls_key_file, --tls_client_ca_file, --authz_policy_file and
-// --allow_insecure_listen turned into gRPC server credentials.
+// How the listening port is secured: TransportSecurityOptions (the flags
+// --tls_cert_file, --tls_key_file, --tls_client_ca_file, --authz_policy_file
+// and --allow_insecure_listen) turned into gRPC server credentials.
 //
 //  * TLS: grpc::experimental::TlsServerCredentials with a
 //    FileWatcherCertificateProvider, so the certificate, key and client CA
@@ -9,17 +9,16 @@
 //  * mTLS: with --tls_client_ca_file every client must present a certificate
 //    that chains to those roots, or the handshake fails.
 //  * Authorization: with --authz_policy_file an AuthzEnforcer
-//    (app/authz_enforcer.h) on the credentials decides every call.
-//  * Plaintext only on loopback unless --allow_insecure_listen: a plaintext
-//    port reachable from the network lets anyone call every method.
+//    (server/security/authz_enforcer.h) on the credentials decides every call.
+//  * Plaintext only on loopback unless allow_insecure_listen
+//    (server/security/listen_address.h).
 //
 // Everything is checked before the server starts: unreadable or malformed
 // PEM files, a key that does not belong to the certificate, an expired
-// certificate, an invalid policy, contradictory flags. Each stops start-up
-// with a message naming the flag.
+// certificate, an invalid policy, contradictory options. Each stops start-up
+// with a message naming the field (security.tls_cert_file, ...).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,33 +26,30 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
+#include "server/security/authz_enforcer.h"
 
-namespace card::app {
+namespace card::security {
 
-class AuthzEnforcer;
-
+// ServerConfig's `security`: what the operator chose (main fills it from the
+// flags of the same names).
 struct TransportSecurityOptions {
-  std::string listen;              // Where the server will listen.
   std::string tls_cert_file;       // PEM chain, leaf first.
   std::string tls_key_file;        // PEM private key of the leaf.
   std::string tls_client_ca_file;  // PEM roots that client certificates must chain to.
   std::string authz_policy_file;   // gRFC A43 JSON.
-  bool allow_insecure_listen = false;
+  bool allow_insecure_listen = false;  // Plaintext beyond loopback (listen_address.h).
   // How often the files above are re-read (the certificate provider counts
   // whole seconds, at least one).
   absl::Duration reload_interval = absl::Seconds(2);
-  // Hears each call the policy denies: its path and the caller's identity.
-  std::function<void(absl::string_view path, absl::string_view caller)> on_denied;
 };
-
-// True for addresses only this host can reach: 127.0.0.0/8, [::1],
-// localhost, and Unix sockets. "0.0.0.0", "[::]", ":50051" and host names are not.
-bool IsLoopbackListenAddress(absl::string_view listen);
 
 class ServerSecurity {
  public:
+  // `listen` is where the server will listen; `on_denied` hears each call the
+  // policy denies (may be null).
   static absl::StatusOr<std::unique_ptr<ServerSecurity>> Create(
-      const TransportSecurityOptions& options);
+      const TransportSecurityOptions& options, absl::string_view listen,
+      DenialObserver on_denied = nullptr);
   ~ServerSecurity();
 
   const std::shared_ptr<grpc::ServerCredentials>& credentials() const {
@@ -70,4 +66,4 @@ class ServerSecurity {
   std::string description_;
 };
 
-}  // namespace card::app
+}  // namespace card::security

@@ -5,8 +5,8 @@
 //    dashboards work: grpc_server_started_total, grpc_server_handled_total
 //    {grpc_service,grpc_method,grpc_type,grpc_code} and the histogram
 //    grpc_server_handling_seconds, every series pre-initialised to zero for
-//    every method of every served service (app/grpc_call_observer.h counts).
-//  * Events from the layers below (MetricsSink, common/metrics.h): lock waits,
+//    every method of every served service (observability/grpc_call_observer.h counts).
+//  * Events from the layers below (MetricsSink, server/common/metrics.h): lock waits,
 //    queue depths, database errors, backstop violations, expired request ids,
 //    group-commit batch sizes.
 //  * Levels read at scrape time through a Levels callback: requests queued,
@@ -25,18 +25,20 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
 #include "server/common/metrics.h"
+#include "server/observability/grpc_codes.h"
 
+// prometheus-cpp stays private to card_observability: its types are only
+// named here, through pointers.
 namespace prometheus {
+class Counter;
 class Exposer;
+class Histogram;
+template <typename T>
+class Family;
 }  // namespace prometheus
 
-namespace card::app {
+namespace card::observability {
 
 // One method the server serves. `type` is go-grpc-prometheus's grpc_type:
 // "unary", "client_stream", "server_stream" or "bidi_stream".
@@ -50,15 +52,11 @@ struct ServedMethod {
 // generated descriptors, so a method added to the proto is counted too.
 std::vector<ServedMethod> ServedMethods();
 
-// go-grpc-prometheus's grpc_code values ("OK", "InvalidArgument", ...), which are
-// Go's codes.Code names.
-const char* GoCodeName(grpc::StatusCode code);
-
 // The metrics of one method; pointers into the registry, valid while the
 // ServerMetrics lives.
 struct MethodMetrics {
   prometheus::Counter* started = nullptr;
-  std::array<prometheus::Counter*, 17> handled{};  // by grpc::StatusCode
+  std::array<prometheus::Counter*, kGrpcCodeCount> handled{};  // by grpc::StatusCode
   prometheus::Histogram* handling_seconds = nullptr;
 };
 
@@ -117,4 +115,4 @@ class ServerMetrics final : public MetricsSink {
   int port_ = 0;
 };
 
-}  // namespace card::app
+}  // namespace card::observability

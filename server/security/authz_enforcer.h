@@ -1,4 +1,4 @@
-// Enforces --authz_policy_file (a gRFC A43 policy, app/authz_policy.h) on
+// Enforces --authz_policy_file (a gRFC A43 policy, server/security/authz_policy.h) on
 // every call to every service on the port: CardService, health, reflection,
 // and any method name a caller makes up.
 //
@@ -18,26 +18,19 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/auth_metadata_processor.h"
-#include "server/app/authz_policy.h"
 #include "server/common/periodic_task.h"
 #include "server/common/rate_limited_log.h"
+#include "server/security/authz_policy.h"
 
-namespace card::app {
-
-// The facts a policy needs about a caller, read from gRPC's AuthContext
-// (views into it). Headers and path are filled in separately.
-AuthzRequest CallerOf(const grpc::AuthContext& context);
-
-// The caller's identity for log lines: first URI SAN, else first DNS SAN, else
-// the subject; escaped and shortened, since a certificate is outside input.
-std::string CallerName(const AuthzRequest& caller);
+namespace card::security {
 
 // Hears every denied call: its path and the caller's identity (CallerName).
 // Such a call never reaches a service or an interceptor, so this is where the
@@ -62,26 +55,29 @@ class AuthzEnforcer : public grpc::AuthMetadataProcessor {
                        OutputMetadata* consumed, OutputMetadata* response) override;
 
   // Re-reads the file now (the reload task calls this). Public for tests.
-  void Reload();
+  void Reload() ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
 
-  std::string policy_name() const;
+  std::string policy_name() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   AuthzEnforcer(std::string path, std::string contents,
                 std::shared_ptr<const AuthzPolicy> policy);
-  std::shared_ptr<const AuthzPolicy> policy() const;
+  std::shared_ptr<const AuthzPolicy> policy() const ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string path_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const AuthzPolicy> policy_;  // Guarded by mu_.
-  std::string policy_loaded_at_;               // Guarded by mu_.
-  // Touched by Reload only (one thread): the file as last read (valid or not)
-  // and the last read error, so each change is logged once.
-  std::string last_contents_;
-  std::string last_read_error_;
+  // Held only to swap or copy the pointer: calls evaluate their own copy.
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const AuthzPolicy> policy_ ABSL_GUARDED_BY(mu_);
+  std::string policy_loaded_at_ ABSL_GUARDED_BY(mu_);
+  // One Reload at a time (the reload task's, or a test's). Taken before mu_.
+  absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  // The file as last read (valid or not) and the last read error, so each
+  // change is logged once.
+  std::string last_contents_ ABSL_GUARDED_BY(reload_mu_);
+  std::string last_read_error_ ABSL_GUARDED_BY(reload_mu_);
   RateLimitedLog denials_{"denied calls", 10, absl::Seconds(1)};
   DenialObserver on_denied_;                // Set once, before the first call.
   std::unique_ptr<PeriodicTask> reloader_;  // Last: stops before the rest goes.
 };
 
-}  // namespace card::app
+}  // namespace card::security

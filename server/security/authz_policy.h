@@ -33,18 +33,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/security/peer_identity.h"
 
-namespace card::app {
+namespace card::security {
 
-// The facts about one call that a policy looks at. Views into the caller's
-// data: valid while Evaluate runs.
-struct AuthzRequest {
-  bool tls = false;              // The connection is TLS.
-  bool has_certificate = false;  // The peer presented a verified certificate.
-  std::vector<absl::string_view> uri_sans;
-  std::vector<absl::string_view> dns_sans;
-  absl::string_view subject;  // "CN=...,O=..." as gRPC reports it.
-  absl::string_view path;     // "/devcard.card.v1.CardService/GetCard"
+// The facts about one call that a policy looks at: who calls (PeerIdentity),
+// what and with which headers. Views into the caller's data: valid while
+// Evaluate runs.
+struct AuthzRequest : PeerIdentity {
+  absl::string_view path;  // "/devcard.card.v1.CardService/GetCard"
   // Request headers, names in lower case, repeated names in arrival order.
   std::vector<std::pair<absl::string_view, absl::string_view>> headers;
 };
@@ -101,4 +98,4 @@ class AuthzPolicy {
   std::vector<Rule> allow_rules_;
 };
 
-}  // namespace card::app
+}  // namespace card::security

@@ -1,4 +1,4 @@
-#include "server/app/authz_policy.h"
+#include "server/security/authz_policy.h"
 
 #include <algorithm>
 #include <initializer_list>
@@ -10,7 +10,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
-namespace card::app {
+namespace card::security {
 namespace {
 
 using google::protobuf::ListValue;
@@ -324,4 +324,4 @@ AuthzDecision AuthzPolicy::Evaluate(const AuthzRequest& request) const {
   return {false, nullptr};
 }
 
-}  // namespace card::app
+}  // namespace card::security

@@ -1,6 +1,6 @@
 // Counts and logs every call of every served service exactly once: the gRPC
-// metrics of app/server_metrics.h and, with --access_log, one log line per
-// call (every error, a sample of the OK ones).
+// metrics of server/observability/server_metrics.h and, with --access_log, one log line
+// per call (every error, a sample of the OK ones).
 //
 // Mechanism: a server interceptor (gRPC's ServerInterceptorFactoryInterface),
 // so the same code sees CardService's raw callback methods and gRPC's
@@ -26,9 +26,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/support/server_interceptor.h"
-#include "server/app/server_metrics.h"
+#include "server/observability/server_metrics.h"
 
-namespace card::app {
+namespace card::observability {
 
 struct AccessLogOptions {
   bool enabled = false;
@@ -76,4 +76,4 @@ class GrpcCallObserver {
   std::atomic<uint64_t> ok_calls_{0};
 };
 
-}  // namespace card::app
+}  // namespace card::observability

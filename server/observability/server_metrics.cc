@@ -1,15 +1,22 @@
-#include "server/app/server_metrics.h"
+#include "server/observability/server_metrics.h"
 
 #include <exception>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/descriptor.h"
 #include "prometheus/collectable.h"
+#include "prometheus/counter.h"
 #include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
 
-namespace card::app {
+namespace card::observability {
 namespace {
 
 using prometheus::Histogram;
@@ -25,24 +32,6 @@ const Histogram::BucketBoundaries kLockWaitBuckets{
 const Histogram::BucketBoundaries kQueueDepthBuckets{1,  2,   4,   8,   16,  32,
                                                      64, 128, 256, 512, 1024};
 const Histogram::BucketBoundaries kBatchSizeBuckets{1, 2, 4, 8, 16, 32, 64, 128};
-
-constexpr const char* kGoCodeNames[17] = {"OK",
-                                          "Canceled",
-                                          "Unknown",
-                                          "InvalidArgument",
-                                          "DeadlineExceeded",
-                                          "NotFound",
-                                          "AlreadyExists",
-                                          "PermissionDenied",
-                                          "ResourceExhausted",
-                                          "FailedPrecondition",
-                                          "Aborted",
-                                          "OutOfRange",
-                                          "Unimplemented",
-                                          "Internal",
-                                          "Unavailable",
-                                          "DataLoss",
-                                          "Unauthenticated"};
 
 // The services the server registers. gRPC's built-in health service does not
 // put its descriptor in the generated pool (issue 12): its two methods are
@@ -92,11 +81,6 @@ std::vector<ServedMethod> ServedMethods() {
   return methods;
 }
 
-const char* GoCodeName(grpc::StatusCode code) {
-  int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kGoCodeNames[index] : "Unknown";
-}
-
 // The registry, plus the levels sampled into gauges just before each scrape.
 class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
  public:
@@ -129,9 +113,18 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
     serving_ = &serving.Add({});
   }
 
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    if (levels) {
-      Levels now = levels();
+  void SetLevels(std::function<Levels()> read) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    levels_ = std::move(read);
+  }
+
+  // On the exposer's threads. The lock also keeps two scrapes from
+  // interleaving their gauge updates.
+  std::vector<prometheus::MetricFamily> Collect() const override
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (levels_) {
+      Levels now = levels_();
       queued_->Set(now.queued_requests);
       max_->Set(now.db_connections_max);
       in_use_->Set(now.db_connections_in_use);
@@ -142,9 +135,10 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
   }
 
   prometheus::Registry registry;
-  std::function<Levels()> levels;  // Set before serving; read-only after.
 
  private:
+  mutable absl::Mutex mu_;
+  std::function<Levels()> levels_ ABSL_GUARDED_BY(mu_);
   prometheus::Gauge* queued_;
   prometheus::Gauge* max_;
   prometheus::Gauge* in_use_;
@@ -179,10 +173,10 @@ ServerMetrics::ServerMetrics(const std::vector<ServedMethod>& methods,
     MethodMetrics& metrics =
         methods_[absl::StrCat("/", served.service, "/", served.method)];
     metrics.started = &started.Add(labels);
-    for (int code = 0; code < 17; ++code) {
+    for (int code = 0; code < kGrpcCodeCount; ++code) {
       prometheus::Labels with_code = labels;
-      with_code["grpc_code"] = kGoCodeNames[code];
-      metrics.handled[code] = &handled.Add(with_code);
+      with_code["grpc_code"] = kGoCodeNames[static_cast<size_t>(code)];
+      metrics.handled[static_cast<size_t>(code)] = &handled.Add(with_code);
     }
     metrics.handling_seconds = &handling.Add(labels, kHandlingBuckets);
   }
@@ -238,7 +232,7 @@ ServerMetrics::ServerMetrics(const std::vector<ServedMethod>& methods,
 ServerMetrics::~ServerMetrics() = default;
 
 void ServerMetrics::SetLevels(std::function<Levels()> levels) {
-  registry_->levels = std::move(levels);
+  registry_->SetLevels(std::move(levels));
 }
 
 absl::Status ServerMetrics::Serve(const std::string& listen) {
@@ -282,4 +276,4 @@ void ServerMetrics::CountExpiredRequestIds(int rows) {
   if (rows > 0) request_ids_expired_->Increment(rows);
 }
 
-}  // namespace card::app
+}  // namespace card::observability

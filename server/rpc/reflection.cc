@@ -1,4 +1,4 @@
-#include "server/app/reflection.h"
+#include "server/rpc/reflection.h"
 
 #include <string>
 #include <unordered_set>
@@ -14,7 +14,7 @@
 #include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/impl/server_initializer.h"
 
-namespace card::app {
+namespace card::rpc {
 namespace {
 
 namespace v1 = grpc::reflection::v1;
@@ -161,4 +161,4 @@ std::unique_ptr<grpc::ServerBuilderOption> ReflectionV1Option() {
   return std::make_unique<ReflectionV1BuilderOption>();
 }
 
-}  // namespace card::app
+}  // namespace card::rpc

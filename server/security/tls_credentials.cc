@@ -1,6 +1,5 @@
-#include "server/app/tls_credentials.h"
+#include "server/security/tls_credentials.h"
 
-#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -10,16 +9,15 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
-#include "server/app/authz_enforcer.h"
 #include "server/common/log.h"
 #include "server/common/read_file.h"
+#include "server/security/authz_enforcer.h"
+#include "server/security/listen_address.h"
 
-namespace card::app {
+namespace card::security {
 namespace {
 
 constexpr size_t kMaxPemBytes = 1 << 20;
@@ -37,13 +35,13 @@ OpenSslPtr<BIO> MemoryBio(const std::string& contents) {
       BIO_new_mem_buf(contents.data(), static_cast<int>(contents.size())));
 }
 
-// Every certificate in the PEM file, in order. Error naming the flag if the
+// Every certificate in the PEM file, in order. Error naming the field if the
 // file cannot be read or holds none.
-absl::StatusOr<std::vector<OpenSslPtr<X509>>> ReadCertificates(absl::string_view flag,
+absl::StatusOr<std::vector<OpenSslPtr<X509>>> ReadCertificates(absl::string_view field,
                                                                const std::string& path) {
   absl::StatusOr<std::string> pem = ReadFileUpTo(path, kMaxPemBytes);
   if (!pem.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", pem.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", pem.status().message()));
   }
   OpenSslPtr<BIO> bio = MemoryBio(*pem);
   std::vector<OpenSslPtr<X509>> certificates;
@@ -53,7 +51,7 @@ absl::StatusOr<std::vector<OpenSslPtr<X509>>> ReadCertificates(absl::string_view
   ERR_clear_error();  // The read that ended the loop left an error behind.
   if (certificates.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(flag, " ", path, ": no PEM certificate in it"));
+        absl::StrCat(field, " ", path, ": no PEM certificate in it"));
   }
   return certificates;
 }
@@ -71,59 +69,60 @@ std::string NotAfter(const X509* certificate) {
 // own logs.
 absl::Status CheckIdentity(const TransportSecurityOptions& options) {
   absl::StatusOr<std::vector<OpenSslPtr<X509>>> chain =
-      ReadCertificates("--tls_cert_file", options.tls_cert_file);
+      ReadCertificates("security.tls_cert_file", options.tls_cert_file);
   if (!chain.ok()) return chain.status();
   X509* leaf = chain->front().get();
   if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--tls_cert_file ", options.tls_cert_file,
+        absl::StrCat("security.tls_cert_file ", options.tls_cert_file,
                      ": the certificate expired (", NotAfter(leaf), ")"));
   }
   absl::StatusOr<std::string> pem = ReadFileUpTo(options.tls_key_file, kMaxPemBytes);
   if (!pem.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--tls_key_file: ", pem.status().message()));
+        absl::StrCat("security.tls_key_file: ", pem.status().message()));
   }
   OpenSslPtr<BIO> bio = MemoryBio(*pem);
   OpenSslPtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();
   if (key == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--tls_key_file ", options.tls_key_file,
+        absl::StrCat("security.tls_key_file ", options.tls_key_file,
                      ": no unencrypted PEM private key in it"));
   }
   bool matches = X509_check_private_key(leaf, key.get()) == 1;
   ERR_clear_error();
   if (!matches) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--tls_key_file ", options.tls_key_file,
-        " is not the key of the certificate in --tls_cert_file ", options.tls_cert_file));
+    return absl::InvalidArgumentError(
+        absl::StrCat("security.tls_key_file ", options.tls_key_file,
+                     " is not the key of the certificate in security.tls_cert_file ",
+                     options.tls_cert_file));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckFlagCombination(const TransportSecurityOptions& options, bool tls) {
+absl::Status CheckFlagCombination(const TransportSecurityOptions& options,
+                                  absl::string_view listen, bool tls) {
   if (tls && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
-    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+    return absl::InvalidArgumentError(
+        "security.tls_cert_file and security.tls_key_file go together");
   }
   if (!tls && !options.tls_client_ca_file.empty()) {
     return absl::InvalidArgumentError(
-        "--tls_client_ca_file needs the server's own certificate: set --tls_cert_file "
-        "and --tls_key_file too");
+        "security.tls_client_ca_file needs the server's own certificate: set "
+        "security.tls_cert_file "
+        "and security.tls_key_file too");
   }
   if (!tls && !options.authz_policy_file.empty()) {
     return absl::InvalidArgumentError(
-        "--authz_policy_file needs TLS (--tls_cert_file, --tls_key_file and "
-        "--tls_client_ca_file): without it no caller has an identity to authorize");
+        "security.authz_policy_file needs TLS (security.tls_cert_file, "
+        "security.tls_key_file and "
+        "security.tls_client_ca_file): without it no caller has an identity to "
+        "authorize");
   }
-  if (!tls && !options.allow_insecure_listen &&
-      !IsLoopbackListenAddress(options.listen)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to serve plaintext on ", options.listen,
-        ": anyone who can reach that address could read and change every user's cards. "
-        "Serve mutual TLS with an authorization policy (--tls_cert_file, --tls_key_file, "
-        "--tls_client_ca_file, --authz_policy_file), listen on a loopback address, or "
-        "pass --allow_insecure_listen to serve plaintext there anyway"));
+  if (!tls) {
+    absl::Status plaintext = CheckPlaintextListen(listen, options.allow_insecure_listen);
+    if (!plaintext.ok()) return plaintext;
   }
   return absl::OkStatus();
 }
@@ -134,43 +133,17 @@ unsigned int ReloadSeconds(absl::Duration interval) {
 
 }  // namespace
 
-bool IsLoopbackListenAddress(absl::string_view listen) {
-  if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) {
-    return true;  // Reachable only through this host's file system.
-  }
-  absl::ConsumePrefix(&listen, "ipv4:");
-  absl::ConsumePrefix(&listen, "ipv6:");
-  std::string host;
-  if (absl::StartsWith(listen, "[")) {
-    size_t end = listen.find(']');
-    if (end == absl::string_view::npos) return false;
-    host = std::string(listen.substr(1, end - 1));
-  } else {
-    size_t colon = listen.rfind(':');
-    host =
-        std::string(colon == absl::string_view::npos ? listen : listen.substr(0, colon));
-  }
-  if (host == "localhost") return true;
-  in_addr v4;
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6;
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
-    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-  }
-  return false;
-}
-
 absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
-    const TransportSecurityOptions& options) {
+    const TransportSecurityOptions& options, absl::string_view listen,
+    DenialObserver on_denied) {
   bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
-  absl::Status combination = CheckFlagCombination(options, tls);
+  absl::Status combination = CheckFlagCombination(options, listen, tls);
   if (!combination.ok()) return combination;
   std::unique_ptr<ServerSecurity> security(new ServerSecurity());
   if (!tls) {
-    if (!IsLoopbackListenAddress(options.listen)) {
-      log::Warning(absl::StrCat("serving PLAINTEXT on ", options.listen,
-                                " (--allow_insecure_listen): callers are neither "
+    if (!IsLoopbackListenAddress(listen)) {
+      log::Warning(absl::StrCat("serving PLAINTEXT on ", listen,
+                                " (security.allow_insecure_listen): callers are neither "
                                 "authenticated nor authorized"));
     }
     security->credentials_ = grpc::InsecureServerCredentials();
@@ -182,7 +155,7 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
   bool mutual = !options.tls_client_ca_file.empty();
   if (mutual) {
     absl::StatusOr<std::vector<OpenSslPtr<X509>>> roots =
-        ReadCertificates("--tls_client_ca_file", options.tls_client_ca_file);
+        ReadCertificates("security.tls_client_ca_file", options.tls_client_ca_file);
     if (!roots.ok()) return roots.status();
   }
 
@@ -209,7 +182,7 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
 
   if (!options.authz_policy_file.empty()) {
     absl::StatusOr<std::shared_ptr<AuthzEnforcer>> authz = AuthzEnforcer::Create(
-        options.authz_policy_file, options.reload_interval, options.on_denied);
+        options.authz_policy_file, options.reload_interval, std::move(on_denied));
     if (!authz.ok()) return authz.status();
     security->authz_ = *std::move(authz);
     security->credentials_->SetAuthMetadataProcessor(security->authz_);
@@ -217,12 +190,14 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
                     security->authz_->policy_name(), "\"");
     if (!mutual) {
       log::Warning(
-          "--authz_policy_file without --tls_client_ca_file: callers present no "
+          "security.authz_policy_file without security.tls_client_ca_file: callers "
+          "present no "
           "certificate, so only rules without principals (or with \"\") can match");
     }
   } else if (mutual) {
     log::Warning(
-        "--tls_client_ca_file without --authz_policy_file: every caller with a valid "
+        "security.tls_client_ca_file without security.authz_policy_file: every caller "
+        "with a valid "
         "certificate may call every method");
   }
   log::Info(absl::StrCat("transport security: ", security->description_,
@@ -235,4 +210,4 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
 
 ServerSecurity::~ServerSecurity() = default;
 
-}  // namespace card::app
+}  // namespace card::security

@@ -1,0 +1,46 @@
+#include "server/app/server_config.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace card::app {
+namespace {
+
+absl::Status AtLeastOne(const char* field, int64_t value) {
+  if (value >= 1) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, " must be >= 1"));
+}
+
+}  // namespace
+
+absl::Status ServerConfig::Validate() const {
+  for (absl::Status status : {
+           AtLeastOne("database.repository.pool_size", database.repository.pool_size),
+           AtLeastOne("scheduler.workers", scheduler.workers),
+           AtLeastOne("scheduler.max_queued_per_user",
+                      static_cast<int64_t>(scheduler.max_queued_per_user)),
+           AtLeastOne("scheduler.max_batch", static_cast<int64_t>(scheduler.max_batch)),
+           AtLeastOne("transport.max_concurrent_streams",
+                      transport.max_concurrent_streams),
+       }) {
+    if (!status.ok()) return status;
+  }
+  if (scheduler.workers > database.repository.pool_size) {
+    return absl::InvalidArgumentError(
+        "scheduler.workers must be <= database.repository.pool_size (a worker must "
+        "never wait for a connection)");
+  }
+  if (service.request_id_retention < service::kMinRequestIdRetention) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("service.request_id_retention must be at least ",
+                     absl::FormatDuration(service::kMinRequestIdRetention),
+                     " (the API's promise to retrying callers)"));
+  }
+  double rate = observability.access_log.ok_sample_rate;
+  if (!(rate >= 0 && rate <= 1)) {
+    return absl::InvalidArgumentError(
+        "observability.access_log.ok_sample_rate must be in [0, 1]");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace card::app
