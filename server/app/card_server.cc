@@ -13,11 +13,11 @@
 #include "server/app/reflection.h"
 #include "server/app/server_metrics.h"
 #include "server/app/tls_credentials.h"
-#include "server/common/cancellation.h"
 #include "server/common/log.h"
-#include "server/common/per_user_scheduler.h"
-#include "server/common/periodic_task.h"
 #include "server/common/rate_limited_log.h"
+#include "server/exec/cancellation.h"
+#include "server/exec/per_user_scheduler.h"
+#include "server/exec/periodic_task.h"
 #include "server/rpc/card_service_impl.h"
 #include "server/rpc/request_parsing.h"
 #include "server/service/card_service.h"
@@ -210,7 +210,7 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   limits.max_queued_bytes = options.max_queued_bytes;
   limits.max_batch = static_cast<size_t>(options.max_batch_size);
   limits.batch_across_users = options.batch_across_users;
-  limits.one_queue_per_request = !options.per_user_queues;
+  limits.one_queue_per_request_for_test = !options.per_user_queues;
   parts->scheduler = std::make_unique<PerUserScheduler>(limits, sink);
   parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
                                                       parts->scheduler.get());
