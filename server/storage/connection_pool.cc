@@ -164,6 +164,7 @@ struct ConnectionPool::Shared {
     }
   }
 
+  // An open connection, checked alive, waiting for one until `deadline`.
   absl::StatusOr<std::shared_ptr<pqxx::connection>> Take(absl::Time deadline)
       ABSL_LOCKS_EXCLUDED(mu) {
     absl::MutexLock lock(&mu);
@@ -205,6 +206,8 @@ struct ConnectionPool::Shared {
     }
   }
 
+  // Back from Take: to the free list, or (not reusable) dropped, for the
+  // maintainer to open another.
   void Give(std::shared_ptr<pqxx::connection> connection, bool reusable)
       ABSL_LOCKS_EXCLUDED(mu) {
     absl::MutexLock lock(&mu);
@@ -254,15 +257,6 @@ ConnectionPool::ConnectionPool(PostgresOptions options,
 
 ConnectionPool::~ConnectionPool() { shared_->StopMaintaining(); }
 
-absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
-    absl::Time deadline) {
-  return shared_->Take(deadline);
-}
-
-void ConnectionPool::Give(std::shared_ptr<pqxx::connection> connection, bool reusable) {
-  shared_->Give(std::move(connection), reusable);
-}
-
 ConnectionUse ConnectionPool::Use() const { return shared_->Use(); }
 
 absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadline,
@@ -271,7 +265,7 @@ absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadlin
   if (cancellation != nullptr && cancellation->IsCancelled()) {
     return absl::CancelledError("cancelled before it reached the database");
   }
-  absl::StatusOr<std::shared_ptr<pqxx::connection>> conn = Take(deadline);
+  absl::StatusOr<std::shared_ptr<pqxx::connection>> conn = shared_->Take(deadline);
   if (!conn.ok()) return conn.status();
   absl::Status status;
   StatementGuard::Outcome outcome;
@@ -293,7 +287,7 @@ absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadlin
                        "the database did not answer before the deadline");
   }
   bool reusable = !interrupted && !IsConnectionLoss(status) && (*conn)->is_open();
-  Give(*std::move(conn), reusable);
+  shared_->Give(*std::move(conn), reusable);
   return status;
 }
 
