@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "server/common/periodic_task.h"
+#include "server/exec/periodic_task.h"
 
 namespace card::app {
 

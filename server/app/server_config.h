@@ -14,7 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "server/common/per_user_scheduler.h"
+#include "server/exec/per_user_scheduler.h"
 #include "server/observability/grpc_call_observer.h"
 #include "server/observability/server_metrics.h"
 #include "server/security/tls_credentials.h"

@@ -41,31 +41,20 @@ absl::Status Reply(absl::StatusOr<Model> result, Proto* response) {
 
 }  // namespace
 
-template <class Request, class Response, class Handler>
+template <class Request, class Response, class Work>
 CardServiceImpl::Reactor* CardServiceImpl::Serve(Context* context, const Bytes* request,
-                                                 Bytes* response, Handler handler) {
+                                                 Bytes* response, Work work) {
   // Taken at arrival, so that time queued here counts against the cap.
   absl::Time deadline = service_->RequestDeadline(absl::FromChrono(context->deadline()));
   return UnaryCall<Request, Response>::Start(
-      context, request, response, scheduler_, deadline,
-      [](const Request& parsed) { return QueueOf(parsed); }, std::move(handler));
-}
-
-template <class Request, class Response, class BatchHandler>
-CardServiceImpl::Reactor* CardServiceImpl::ServeBatchable(Context* context,
-                                                          const Bytes* request,
-                                                          Bytes* response,
-                                                          BatchHandler handler) {
-  absl::Time deadline = service_->RequestDeadline(absl::FromChrono(context->deadline()));
-  return UnaryCall<Request, Response>::StartBatchable(
-      context, request, response, scheduler_, deadline,
-      [](const Request& parsed) { return QueueOf(parsed); }, std::move(handler));
+      request, response, scheduler_, deadline,
+      [](const Request& parsed) { return QueueOf(parsed); }, std::move(work));
 }
 
 CardServiceImpl::Reactor* CardServiceImpl::CreateCard(Context* context,
                                                       const Bytes* request,
                                                       Bytes* response) {
-  return ServeBatchable<v1::CreateCardRequest, v1::Card>(
+  return Serve<v1::CreateCardRequest, v1::Card>(
       context, request, response,
       [this](const std::vector<const v1::CreateCardRequest*>& in,
              const std::vector<v1::Card*>& out, absl::Time deadline) {

@@ -10,7 +10,7 @@
 
 #include "devcard/card/v1/card_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "server/common/per_user_scheduler.h"
+#include "server/exec/per_user_scheduler.h"
 #include "server/service/card_service.h"
 
 namespace card::rpc {
@@ -62,14 +62,10 @@ class CardServiceImpl final : public RawCardService {
                               Bytes* response) override;
 
  private:
-  // Parses the request, queues it on its user's queue and runs `handler` there.
-  template <class Request, class Response, class Handler>
-  Reactor* Serve(Context* context, const Bytes* request, Bytes* response,
-                 Handler handler);
-  // Serve for a method whose queued calls of one user run together (group commit).
-  template <class Request, class Response, class BatchHandler>
-  Reactor* ServeBatchable(Context* context, const Bytes* request, Bytes* response,
-                          BatchHandler handler);
+  // Parses the request, queues it on its user's queue and runs `work` there:
+  // a handler of one call, or of several (group commit; rpc/unary_call.h).
+  template <class Request, class Response, class Work>
+  Reactor* Serve(Context* context, const Bytes* request, Bytes* response, Work work);
 
   service::CardService* service_;
   PerUserScheduler* scheduler_;

@@ -8,74 +8,60 @@
 // deadline (CardService::RequestDeadline) is enforced by the scheduler while
 // queued and by storage while running.
 //
-// Group commit: a call started with a BatchHandler may run together with the
-// calls of the same method queued right behind it for the same user
-// (PerUserScheduler::Job::RunBatch): one handler call for all of them, one
-// status each. Calls cancelled by then are answered CANCELLED and left out;
-// the batch is bounded by the earliest deadline among the rest (the others go
-// again if that cuts it short), and its statement is cancelled only when every
-// call in it has been, so one caller giving up never undoes the others' work.
+// Every call runs as a batch round (exec/batch_round.h): a call with a plain
+// Handler is a round of one; a call with a BatchHandler (group commit) may run
+// together with the calls of the same method queued right behind it for the
+// same user (PerUserScheduler::Job::RunBatch): one handler call for all of
+// them, one status each.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
-#include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <typeindex>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "server/common/cancellation.h"
-#include "server/common/log.h"
-#include "server/common/per_user_scheduler.h"
+#include "server/common/check.h"
+#include "server/exec/batch_round.h"
+#include "server/exec/cancellation.h"
+#include "server/exec/per_user_scheduler.h"
 #include "server/rpc/request_parsing.h"
 #include "server/rpc/status_mapping.h"
 
 namespace card::rpc {
 
 template <class Request, class Response>
-class UnaryCall final : public grpc::ServerUnaryReactor {
+class UnaryCall final : public grpc::ServerUnaryReactor, private BatchMember {
  public:
   // The call's work: reads `request`, fills `response`, bounded by `deadline`.
   using Handler =
       std::function<absl::Status(const Request&, Response*, absl::Time deadline)>;
-  // Which queue the call waits in (a user id, or a namespaced key), or an
-  // error for a request that must not queue at all.
-  using QueueOf = std::function<absl::StatusOr<std::string>(const Request&)>;
-  // The work of several calls at once: fills responses[i] from requests[i];
-  // returns one status per call, in order.
+  // The work of several calls of the method at once: fills responses[i] from
+  // requests[i]; returns one status per call, in order.
   using BatchHandler = std::function<std::vector<absl::Status>(
       const std::vector<const Request*>& requests,
       const std::vector<Response*>& responses, absl::Time deadline)>;
+  // A method's work is one or the other; only a BatchHandler batches.
+  using Work = std::variant<Handler, BatchHandler>;
+  // Which queue the call waits in (a user id, or a namespaced key), or an
+  // error for a request that must not queue at all.
+  using QueueOf = std::function<absl::StatusOr<std::string>(const Request&)>;
 
   // Starts the call and returns its reactor (gRPC owns it until OnDone).
-  static grpc::ServerUnaryReactor* Start(grpc::CallbackServerContext* /*context*/,
-                                         const grpc::ByteBuffer* request_bytes,
+  static grpc::ServerUnaryReactor* Start(const grpc::ByteBuffer* request_bytes,
                                          grpc::ByteBuffer* response_bytes,
                                          PerUserScheduler* scheduler, absl::Time deadline,
-                                         const QueueOf& queue_of, Handler handler) {
-    auto* call = new UnaryCall(scheduler, response_bytes);
-    call->Queue(*request_bytes, deadline, queue_of, [&] {
-      return std::make_unique<Job>(call, std::move(handler), deadline);
-    });
-    call->Release();
-    return call;
-  }
-
-  // The same for a call that may run in a batch (group commit).
-  static grpc::ServerUnaryReactor* StartBatchable(
-      grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request_bytes,
-      grpc::ByteBuffer* response_bytes, PerUserScheduler* scheduler, absl::Time deadline,
-      const QueueOf& queue_of, BatchHandler handler) {
-    auto* call = new UnaryCall(scheduler, response_bytes);
-    call->Queue(*request_bytes, deadline, queue_of, [&] {
-      return std::make_unique<BatchableJob>(call, std::move(handler), deadline);
-    });
+                                         const QueueOf& queue_of, Work work) {
+    auto* call = new UnaryCall(scheduler, response_bytes, deadline, std::move(work));
+    call->Queue(*request_bytes, queue_of);
     call->Release();
     return call;
   }
@@ -87,125 +73,66 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   void OnDone() override { Release(); }
 
  private:
+  // The call's place in the scheduler; the scheduler owns it, the call owns
+  // itself (Release).
   class Job final : public PerUserScheduler::Job {
    public:
-    Job(UnaryCall* call, Handler handler, absl::Time deadline)
-        : call_(call), handler_(std::move(handler)), deadline_(deadline) {}
+    explicit Job(UnaryCall* call) : call_(call) {}
 
-    void Run() override {
-      if (call_->cancellation_.IsCancelled()) {
-        call_->Answer(absl::CancelledError("cancelled by the client"));
-        return;
-      }
-      ScopedCallCancellation scope(&call_->cancellation_);
-      absl::Status status;
-      try {
-        status = handler_(call_->request_, &call_->response_, deadline_);
-      } catch (const std::exception& e) {
-        // No exception escapes a handler; the caller gets a generic message.
-        log::Error(absl::StrCat("unhandled exception in RPC: ", e.what()));
-        status = absl::InternalError("internal error");
-      }
-      call_->Answer(status);
+    // One kind per method (this class is one per Request and Response type).
+    BatchKind batch_kind() const override {
+      if (!std::holds_alternative<BatchHandler>(call_->work_)) return std::nullopt;
+      return std::type_index(typeid(Job));
     }
-    void Drop(const absl::Status& why) override { call_->Answer(why); }
-
-   private:
-    UnaryCall* call_;
-    Handler handler_;
-    absl::Time deadline_;
-  };
-
-  // Runs jobs of one method for one user together: see the top of the file.
-  class BatchableJob final : public PerUserScheduler::Job {
-   public:
-    BatchableJob(UnaryCall* call, BatchHandler handler, absl::Time deadline)
-        : call_(call), handler_(std::move(handler)), deadline_(deadline) {}
-
-    // One per Request type: CreateCard calls batch with CreateCard calls only.
-    const void* batch_kind() const override { return &kKind; }
-    void Run() override { RunTogether({this}); }
+    void Run() override { card::RunBatch({call_}, &UnaryCall::RunRound); }
     void RunBatch(std::vector<std::unique_ptr<PerUserScheduler::Job>>& batch) override {
-      std::vector<BatchableJob*> jobs;
-      jobs.reserve(batch.size());
-      // Same kind, so the same type: kKind is this class's own.
-      for (auto& job : batch) jobs.push_back(static_cast<BatchableJob*>(job.get()));
-      RunTogether(jobs);
+      std::vector<BatchMember*> members;
+      members.reserve(batch.size());
+      // Same kind, so the same type.
+      for (auto& job : batch) members.push_back(static_cast<Job*>(job.get())->call_);
+      card::RunBatch(std::move(members), &UnaryCall::RunRound);
     }
     void Drop(const absl::Status& why) override { call_->Answer(why); }
 
    private:
-    static constexpr char kKind = 0;
-
-    static void RunTogether(const std::vector<BatchableJob*>& jobs) {
-      std::vector<BatchableJob*> live;
-      for (BatchableJob* job : jobs) {
-        if (job->call_->cancellation_.IsCancelled()) {
-          job->call_->Answer(absl::CancelledError("cancelled by the client"));
-        } else {
-          live.push_back(job);
-        }
-      }
-      if (live.empty()) return;
-      Cancellation batch_cancellation;
-      std::atomic<size_t> not_cancelled{live.size()};
-      for (BatchableJob* job : live) {
-        job->call_->cancellation_.SetHook([&] {
-          if (not_cancelled.fetch_sub(1) == 1) batch_cancellation.Cancel();
-        });
-      }
-      {
-        ScopedCallCancellation scope(&batch_cancellation);
-        // The batch runs until the earliest deadline in it. If that cuts it
-        // short, nothing of it was written, and the calls with time left go
-        // again without the expired ones: a caller with a tight deadline costs
-        // the others a retry, never their result.
-        for (std::vector<BatchableJob*> round = std::move(live); !round.empty();) {
-          round = RunRound(round);
-        }
-      }
-    }
-
-    // Runs `round` once and answers its calls, except those that failed only
-    // because an earlier deadline in the round passed: those it returns.
-    static std::vector<BatchableJob*> RunRound(const std::vector<BatchableJob*>& round) {
-      absl::Time deadline = absl::InfiniteFuture();
-      std::vector<const Request*> requests;
-      std::vector<Response*> responses;
-      for (BatchableJob* job : round) {
-        deadline = std::min(deadline, job->deadline_);
-        requests.push_back(&job->call_->request_);
-        responses.push_back(&job->call_->response_);
-      }
-      std::vector<absl::Status> statuses;
-      try {
-        statuses = round.front()->handler_(requests, responses, deadline);
-      } catch (const std::exception& e) {
-        log::Error(absl::StrCat("unhandled exception in RPC: ", e.what()));
-      }
-      std::vector<BatchableJob*> again;
-      for (size_t i = 0; i < round.size(); ++i) {
-        absl::Status status =
-            i < statuses.size() ? statuses[i] : absl::InternalError("internal error");
-        if (absl::IsDeadlineExceeded(status) && round[i]->deadline_ > deadline &&
-            absl::Now() < round[i]->deadline_) {
-          again.push_back(round[i]);
-        } else {
-          // Before answering: once answered, the call may be gone.
-          round[i]->call_->cancellation_.ClearHook();
-          round[i]->call_->Answer(status);
-        }
-      }
-      return again;
-    }
-
     UnaryCall* call_;
-    BatchHandler handler_;
-    absl::Time deadline_;
   };
 
-  UnaryCall(PerUserScheduler* scheduler, grpc::ByteBuffer* response_bytes)
-      : scheduler_(scheduler), response_bytes_(response_bytes) {}
+  UnaryCall(PerUserScheduler* scheduler, grpc::ByteBuffer* response_bytes,
+            absl::Time deadline, Work work)
+      : scheduler_(scheduler),
+        response_bytes_(response_bytes),
+        deadline_(deadline),
+        work_(std::move(work)) {}
+
+  // One round of calls of this method (BatchWork): the first call's work
+  // serves them all.
+  static std::vector<absl::Status> RunRound(const std::vector<BatchMember*>& members,
+                                            absl::Time deadline) {
+    UnaryCall* first = static_cast<UnaryCall*>(members.front());
+    if (const Handler* handler = std::get_if<Handler>(&first->work_)) {
+      CARD_CHECK(members.size() == 1, "a call without a batch kind runs alone");
+      return {(*handler)(first->request_, &first->response_, deadline)};
+    }
+    std::vector<const Request*> requests;
+    std::vector<Response*> responses;
+    requests.reserve(members.size());
+    responses.reserve(members.size());
+    for (BatchMember* member : members) {
+      UnaryCall* call = static_cast<UnaryCall*>(member);
+      requests.push_back(&call->request_);
+      responses.push_back(&call->response_);
+    }
+    return std::get<BatchHandler>(first->work_)(requests, responses, deadline);
+  }
+
+  // BatchMember
+  absl::Time deadline() const override { return deadline_; }
+  Cancellation& cancellation() override { return cancellation_; }
+  void Answer(const absl::Status& status) override {
+    if (status.ok()) SerializeResponse(response_, response_bytes_);
+    Finish(ToGrpcStatus(status));
+  }
 
   // The call is deleted when both gRPC is done with it (OnDone) and Start has
   // returned: a worker may answer, and gRPC finish, before Start is through.
@@ -213,10 +140,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     if (holds_.fetch_sub(1) == 1) delete this;
   }
 
-  // Parses the request and queues the job `make_job` makes, or answers at once.
-  template <class MakeJob>
-  void Queue(const grpc::ByteBuffer& request_bytes, absl::Time deadline,
-             const QueueOf& queue_of, MakeJob make_job) {
+  // Parses the request and queues the call, or answers at once.
+  void Queue(const grpc::ByteBuffer& request_bytes, const QueueOf& queue_of) {
     absl::Status parsed = ParseRequest(request_bytes, &request_);
     if (!parsed.ok()) {
       Answer(parsed);
@@ -227,8 +152,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
       Answer(queue.status());
       return;
     }
-    absl::StatusOr<PerUserScheduler::JobId> id =
-        scheduler_->Submit(*queue, deadline, request_bytes.Length(), make_job());
+    absl::StatusOr<PerUserScheduler::JobId> id = scheduler_->Submit(
+        *queue, deadline_, request_bytes.Length(), std::make_unique<Job>(this));
     if (id.ok()) {
       job_id_ = *id;
       // A cancel that came before the id was known could not drop it.
@@ -236,13 +161,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     }
   }
 
-  void Answer(const absl::Status& status) {
-    if (status.ok()) SerializeResponse(response_, response_bytes_);
-    Finish(ToGrpcStatus(status));
-  }
-
-  PerUserScheduler* scheduler_;
-  grpc::ByteBuffer* response_bytes_;
+  PerUserScheduler* const scheduler_;
+  grpc::ByteBuffer* const response_bytes_;
+  const absl::Time deadline_;
+  const Work work_;
   Request request_;
   Response response_;
   Cancellation cancellation_;

@@ -26,8 +26,8 @@
 #include "absl/time/time.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/auth_metadata_processor.h"
-#include "server/common/periodic_task.h"
 #include "server/common/rate_limited_log.h"
+#include "server/exec/periodic_task.h"
 #include "server/security/authz_policy.h"
 
 namespace card::security {

@@ -3,17 +3,18 @@
 #include <poll.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "server/common/cancellation.h"
+#include "server/common/check.h"
 #include "server/common/log.h"
+#include "server/exec/cancellation.h"
 #include "server/storage/database_url.h"
 #include "server/storage/pg_errors.h"
 
@@ -37,8 +38,8 @@ bool IsDead(pqxx::connection& connection) {
 }  // namespace
 
 struct ConnectionPool::Shared {
-  Shared(PostgresOptions options, std::vector<PreparedStatement> statements)
-      : options(std::move(options)), statements(std::move(statements)) {}
+  Shared(PostgresOptions pool_options, std::vector<PreparedStatement> pool_statements)
+      : options(std::move(pool_options)), statements(std::move(pool_statements)) {}
 
   std::shared_ptr<pqxx::connection> Connect() {
     if (options.statement_mode == StatementMode::kUnnamed) return ConnectUnnamed();
@@ -102,8 +103,8 @@ struct ConnectionPool::Shared {
   }
 
   // Keeps `pool_size` connections open; drops idle ones that died.
-  void Maintain() {
-    std::unique_lock<std::mutex> lock(mu);
+  void Maintain() ABSL_LOCKS_EXCLUDED(mu) {
+    mu.Lock();  // not a MutexLock: released around each connect
     absl::Duration backoff = absl::Milliseconds(100);
     while (!stopping) {
       size_t before = free.size();
@@ -112,19 +113,19 @@ struct ConnectionPool::Shared {
                  free.end());
       open -= static_cast<int>(before - free.size());
       if (open >= options.pool_size) {
-        wake.wait_for(lock, absl::ToChronoNanoseconds(kIdleCheckInterval));
+        wake.WaitWithTimeout(&mu, kIdleCheckInterval);
         continue;
       }
       ++open;  // reserved while connecting
-      lock.unlock();
       std::shared_ptr<pqxx::connection> conn;
       absl::Status failure;
+      mu.Unlock();
       try {
         conn = Connect();
       } catch (const std::exception& e) {
         failure = TranslateDatabaseError(e, "connect", options.metrics);
       }
-      lock.lock();
+      mu.Lock();
       bool connected = conn != nullptr;
       if (connected) {
         free.push_back(std::move(conn));
@@ -136,34 +137,111 @@ struct ConnectionPool::Shared {
       }
       ++attempts;
       // Waiters take the new connection, or learn that connecting failed.
-      released.notify_all();
+      released.SignalAll();
       if (!connected) {
         // A request arriving meanwhile cuts the backoff short: the database
         // may be back, and it should not fail on the strength of an old attempt.
         attempt_wanted = false;
-        wake.wait_for(lock, absl::ToChronoNanoseconds(backoff),
-                      [this] { return stopping || attempt_wanted; });
+        absl::Time until = absl::Now() + backoff;
+        while (!stopping && !attempt_wanted && !wake.WaitWithDeadline(&mu, until)) {
+        }
         backoff = std::min(backoff * 2, kMaxReconnectBackoff);
       }
     }
     exited = true;
-    released.notify_all();
+    released.SignalAll();
+    mu.Unlock();
+  }
+
+  // Tells the maintainer to exit and waits for it briefly: normally
+  // immediate; a connect stuck on a frozen server is left behind.
+  void StopMaintaining() ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    stopping = true;
+    wake.SignalAll();
+    absl::Time until = absl::Now() + absl::Milliseconds(100);
+    while (!exited && !released.WaitWithDeadline(&mu, until)) {
+    }
+  }
+
+  // An open connection, checked alive, waiting for one until `deadline`.
+  absl::StatusOr<std::shared_ptr<pqxx::connection>> Take(absl::Time deadline)
+      ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    bool fresh_attempt_seen = false;
+    for (;;) {
+      while (!free.empty()) {
+        std::shared_ptr<pqxx::connection> conn = std::move(free.back());
+        free.pop_back();
+        if (!IsDead(*conn)) {
+          ++in_use;
+          return conn;
+        }
+        --open;
+        wake.Signal();
+      }
+      if (!connect_failure.ok() && open == 0) {
+        // Nothing is open and the last attempt failed: ask for a fresh one and
+        // go by its outcome. (With connections open, one of them comes back.)
+        if (fresh_attempt_seen) return connect_failure;
+        int64_t seen = attempts;
+        attempt_wanted = true;
+        wake.Signal();
+        while (attempts <= seen && free.empty()) {
+          if (released.WaitWithDeadline(&mu, deadline) && attempts <= seen &&
+              free.empty()) {
+            return absl::DeadlineExceededError(
+                "the database did not accept a connection before the deadline");
+          }
+        }
+        fresh_attempt_seen = true;
+        continue;
+      }
+      bool timed_out =
+          deadline <= absl::Now() || released.WaitWithDeadline(&mu, deadline);
+      if (timed_out && free.empty()) {
+        return absl::DeadlineExceededError(
+            "no database connection free before the deadline");
+      }
+    }
+  }
+
+  // Back from Take: to the free list, or (not reusable) dropped, for the
+  // maintainer to open another.
+  void Give(std::shared_ptr<pqxx::connection> connection, bool reusable)
+      ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    CARD_CHECK(in_use > 0, "a connection given back was taken");
+    --in_use;
+    if (reusable) {
+      free.push_back(std::move(connection));
+      released.Signal();
+    } else {
+      --open;
+      wake.Signal();
+    }
+  }
+
+  ConnectionUse Use() ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    return ConnectionUse{options.pool_size, in_use, static_cast<int>(free.size())};
   }
 
   const PostgresOptions options;
   const std::vector<PreparedStatement> statements;
-  std::mutex mu;
-  std::condition_variable released;  // a connection was freed, or connecting failed
-  std::condition_variable wake;      // the maintainer has work
-  std::vector<std::shared_ptr<pqxx::connection>> free;
-  int open = 0;                  // free + in use + being opened
-  int in_use = 0;                // taken by Take, not yet given back
-  absl::Status connect_failure;  // of the last attempt; OK once one succeeds
-  int64_t attempts = 0;          // connect attempts finished
-  bool attempt_wanted = false;   // a request waits for a fresh attempt
-  bool stopping = false;
-  bool exited = false;
-  bool settings_warned = false;  // maintainer thread only
+  absl::Mutex mu;
+  absl::CondVar released;  // a connection was freed, or connecting failed
+  absl::CondVar wake;      // the maintainer has work
+  std::vector<std::shared_ptr<pqxx::connection>> free ABSL_GUARDED_BY(mu);
+  int open ABSL_GUARDED_BY(mu) = 0;    // free + in use + being opened
+  int in_use ABSL_GUARDED_BY(mu) = 0;  // taken by Take, not yet given back
+  absl::Status connect_failure
+      ABSL_GUARDED_BY(mu);                   // of the last attempt; OK once one succeeds
+  int64_t attempts ABSL_GUARDED_BY(mu) = 0;  // connect attempts finished
+  bool attempt_wanted ABSL_GUARDED_BY(mu) = false;  // a request waits for a fresh attempt
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  bool exited ABSL_GUARDED_BY(mu) = false;
+  bool settings_warned = false;  // maintainer thread only (Connect)
 };
 
 ConnectionPool::ConnectionPool(PostgresOptions options,
@@ -177,77 +255,9 @@ ConnectionPool::ConnectionPool(PostgresOptions options,
   std::thread([shared] { shared->Maintain(); }).detach();
 }
 
-ConnectionPool::~ConnectionPool() {
-  std::unique_lock<std::mutex> lock(shared_->mu);
-  shared_->stopping = true;
-  shared_->wake.notify_all();
-  // Normally immediate; a connect stuck on a frozen server is left behind.
-  shared_->released.wait_for(lock, std::chrono::milliseconds(100),
-                             [this] { return shared_->exited; });
-}
+ConnectionPool::~ConnectionPool() { shared_->StopMaintaining(); }
 
-absl::StatusOr<std::shared_ptr<pqxx::connection>> ConnectionPool::Take(
-    absl::Time deadline) {
-  std::unique_lock<std::mutex> lock(shared_->mu);
-  bool fresh_attempt_seen = false;
-  for (;;) {
-    while (!shared_->free.empty()) {
-      std::shared_ptr<pqxx::connection> conn = std::move(shared_->free.back());
-      shared_->free.pop_back();
-      if (!IsDead(*conn)) {
-        ++shared_->in_use;
-        return conn;
-      }
-      --shared_->open;
-      shared_->wake.notify_one();
-    }
-    if (!shared_->connect_failure.ok() && shared_->open == 0) {
-      // Nothing is open and the last attempt failed: ask for a fresh one and
-      // go by its outcome. (With connections open, one of them comes back.)
-      if (fresh_attempt_seen) return shared_->connect_failure;
-      int64_t seen = shared_->attempts;
-      shared_->attempt_wanted = true;
-      shared_->wake.notify_one();
-      bool attempted = shared_->released.wait_for(
-          lock,
-          absl::ToChronoNanoseconds(
-              std::max(deadline - absl::Now(), absl::ZeroDuration())),
-          [&] { return shared_->attempts > seen || !shared_->free.empty(); });
-      if (!attempted) {
-        return absl::DeadlineExceededError(
-            "the database did not accept a connection before the deadline");
-      }
-      fresh_attempt_seen = true;
-      continue;
-    }
-    absl::Duration left = deadline - absl::Now();
-    bool timed_out = left <= absl::ZeroDuration() ||
-                     shared_->released.wait_for(lock, absl::ToChronoNanoseconds(left)) ==
-                         std::cv_status::timeout;
-    if (timed_out && shared_->free.empty()) {
-      return absl::DeadlineExceededError(
-          "no database connection free before the deadline");
-    }
-  }
-}
-
-void ConnectionPool::Give(std::shared_ptr<pqxx::connection> connection, bool reusable) {
-  std::lock_guard<std::mutex> lock(shared_->mu);
-  --shared_->in_use;
-  if (reusable) {
-    shared_->free.push_back(std::move(connection));
-    shared_->released.notify_one();
-  } else {
-    --shared_->open;
-    shared_->wake.notify_one();
-  }
-}
-
-ConnectionUse ConnectionPool::Use() const {
-  std::lock_guard<std::mutex> lock(shared_->mu);
-  return ConnectionUse{shared_->options.pool_size, shared_->in_use,
-                       static_cast<int>(shared_->free.size())};
-}
+ConnectionUse ConnectionPool::Use() const { return shared_->Use(); }
 
 absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadline,
                                  const std::function<void(pqxx::connection&)>& work) {
@@ -255,7 +265,7 @@ absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadlin
   if (cancellation != nullptr && cancellation->IsCancelled()) {
     return absl::CancelledError("cancelled before it reached the database");
   }
-  absl::StatusOr<std::shared_ptr<pqxx::connection>> conn = Take(deadline);
+  absl::StatusOr<std::shared_ptr<pqxx::connection>> conn = shared_->Take(deadline);
   if (!conn.ok()) return conn.status();
   absl::Status status;
   StatementGuard::Outcome outcome;
@@ -277,7 +287,7 @@ absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadlin
                        "the database did not answer before the deadline");
   }
   bool reusable = !interrupted && !IsConnectionLoss(status) && (*conn)->is_open();
-  Give(*std::move(conn), reusable);
+  shared_->Give(*std::move(conn), reusable);
   return status;
 }
 

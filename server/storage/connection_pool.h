@@ -87,9 +87,9 @@ class ConnectionPool {
   }
 
  private:
+  // The connections and the maintainer thread's state, under one absl::Mutex
+  // (connection_pool.cc); shared with that thread, which may outlive the pool.
   struct Shared;
-  absl::StatusOr<std::shared_ptr<pqxx::connection>> Take(absl::Time deadline);
-  void Give(std::shared_ptr<pqxx::connection> connection, bool reusable);
 
   const StatementMode mode_;
   std::shared_ptr<Shared> shared_;

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "server/common/cancellation.h"
+#include "server/exec/cancellation.h"
 
 namespace card::storage {
 namespace {

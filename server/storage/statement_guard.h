@@ -35,7 +35,7 @@ class StatementGuard {
 
   // Watches one use of `connection` (a statement or a transaction) from
   // construction to destruction. Also hooks the calling thread's current call
-  // cancellation (common/cancellation.h), if any.
+  // cancellation (exec/cancellation.h), if any.
   class Watch {
    public:
     ~Watch();

@@ -6,14 +6,15 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <typeindex>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
-#include "server/common/per_user_scheduler.h"
 #include "server/common/status.h"
+#include "server/exec/per_user_scheduler.h"
 #include "server/rpc/status_mapping.h"
 #include "server/service/page_token.h"
 #include "server/service/validation.h"
@@ -83,7 +84,7 @@ class CountingJob final : public card::PerUserScheduler::Job {
  public:
   CountingJob(absl::Mutex* mu, int* done, std::atomic<size_t>* turns)
       : mu_(mu), done_(done), turns_(turns) {}
-  const void* batch_kind() const override { return &kKind; }
+  BatchKind batch_kind() const override { return std::type_index(typeid(CountingJob)); }
   void Run() override {
     turns_->fetch_add(1);
     Count(1);
@@ -96,7 +97,6 @@ class CountingJob final : public card::PerUserScheduler::Job {
   void Drop(const absl::Status&) override { Count(1); }
 
  private:
-  static constexpr char kKind = 0;
   void Count(int n) {
     absl::MutexLock lock(mu_);
     *done_ += n;

@@ -25,7 +25,7 @@ void CardServerTest::SetUp() {
   options.database.url = database_url_;
   options.database.repository.pool_size = options.scheduler.workers = 8;
   options.database.health_check_interval = absl::Milliseconds(200);
-  options.scheduler.one_queue_per_request = UserQueuesSabotaged();
+  options.scheduler.one_queue_per_request_for_test = UserQueuesSabotaged();
   // ctest runs some suites again with CARD_TEST_DB_STATEMENT_MODE=unnamed.
   if (const char* mode = std::getenv("CARD_TEST_DB_STATEMENT_MODE")) {
     absl::StatusOr<storage::StatementMode> parsed = storage::ParseStatementMode(mode);

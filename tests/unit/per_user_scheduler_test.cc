@@ -1,12 +1,13 @@
 // The per-user scheduler's promises, without a server: one job per user at a
 // time in arrival order, other users not held up, every bound enforced, and
 // every job either run or dropped exactly once.
-#include "server/common/per_user_scheduler.h"
+#include "server/exec/per_user_scheduler.h"
 
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <typeindex>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -46,10 +47,10 @@ class RecordingJob final : public PerUserScheduler::Job {
 // A job of a batch kind: records the batches it is run in ("a1+a2+a3").
 class BatchingJob final : public PerUserScheduler::Job {
  public:
-  BatchingJob(RecordingJob::Log* log, std::string name, const void* kind)
+  BatchingJob(RecordingJob::Log* log, std::string name, std::type_index kind)
       : log_(log), name_(std::move(name)), kind_(kind) {}
 
-  const void* batch_kind() const override { return kind_; }
+  BatchKind batch_kind() const override { return kind_; }
   void Run() override { Record(name_); }
   void RunBatch(std::vector<std::unique_ptr<PerUserScheduler::Job>>& batch) override {
     std::string names;
@@ -71,11 +72,13 @@ class BatchingJob final : public PerUserScheduler::Job {
   }
   RecordingJob::Log* log_;
   std::string name_;
-  const void* kind_;
+  std::type_index kind_;
 };
 
-constexpr char kCreate = 0;
-constexpr char kOther = 0;
+struct CreateKind {};
+struct OtherKind {};
+const std::type_index kCreate = typeid(CreateKind);
+const std::type_index kOther = typeid(OtherKind);
 
 absl::Time Later() { return absl::Now() + absl::Seconds(30); }
 
@@ -245,17 +248,17 @@ TEST(PerUserScheduler, ATurnTakesTheQueuedJobsOfTheFirstOnesKindInArrivalOrder) 
   WaitFor([&] { return scheduler.queued() == 0; });
   // Queued behind the blocked job: c1..c4 batch (cap 3), an expired one is
   // dropped on the way, a job of another kind and one of no kind end a batch.
-  submit("alice", std::make_unique<BatchingJob>(&log, "c1", &kCreate));
-  submit("alice", std::make_unique<BatchingJob>(&log, "c2", &kCreate));
-  submit("alice", std::make_unique<BatchingJob>(&log, "late", &kCreate),
+  submit("alice", std::make_unique<BatchingJob>(&log, "c1", kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c2", kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "late", kCreate),
          absl::Now() + absl::Milliseconds(300));
-  submit("alice", std::make_unique<BatchingJob>(&log, "c3", &kCreate));
-  submit("alice", std::make_unique<BatchingJob>(&log, "c4", &kCreate));
-  submit("alice", std::make_unique<BatchingJob>(&log, "o1", &kOther));
-  submit("alice", std::make_unique<BatchingJob>(&log, "c5", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c3", kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c4", kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "o1", kOther));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c5", kCreate));
   submit("alice", std::make_unique<RecordingJob>(&log, "plain"));
-  submit("alice", std::make_unique<BatchingJob>(&log, "c6", &kCreate));
-  submit("bob", std::make_unique<BatchingJob>(&log, "b1", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "c6", kCreate));
+  submit("bob", std::make_unique<BatchingJob>(&log, "b1", kCreate));
   // The expiry thread drops "late" while it waits; the deadline check of the
   // turn catches it too if the turn comes first.
   absl::SleepFor(absl::Milliseconds(400));
@@ -284,12 +287,12 @@ std::vector<std::string> BatchesAcrossUsers(bool across_users) {
   };
   submit("x", std::make_unique<RecordingJob>(&log, "block", &release));
   WaitFor([&] { return scheduler.queued() == 0; });
-  submit("alice", std::make_unique<BatchingJob>(&log, "a1", &kCreate));
-  submit("bob", std::make_unique<BatchingJob>(&log, "b1", &kCreate));
-  submit("alice", std::make_unique<BatchingJob>(&log, "a2", &kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "a1", kCreate));
+  submit("bob", std::make_unique<BatchingJob>(&log, "b1", kCreate));
+  submit("alice", std::make_unique<BatchingJob>(&log, "a2", kCreate));
   submit("carol", std::make_unique<RecordingJob>(&log, "plain"));
-  submit("dave", std::make_unique<BatchingJob>(&log, "d1", &kCreate));
-  submit("bob", std::make_unique<BatchingJob>(&log, "b2", &kOther));
+  submit("dave", std::make_unique<BatchingJob>(&log, "d1", kCreate));
+  submit("bob", std::make_unique<BatchingJob>(&log, "b2", kOther));
   release.Notify();
   WaitFor([&] { return scheduler.queued() == 0; });
   scheduler.Stop();
@@ -321,7 +324,7 @@ TEST(PerUserScheduler, MaxBatchOneRunsEveryJobAlone) {
   for (const char* name : {"c1", "c2", "c3"}) {
     ASSERT_TRUE(scheduler
                     .Submit("alice", Later(), 1,
-                            std::make_unique<BatchingJob>(&log, name, &kCreate))
+                            std::make_unique<BatchingJob>(&log, name, kCreate))
                     .ok());
   }
   release.Notify();

@@ -12,7 +12,7 @@
 // whose deadline passes, or whose call is cancelled, leaves the queue at once
 // (Drop) instead of when its turn comes. A running job is not interrupted here:
 // the caller's Cancellation reaches the statement it runs (see
-// common/cancellation.h).
+// exec/cancellation.h).
 //
 // Group commit: when a user's turn comes and the first job in the user's queue
 // has a batch kind, the turn also takes the jobs queued right behind it that
@@ -25,24 +25,26 @@
 // with load.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <typeindex>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/metrics.h"
 
@@ -59,8 +61,9 @@ struct SchedulerLimits {
   // front of other users' queues (their turns, taken early).
   bool batch_across_users = true;
   // Tests only: every job gets a queue of its own, i.e. one FIFO for all users
-  // (what the server had before), so a test can show it catches the difference.
-  bool one_queue_per_request = false;
+  // (what the server had before), so a test can show it catches the
+  // difference. Read once, at construction.
+  bool one_queue_per_request_for_test = false;
 };
 
 class PerUserScheduler {
@@ -74,10 +77,12 @@ class PerUserScheduler {
     // stopped. Called on any thread, never under the scheduler's lock.
     virtual void Drop(const absl::Status& why) = 0;
 
-    // Jobs of one user with the same non-null kind, queued one right behind
-    // another, may be taken in one turn and run with RunBatch. Null: always
-    // alone (Run).
-    virtual const void* batch_kind() const { return nullptr; }
+    // Jobs of one user with the same kind, queued one right behind another,
+    // may be taken in one turn and run with RunBatch. None: always alone (Run).
+    // A kind is a type (typically the job's own class), so kinds of different
+    // callers never collide.
+    using BatchKind = std::optional<std::type_index>;
+    virtual BatchKind batch_kind() const { return std::nullopt; }
     // Runs `batch`, two or more jobs of this job's kind in arrival order (this
     // one first), on a worker thread, instead of Run on each. Must run or
     // drop every one of them.
@@ -100,16 +105,16 @@ class PerUserScheduler {
   // reached, UNAVAILABLE when stopping: the job is dropped with that status
   // before this returns it.
   absl::StatusOr<JobId> Submit(absl::string_view user, absl::Time deadline, size_t bytes,
-                               std::unique_ptr<Job> job);
+                               std::unique_ptr<Job> job) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Drops the job with CANCELLED if it is still queued; no-op otherwise.
-  void Cancel(JobId id);
+  void Cancel(JobId id) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops accepting, drops what is queued (UNAVAILABLE), waits for running
-  // jobs and joins the workers. Idempotent.
-  void Stop();
+  // jobs and joins the workers. Idempotent; call from one thread at a time.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
-  size_t queued() const;
+  size_t queued() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {
@@ -125,44 +130,68 @@ class PerUserScheduler {
     std::optional<std::list<std::string>::iterator> ready_position;
   };
   using Dropped = std::vector<std::pair<std::unique_ptr<Job>, absl::Status>>;
+  // What one worker took: a user's turn, and the other users' turns it took
+  // early (across users).
+  struct Turn {
+    std::optional<std::string> user;
+    std::vector<std::string> also_served;
+    std::vector<std::unique_ptr<Job>> jobs;
+    Dropped expired;  // taken past their deadline: dropped, not run
+  };
 
-  void Work();
+  void Work() ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends `turn` (if it holds one), then waits for the next and takes it; false
+  // when stopping with no turn left to start.
+  bool NextTurn(Turn* turn) ABSL_LOCKS_EXCLUDED(mu_);
   // Starts `user`'s turn: takes the front job of its queue and, for a job with
   // a batch kind, the jobs of that kind right behind it, then (across users)
-  // those at the front of other ready users' queues, whose names go to
-  // `also_served`. Jobs whose deadline has passed go to `expired` instead.
-  std::vector<std::unique_ptr<Job>> TakeTurnLocked(const std::string& user,
-                                                   std::vector<std::string>* also_served,
-                                                   Dropped* expired);
-  // Moves front jobs of `queue` with batch kind `kind` into `turn` (or
-  // `expired`) while `turn` holds fewer than `room`.
-  void TakeLocked(UserQueue& queue, const void* kind, size_t room,
-                  std::vector<std::unique_ptr<Job>>* turn, Dropped* expired);
+  // those at the front of other ready users' queues.
+  void TakeTurn(std::string user, Turn* turn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves front jobs of `queue` with batch kind `kind` into `turn` (the
+  // expired ones into its `expired`) while it holds fewer than `room`.
+  void Take(UserQueue& queue, const Job::BatchKind& kind, size_t room, Turn* turn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends a turn of `user`: back in line if more of its jobs wait.
-  void EndTurnLocked(std::string user);
-  void ExpireLoop();
+  void EndTurn(std::string user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ExpireLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits until a queued job's deadline passes and moves the expired jobs to
+  // `expired`; false when stopping.
+  bool NextExpired(Dropped* expired) ABSL_LOCKS_EXCLUDED(mu_);
   // Removes job `id` of `user` from its queue; true if it was there.
-  bool RemoveLocked(const std::string& user, JobId id, const absl::Status& why,
-                    Dropped* dropped);
-  void Forget(const Entry& entry);
+  bool Remove(const std::string& user, JobId id, const absl::Status& why,
+              Dropped* dropped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Forget(const Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void DropAll(Dropped& dropped);
+
+  // The queue a job of `user` waits in: chosen once, at construction.
+  std::string QueueOfUser(absl::string_view user);
+  std::string QueueOfItsOwnForTest(absl::string_view user);
+  using QueueOf = std::string (PerUserScheduler::*)(absl::string_view user);
 
   const SchedulerLimits limits_;
   MetricsSink* const metrics_;
-  mutable std::mutex mu_;
-  std::condition_variable work_ready_;
-  std::condition_variable expiry_changed_;
-  absl::flat_hash_map<std::string, UserQueue> users_;
+  const QueueOf queue_of_;
+  std::atomic<uint64_t> own_queues_for_test_{0};
+
+  mutable absl::Mutex mu_;
+  absl::CondVar work_ready_;      // ready_ gained a user, or stopping_
+  absl::CondVar expiry_changed_;  // an earlier deadline was queued, or stopping_
+  // Every user with queued jobs or a running turn. Invariants (until Stop
+  // empties the queues): a user is here iff its queue is non-empty or its turn
+  // runs; `running` users are not in ready_; the others are, exactly once.
+  absl::flat_hash_map<std::string, UserQueue> users_ ABSL_GUARDED_BY(mu_);
   // Users whose turn can come: not running, something queued; each at most
   // once, removed when its queue empties (so its size is bounded by users
   // with queued jobs).
-  std::list<std::string> ready_;
+  std::list<std::string> ready_ ABSL_GUARDED_BY(mu_);
   // Queued jobs by deadline, and by id, for expiry and cancellation.
-  std::set<std::pair<absl::Time, JobId>> by_deadline_;
-  absl::flat_hash_map<JobId, std::string> user_of_;
-  JobId next_id_ = 1;
-  size_t queued_bytes_ = 0;
-  bool stopping_ = false;
+  std::set<std::pair<absl::Time, JobId>> by_deadline_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<JobId, std::string> user_of_ ABSL_GUARDED_BY(mu_);
+  JobId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Started by the constructor, joined by Stop (not under mu_: the threads
+  // take it).
   std::vector<std::thread> workers_;
   std::thread expirer_;
 };

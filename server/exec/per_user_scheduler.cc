@@ -1,12 +1,17 @@
-#include "server/common/per_user_scheduler.h"
+#include "server/exec/per_user_scheduler.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/common/check.h"
 
 namespace card {
 
 PerUserScheduler::PerUserScheduler(const SchedulerLimits& limits, MetricsSink* metrics)
-    : limits_(limits), metrics_(metrics) {
+    : limits_(limits),
+      metrics_(metrics),
+      queue_of_(limits.one_queue_per_request_for_test
+                    ? &PerUserScheduler::QueueOfItsOwnForTest
+                    : &PerUserScheduler::QueueOfUser) {
   workers_.reserve(limits_.workers);
   for (int i = 0; i < limits_.workers; ++i) workers_.emplace_back([this] { Work(); });
   expirer_ = std::thread([this] { ExpireLoop(); });
@@ -14,15 +19,24 @@ PerUserScheduler::PerUserScheduler(const SchedulerLimits& limits, MetricsSink* m
 
 PerUserScheduler::~PerUserScheduler() { Stop(); }
 
+std::string PerUserScheduler::QueueOfUser(absl::string_view user) {
+  return std::string(user);
+}
+
+std::string PerUserScheduler::QueueOfItsOwnForTest(absl::string_view /*user*/) {
+  return absl::StrCat(" job ",
+                      own_queues_for_test_.fetch_add(1));  // a user id has no spaces
+}
+
 absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
     absl::string_view user_key, absl::Time deadline, size_t bytes,
     std::unique_ptr<Job> job) {
-  std::string user(user_key);
+  std::string user = (this->*queue_of_)(user_key);
   absl::Status refused;
   JobId id = 0;
   size_t depth = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     UserQueue* queue = nullptr;
     if (stopping_) {
       refused = absl::UnavailableError("server shutting down; retry on another replica");
@@ -30,7 +44,6 @@ absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
                queued_bytes_ + bytes > limits_.max_queued_bytes) {
       refused = absl::ResourceExhaustedError("server overloaded; retry with backoff");
     } else {
-      if (limits_.one_queue_per_request) user = absl::StrCat(" job ", next_id_);
       queue = &users_[user];
       if (queue->entries.size() >= limits_.max_queued_per_user) {
         refused = absl::ResourceExhaustedError(
@@ -49,9 +62,9 @@ absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
       queued_bytes_ += bytes;
       if (was_idle) {
         queue->ready_position = ready_.insert(ready_.end(), user);
-        work_ready_.notify_one();
+        work_ready_.Signal();
       }
-      if (earliest) expiry_changed_.notify_one();
+      if (earliest) expiry_changed_.Signal();
     }
   }
   if (!refused.ok()) {
@@ -65,18 +78,18 @@ absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
 void PerUserScheduler::Cancel(JobId id) {
   Dropped dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = user_of_.find(id);
     if (it == user_of_.end()) return;
     std::string user = it->second;
-    RemoveLocked(user, id, absl::CancelledError("cancelled by the client while queued"),
-                 &dropped);
+    Remove(user, id, absl::CancelledError("cancelled by the client while queued"),
+           &dropped);
   }
   DropAll(dropped);
 }
 
-bool PerUserScheduler::RemoveLocked(const std::string& user, JobId id,
-                                    const absl::Status& why, Dropped* dropped) {
+bool PerUserScheduler::Remove(const std::string& user, JobId id, const absl::Status& why,
+                              Dropped* dropped) {
   auto user_it = users_.find(user);
   if (user_it == users_.end()) return false;
   UserQueue& queue = user_it->second;
@@ -86,7 +99,8 @@ bool PerUserScheduler::RemoveLocked(const std::string& user, JobId id,
     dropped->emplace_back(std::move(it->job), why);
     queue.entries.erase(it);
     if (queue.entries.empty() && !queue.running) {
-      if (queue.ready_position) ready_.erase(*queue.ready_position);
+      CARD_CHECK(queue.ready_position.has_value(), "an idle user with jobs is in line");
+      ready_.erase(*queue.ready_position);
       users_.erase(user_it);
     }
     return true;
@@ -95,8 +109,9 @@ bool PerUserScheduler::RemoveLocked(const std::string& user, JobId id,
 }
 
 void PerUserScheduler::Forget(const Entry& entry) {
-  user_of_.erase(entry.id);
+  CARD_CHECK(user_of_.erase(entry.id) == 1, "every queued job is indexed by id");
   by_deadline_.erase({entry.deadline, entry.id});
+  CARD_CHECK(queued_bytes_ >= entry.bytes, "queued bytes count every queued job");
   queued_bytes_ -= entry.bytes;
 }
 
@@ -105,130 +120,145 @@ void PerUserScheduler::DropAll(Dropped& dropped) {
   dropped.clear();
 }
 
-void PerUserScheduler::TakeLocked(UserQueue& queue, const void* kind, size_t room,
-                                  std::vector<std::unique_ptr<Job>>* turn,
-                                  Dropped* expired) {
+void PerUserScheduler::Take(UserQueue& queue, const Job::BatchKind& kind, size_t room,
+                            Turn* turn) {
   const absl::Time now = absl::Now();
-  while (!queue.entries.empty() && turn->size() < room) {
+  while (!queue.entries.empty() && turn->jobs.size() < room) {
     Entry& next = queue.entries.front();
     if (next.job->batch_kind() != kind) break;
     Forget(next);
     if (now >= next.deadline) {
-      expired->emplace_back(std::move(next.job),
-                            absl::DeadlineExceededError("deadline passed while queued"));
+      turn->expired.emplace_back(
+          std::move(next.job),
+          absl::DeadlineExceededError("deadline passed while queued"));
     } else {
-      turn->push_back(std::move(next.job));
+      turn->jobs.push_back(std::move(next.job));
     }
     queue.entries.pop_front();
   }
 }
 
-std::vector<std::unique_ptr<PerUserScheduler::Job>> PerUserScheduler::TakeTurnLocked(
-    const std::string& user, std::vector<std::string>* also_served, Dropped* expired) {
-  std::vector<std::unique_ptr<Job>> turn;
-  UserQueue& queue = users_.at(user);  // listed users are never erased
+void PerUserScheduler::TakeTurn(std::string user, Turn* turn) {
+  auto user_it = users_.find(user);
+  CARD_CHECK(user_it != users_.end(), "a user in line is in users_");
+  UserQueue& queue = user_it->second;
+  CARD_CHECK(!queue.entries.empty() && !queue.running,
+             "a user in line has queued jobs and no running turn");
+  turn->user = std::move(user);
   queue.ready_position.reset();
   queue.running = true;
-  const void* kind = queue.entries.front().job->batch_kind();
-  if (kind == nullptr) {
-    TakeLocked(queue, nullptr, 1, &turn, expired);
-    return turn;
+  const Job::BatchKind kind = queue.entries.front().job->batch_kind();
+  if (!kind.has_value()) {
+    Take(queue, kind, 1, turn);
+    return;
   }
-  TakeLocked(queue, kind, limits_.max_batch, &turn, expired);
-  if (!limits_.batch_across_users) return turn;
+  Take(queue, kind, limits_.max_batch, turn);
+  if (!limits_.batch_across_users) return;
   // Room left: the front jobs of that kind of the users waiting for their
   // turn, in turn order. They are served now, which is their turn taken
   // early; the scan is bounded so a long line of other kinds costs little.
+  // (No insertion into users_ below, so `queue` stays valid.)
   size_t looked_at = 0;
-  for (auto it = ready_.begin(); it != ready_.end() && turn.size() < limits_.max_batch &&
-                                 looked_at < 2 * limits_.max_batch;
+  for (auto it = ready_.begin();
+       it != ready_.end() && turn->jobs.size() < limits_.max_batch &&
+       looked_at < 2 * limits_.max_batch;
        ++looked_at) {
-    UserQueue& other = users_.at(*it);
+    auto other_it = users_.find(*it);
+    CARD_CHECK(other_it != users_.end(), "a user in line is in users_");
+    UserQueue& other = other_it->second;
+    CARD_CHECK(!other.entries.empty(), "a user in line has queued jobs");
     if (other.entries.front().job->batch_kind() != kind) {
       ++it;
       continue;
     }
-    TakeLocked(other, kind, limits_.max_batch, &turn, expired);
+    Take(other, kind, limits_.max_batch, turn);
     other.running = true;
     other.ready_position.reset();
-    also_served->push_back(std::move(*it));
+    turn->also_served.push_back(std::move(*it));
     it = ready_.erase(it);
   }
-  return turn;
 }
 
-void PerUserScheduler::EndTurnLocked(std::string user) {
+void PerUserScheduler::EndTurn(std::string user) {
   // Other users' queues may have moved the map meanwhile: find it afresh.
   auto user_it = users_.find(user);
+  CARD_CHECK(user_it != users_.end(), "a user whose turn runs stays in users_");
+  CARD_CHECK(user_it->second.running, "a turn ends only once");
   user_it->second.running = false;
   if (user_it->second.entries.empty()) {
     users_.erase(user_it);
   } else {
     // Round robin: back of the line.
     user_it->second.ready_position = ready_.insert(ready_.end(), std::move(user));
-    work_ready_.notify_one();
+    work_ready_.Signal();
   }
+}
+
+bool PerUserScheduler::NextTurn(Turn* turn) {
+  absl::MutexLock lock(&mu_);
+  if (turn->user.has_value()) {
+    EndTurn(*std::move(turn->user));
+    turn->user.reset();
+    for (std::string& other : turn->also_served) EndTurn(std::move(other));
+    turn->also_served.clear();
+  }
+  while (!stopping_ && ready_.empty()) work_ready_.Wait(&mu_);
+  if (ready_.empty()) return false;  // stopping, nothing left to start
+  std::string user = std::move(ready_.front());
+  ready_.pop_front();
+  TakeTurn(std::move(user), turn);
+  return true;
 }
 
 void PerUserScheduler::Work() {
-  std::unique_lock<std::mutex> lock(mu_);
-  Dropped expired;
-  std::vector<std::string> also_served;
-  for (;;) {
-    work_ready_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
-    if (ready_.empty()) return;  // stopping, nothing left to start
-    std::string user = std::move(ready_.front());
-    ready_.pop_front();
-    std::vector<std::unique_ptr<Job>> turn = TakeTurnLocked(user, &also_served, &expired);
-    lock.unlock();
-    DropAll(expired);
-    if (turn.size() == 1) {
-      turn.front()->Run();
-    } else if (turn.size() > 1) {
-      turn.front()->RunBatch(turn);
+  Turn turn;
+  while (NextTurn(&turn)) {
+    DropAll(turn.expired);
+    if (turn.jobs.size() == 1) {
+      turn.jobs.front()->Run();
+    } else if (turn.jobs.size() > 1) {
+      turn.jobs.front()->RunBatch(turn.jobs);
     }
-    turn.clear();
-    lock.lock();
-    EndTurnLocked(std::move(user));
-    for (std::string& other : also_served) EndTurnLocked(std::move(other));
-    also_served.clear();
+    turn.jobs.clear();
   }
 }
 
-void PerUserScheduler::ExpireLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  Dropped dropped;
-  while (!stopping_) {
+bool PerUserScheduler::NextExpired(Dropped* expired) {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    if (stopping_) return false;
     if (by_deadline_.empty()) {
-      expiry_changed_.wait(lock);
+      expiry_changed_.Wait(&mu_);
       continue;
     }
     absl::Time next = by_deadline_.begin()->first;
     absl::Time now = absl::Now();
     if (next > now) {
-      expiry_changed_.wait_for(lock, absl::ToChronoNanoseconds(next - now));
+      expiry_changed_.WaitWithDeadline(&mu_, next);
       continue;
     }
     while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
       JobId id = by_deadline_.begin()->second;
       auto it = user_of_.find(id);
       if (it == user_of_.end() ||
-          !RemoveLocked(it->second, id,
-                        absl::DeadlineExceededError("deadline passed while queued"),
-                        &dropped)) {
+          !Remove(it->second, id,
+                  absl::DeadlineExceededError("deadline passed while queued"), expired)) {
         by_deadline_.erase(by_deadline_.begin());  // never spin on a stale entry
       }
     }
-    lock.unlock();
-    DropAll(dropped);
-    lock.lock();
+    return true;
   }
+}
+
+void PerUserScheduler::ExpireLoop() {
+  Dropped expired;
+  while (NextExpired(&expired)) DropAll(expired);
 }
 
 void PerUserScheduler::Stop() {
   Dropped dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_ && workers_.empty()) return;
     stopping_ = true;
     for (auto& [user, queue] : users_) {
@@ -244,8 +274,8 @@ void PerUserScheduler::Stop() {
     queued_bytes_ = 0;
     ready_.clear();
   }
-  work_ready_.notify_all();
-  expiry_changed_.notify_all();
+  work_ready_.SignalAll();
+  expiry_changed_.SignalAll();
   DropAll(dropped);
   for (std::thread& worker : workers_) worker.join();
   workers_.clear();
@@ -253,7 +283,7 @@ void PerUserScheduler::Stop() {
 }
 
 size_t PerUserScheduler::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return user_of_.size();
 }
 

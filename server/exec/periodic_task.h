@@ -1,11 +1,11 @@
 // Runs a function every `interval` on a thread of its own until stopped.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace card {
@@ -20,14 +20,15 @@ class PeriodicTask {
   PeriodicTask& operator=(const PeriodicTask&) = delete;
 
   // Waits for a run in progress; no run starts afterwards. Idempotent.
-  void Stop();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+
   const absl::Duration interval_;
   const std::function<void()> run_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

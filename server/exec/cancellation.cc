@@ -1,4 +1,4 @@
-#include "server/common/cancellation.h"
+#include "server/exec/cancellation.h"
 
 #include <utility>
 
@@ -8,26 +8,38 @@ thread_local Cancellation* current_cancellation = nullptr;
 }  // namespace
 
 void Cancellation::Cancel() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (cancelled_) return;
   cancelled_ = true;
   if (hook_) hook_();
 }
 
 bool Cancellation::IsCancelled() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return cancelled_;
 }
 
 void Cancellation::SetHook(std::function<void()> hook) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   hook_ = std::move(hook);
   if (cancelled_ && hook_) hook_();
 }
 
 void Cancellation::ClearHook() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   hook_ = nullptr;
+}
+
+ScopedCancellationHook::ScopedCancellationHook(Cancellation* cancellation,
+                                               std::function<void()> hook)
+    : cancellation_(cancellation) {
+  cancellation_->SetHook(std::move(hook));
+}
+
+void ScopedCancellationHook::Clear() {
+  if (cancellation_ == nullptr) return;
+  cancellation_->ClearHook();
+  cancellation_ = nullptr;
 }
 
 Cancellation* CurrentCancellation() { return current_cancellation; }
