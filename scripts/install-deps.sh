@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config clang-format clang-14 libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config clang-format clang-14 libclang-rt-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libabsl-dev libssl-dev openssl libnghttp2-dev
   libgtest-dev libgmock-dev libbenchmark-dev grpc-proto

@@ -40,104 +40,164 @@ std::string AbslUnparseFlag(StatementMode mode) {
 
 }  // namespace card::storage
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "Address to serve gRPC on. Loopback by default; 0.0.0.0:PORT to accept "
-          "connections from other hosts.");
-ABSL_FLAG(
-    std::string, database_url, "",
-    "PostgreSQL connection string or URL. Defaults to $DATABASE_URL. Never logged.");
-ABSL_FLAG(int, db_pool_size, 16,
-          "Database connections (and worker threads). Keep replicas x this below "
-          "PostgreSQL's max_connections.");
-ABSL_FLAG(card::storage::StatementMode, db_statement_mode,
-          card::storage::StatementMode::kPrepared,
-          "prepared: statements prepared by name once per connection (direct, or a "
-          "session-mode pool). unnamed: each statement sent with its parameters, nothing "
-          "kept on the session, for a transaction-mode pool such as PgBouncer 1.18; the "
-          "role must set the session's settings (deploy/README.md, \"PgBouncer\").");
-ABSL_FLAG(size_t, max_queued_requests, 50000,
-          "Requests waiting in the per-user queues, all users together; more are "
-          "refused with RESOURCE_EXHAUSTED.");
-ABSL_FLAG(size_t, max_queued_per_user, 1000,
-          "Requests for one user waiting behind the one being served; more are "
-          "refused with RESOURCE_EXHAUSTED. A user's requests run one at a time per "
-          "replica, so one user can never take more than one worker.");
-ABSL_FLAG(size_t, max_batch_size, 64,
-          "Group commit: most CreateCard calls of one user, queued one behind another, "
-          "that run as one transaction (one lock, one commit, a result each). 1 turns "
-          "it off.");
-ABSL_FLAG(bool, batch_across_users, true,
-          "Group commit: a batch with room also takes other users' queued CreateCard "
-          "calls (each user's still in arrival order; a batch of several users never "
-          "waits for a user's lock).");
-ABSL_FLAG(size_t, max_queued_bytes, size_t{64} << 20,
-          "Total size of the requests waiting in the per-user queues; more are refused "
-          "with RESOURCE_EXHAUSTED.");
-ABSL_FLAG(size_t, transport_memory_limit, size_t{128} << 20,
-          "Memory gRPC may use for connections and messages in flight (its "
-          "ResourceQuota); under pressure it stops reading from clients.");
-ABSL_FLAG(int, max_concurrent_streams, 2000,
-          "Calls in flight on one HTTP/2 connection; a client's further calls wait. Keep "
-          "it above --max_queued_per_user: a gateway multiplexing many users over one "
-          "connection must not have it filled by one blocked user.");
-ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
-          "Connections without calls for this long are closed (clients reconnect when "
-          "they need to).");
-ABSL_FLAG(absl::Duration, statement_timeout, absl::Seconds(10),
-          "PostgreSQL statement_timeout on every pooled connection.");
-ABSL_FLAG(absl::Duration, max_request_time, absl::Seconds(10),
-          "Longest time one request may take (waiting for the user's lock included), "
-          "whatever deadline the caller sent.");
-ABSL_FLAG(
-    absl::Duration, shutdown_grace, absl::Seconds(20),
-    "On SIGTERM/SIGINT, how long in-flight RPCs may finish before they are cancelled.");
-ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(30),
-          "How long to wait at start-up for the database to become reachable.");
-ABSL_FLAG(absl::Duration, request_id_retention, absl::Hours(48),
-          "How long CreateCard request ids are remembered for idempotent retries "
-          "(the API promises at least 24h).");
-ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
-          "If set, clients are asked to reconnect after a connection has lived this "
-          "long, so replicas added by a scale-up receive traffic (0: never).");
-ABSL_FLAG(bool, migrate, true, "Apply pending schema migrations at start-up.");
-ABSL_FLAG(bool, migrate_only, false, "Apply pending schema migrations and exit.");
-ABSL_FLAG(std::string, tls_cert_file, "",
-          "PEM certificate chain; serve TLS with --tls_key_file. Re-read every "
-          "--reload_interval: a rotated certificate reaches new connections without a "
-          "restart (replace files atomically, as Kubernetes Secret volumes do).");
-ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file.");
-ABSL_FLAG(std::string, tls_client_ca_file, "",
-          "PEM roots. Set: every client must present a certificate chaining to them "
-          "(mutual TLS); no certificate, an expired one or one from another CA fails the "
-          "handshake. Re-read every --reload_interval.");
-ABSL_FLAG(std::string, authz_policy_file, "",
-          "gRPC authorization policy (gRFC A43 JSON) enforced on every call: a caller "
-          "(its certificate's URI SAN, e.g. spiffe://...) may call only the methods the "
-          "policy allows; others get PERMISSION_DENIED. Re-read every --reload_interval; "
-          "an invalid new file is logged and the last valid policy stays. Needs TLS.");
-ABSL_FLAG(bool, allow_insecure_listen, false,
-          "Serve plaintext on a non-loopback --listen address. Without TLS flags the "
-          "server otherwise refuses: anyone who can reach the port could call every "
-          "method.");
-ABSL_FLAG(absl::Duration, reload_interval, absl::Seconds(2),
-          "How often --tls_cert_file, --tls_key_file, --tls_client_ca_file and "
-          "--authz_policy_file are re-read (whole seconds, at least 1s).");
-ABSL_FLAG(std::string, metrics_listen, "",
-          "host:port to serve Prometheus metrics on (GET /metrics, plain HTTP), e.g. "
-          "0.0.0.0:9090; empty: no metrics. They name no user and no card.");
-ABSL_FLAG(std::string, log_format, "text",
-          "text (for people) or json (one object per line: time, level, message and "
-          "fields, for log collectors).");
-ABSL_FLAG(bool, access_log, false,
-          "Log one line per call: method, code, duration, peer and, with mutual TLS, the "
-          "caller's identity. Every error, and the OK calls sampled by "
-          "--access_log_ok_sample_rate. Never a request's content.");
-ABSL_FLAG(double, access_log_ok_sample_rate, 1.0,
-          "Fraction of OK calls --access_log logs, 0 to 1 (0.01: one in a hundred).");
-
 namespace {
 
 using card::app::ServerConfig;
+
+// One flag into one ServerConfig field. CARD_SERVER_FLAG defines the flag and
+// records the field it fills, so that a new server option is one flag plus one
+// field. The names are kept so that messages naming a field
+// (ServerConfig::Validate, ServerSecurity) can name the flag instead.
+struct FlagBinding {
+  const char* flag;
+  const char* field;
+  void (*apply)(ServerConfig& config);
+};
+
+std::vector<FlagBinding>& Bindings() {
+  static auto* bindings = new std::vector<FlagBinding>;
+  return *bindings;
+}
+
+struct FlagBinder {
+  explicit FlagBinder(FlagBinding binding) { Bindings().push_back(binding); }
+};
+
+}  // namespace
+
+// Binds an already defined flag to one more field.
+#define CARD_CONCAT_INNER(a, b) a##b
+#define CARD_CONCAT(a, b) CARD_CONCAT_INNER(a, b)
+#define CARD_BIND_FLAG(name, field)                                           \
+  static const FlagBinder CARD_CONCAT(kFlagBinding, __COUNTER__)(FlagBinding{ \
+      #name, #field,                                                          \
+      [](ServerConfig& config) { config.field = absl::GetFlag(FLAGS_##name); }})
+#define CARD_SERVER_FLAG(type, name, field, default_value, help) \
+  ABSL_FLAG(type, name, default_value, help);                    \
+  CARD_BIND_FLAG(name, field)
+
+CARD_SERVER_FLAG(std::string, listen, transport.listen, "127.0.0.1:50051",
+                 "Address to serve gRPC on. Loopback by default; 0.0.0.0:PORT to accept "
+                 "connections from other hosts.");
+ABSL_FLAG(
+    std::string, database_url, "",
+    "PostgreSQL connection string or URL. Defaults to $DATABASE_URL. Never logged.");
+CARD_SERVER_FLAG(int, db_pool_size, database.repository.pool_size, 16,
+                 "Database connections (and worker threads). Keep replicas x this below "
+                 "PostgreSQL's max_connections.");
+// A worker per connection, so that a worker never waits for one.
+CARD_BIND_FLAG(db_pool_size, scheduler.workers);
+CARD_SERVER_FLAG(
+    card::storage::StatementMode, db_statement_mode, database.repository.statement_mode,
+    card::storage::StatementMode::kPrepared,
+    "prepared: statements prepared by name once per connection (direct, or a "
+    "session-mode pool). unnamed: each statement sent with its parameters, nothing "
+    "kept on the session, for a transaction-mode pool such as PgBouncer 1.18; the "
+    "role must set the session's settings (deploy/README.md, \"PgBouncer\").");
+CARD_SERVER_FLAG(size_t, max_queued_requests, scheduler.max_queued, 50000,
+                 "Requests waiting in the per-user queues, all users together; more are "
+                 "refused with RESOURCE_EXHAUSTED.");
+CARD_SERVER_FLAG(
+    size_t, max_queued_per_user, scheduler.max_queued_per_user, 1000,
+    "Requests for one user waiting behind the one being served; more are "
+    "refused with RESOURCE_EXHAUSTED. A user's requests run one at a time per "
+    "replica, so one user can never take more than one worker.");
+CARD_SERVER_FLAG(
+    size_t, max_batch_size, scheduler.max_batch, 64,
+    "Group commit: most CreateCard calls of one user, queued one behind another, "
+    "that run as one transaction (one lock, one commit, a result each). 1 turns "
+    "it off.");
+CARD_SERVER_FLAG(
+    bool, batch_across_users, scheduler.batch_across_users, true,
+    "Group commit: a batch with room also takes other users' queued CreateCard "
+    "calls (each user's still in arrival order; a batch of several users never "
+    "waits for a user's lock).");
+CARD_SERVER_FLAG(
+    size_t, max_queued_bytes, scheduler.max_queued_bytes, size_t{64} << 20,
+    "Total size of the requests waiting in the per-user queues; more are refused "
+    "with RESOURCE_EXHAUSTED.");
+CARD_SERVER_FLAG(size_t, transport_memory_limit, transport.memory_limit,
+                 size_t{128} << 20,
+                 "Memory gRPC may use for connections and messages in flight (its "
+                 "ResourceQuota); under pressure it stops reading from clients.");
+CARD_SERVER_FLAG(
+    int, max_concurrent_streams, transport.max_concurrent_streams, 2000,
+    "Calls in flight on one HTTP/2 connection; a client's further calls wait. Keep "
+    "it above --max_queued_per_user: a gateway multiplexing many users over one "
+    "connection must not have it filled by one blocked user.");
+CARD_SERVER_FLAG(
+    absl::Duration, max_connection_idle, transport.max_connection_idle, absl::Minutes(5),
+    "Connections without calls for this long are closed (clients reconnect when "
+    "they need to).");
+CARD_SERVER_FLAG(absl::Duration, statement_timeout, database.repository.statement_timeout,
+                 absl::Seconds(10),
+                 "PostgreSQL statement_timeout on every pooled connection.");
+CARD_SERVER_FLAG(
+    absl::Duration, max_request_time, service.max_request_time, absl::Seconds(10),
+    "Longest time one request may take (waiting for the user's lock included), "
+    "whatever deadline the caller sent.");
+ABSL_FLAG(
+    absl::Duration, shutdown_grace, absl::Seconds(20),
+    "On SIGTERM/SIGINT, how long in-flight RPCs may finish before they are cancelled.");
+CARD_SERVER_FLAG(absl::Duration, startup_timeout, migration.startup_timeout,
+                 absl::Seconds(30),
+                 "How long to wait at start-up for the database to become reachable.");
+CARD_SERVER_FLAG(absl::Duration, request_id_retention, service.request_id_retention,
+                 absl::Hours(48),
+                 "How long CreateCard request ids are remembered for idempotent retries "
+                 "(the API promises at least 24h).");
+CARD_SERVER_FLAG(
+    absl::Duration, max_connection_age, transport.max_connection_age,
+    absl::ZeroDuration(),
+    "If set, clients are asked to reconnect after a connection has lived this "
+    "long, so replicas added by a scale-up receive traffic (0: never).");
+CARD_SERVER_FLAG(bool, migrate, migration.apply, true,
+                 "Apply pending schema migrations at start-up.");
+ABSL_FLAG(bool, migrate_only, false, "Apply pending schema migrations and exit.");
+CARD_SERVER_FLAG(
+    std::string, tls_cert_file, security.tls_cert_file, "",
+    "PEM certificate chain; serve TLS with --tls_key_file. Re-read every "
+    "--reload_interval: a rotated certificate reaches new connections without a "
+    "restart (replace files atomically, as Kubernetes Secret volumes do).");
+CARD_SERVER_FLAG(std::string, tls_key_file, security.tls_key_file, "",
+                 "PEM private key for --tls_cert_file.");
+CARD_SERVER_FLAG(
+    std::string, tls_client_ca_file, security.tls_client_ca_file, "",
+    "PEM roots. Set: every client must present a certificate chaining to them "
+    "(mutual TLS); no certificate, an expired one or one from another CA fails the "
+    "handshake. Re-read every --reload_interval.");
+CARD_SERVER_FLAG(
+    std::string, authz_policy_file, security.authz_policy_file, "",
+    "gRPC authorization policy (gRFC A43 JSON) enforced on every call: a caller "
+    "(its certificate's URI SAN, e.g. spiffe://...) may call only the methods the "
+    "policy allows; others get PERMISSION_DENIED. Re-read every --reload_interval; "
+    "an invalid new file is logged and the last valid policy stays. Needs TLS.");
+CARD_SERVER_FLAG(
+    bool, allow_insecure_listen, security.allow_insecure_listen, false,
+    "Serve plaintext on a non-loopback --listen address. Without TLS flags the "
+    "server otherwise refuses: anyone who can reach the port could call every "
+    "method.");
+CARD_SERVER_FLAG(absl::Duration, reload_interval, security.reload_interval,
+                 absl::Seconds(2),
+                 "How often --tls_cert_file, --tls_key_file, --tls_client_ca_file and "
+                 "--authz_policy_file are re-read (whole seconds, at least 1s).");
+CARD_SERVER_FLAG(
+    std::string, metrics_listen, observability.metrics_listen, "",
+    "host:port to serve Prometheus metrics on (GET /metrics, plain HTTP), e.g. "
+    "0.0.0.0:9090; empty: no metrics. They name no user and no card.");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (for people) or json (one object per line: time, level, message and "
+          "fields, for log collectors).");
+CARD_SERVER_FLAG(
+    bool, access_log, observability.access_log.enabled, false,
+    "Log one line per call: method, code, duration, peer and, with mutual TLS, the "
+    "caller's identity. Every error, and the OK calls sampled by "
+    "--access_log_ok_sample_rate. Never a request's content.");
+CARD_SERVER_FLAG(
+    double, access_log_ok_sample_rate, observability.access_log.ok_sample_rate, 1.0,
+    "Fraction of OK calls --access_log logs, 0 to 1 (0.01: one in a hundred).");
+
+namespace {
 
 constexpr int kExitUsage = 2;
 
@@ -148,57 +208,6 @@ std::string DatabaseUrl() {
   }
   return url;
 }
-
-// One flag into one ServerConfig field. The names are kept so that messages
-// naming a field (ServerConfig::Validate, ServerSecurity) can name the flag.
-struct FlagBinding {
-  const char* flag;
-  const char* field;
-  void (*apply)(ServerConfig& config);
-};
-
-#define CARD_BIND(flag, field)                                                    \
-  FlagBinding {                                                                   \
-#flag, #field,                                                                \
-        [](ServerConfig & config) { config.field = absl::GetFlag(FLAGS_##flag); } \
-  }
-
-// Every flag that configures the server (the others steer main itself).
-const std::vector<FlagBinding>& Bindings() {
-  static const std::vector<FlagBinding> bindings = {
-      CARD_BIND(listen, transport.listen),
-      CARD_BIND(transport_memory_limit, transport.memory_limit),
-      CARD_BIND(max_concurrent_streams, transport.max_concurrent_streams),
-      CARD_BIND(max_connection_idle, transport.max_connection_idle),
-      CARD_BIND(max_connection_age, transport.max_connection_age),
-      CARD_BIND(tls_cert_file, security.tls_cert_file),
-      CARD_BIND(tls_key_file, security.tls_key_file),
-      CARD_BIND(tls_client_ca_file, security.tls_client_ca_file),
-      CARD_BIND(authz_policy_file, security.authz_policy_file),
-      CARD_BIND(allow_insecure_listen, security.allow_insecure_listen),
-      CARD_BIND(reload_interval, security.reload_interval),
-      CARD_BIND(db_pool_size, database.repository.pool_size),
-      CARD_BIND(db_statement_mode, database.repository.statement_mode),
-      CARD_BIND(statement_timeout, database.repository.statement_timeout),
-      // A worker per connection, so that a worker never waits for one.
-      CARD_BIND(db_pool_size, scheduler.workers),
-      CARD_BIND(max_queued_requests, scheduler.max_queued),
-      CARD_BIND(max_queued_per_user, scheduler.max_queued_per_user),
-      CARD_BIND(max_queued_bytes, scheduler.max_queued_bytes),
-      CARD_BIND(max_batch_size, scheduler.max_batch),
-      CARD_BIND(batch_across_users, scheduler.batch_across_users),
-      CARD_BIND(max_request_time, service.max_request_time),
-      CARD_BIND(request_id_retention, service.request_id_retention),
-      CARD_BIND(metrics_listen, observability.metrics_listen),
-      CARD_BIND(access_log, observability.access_log.enabled),
-      CARD_BIND(access_log_ok_sample_rate, observability.access_log.ok_sample_rate),
-      CARD_BIND(migrate, migration.apply),
-      CARD_BIND(startup_timeout, migration.startup_timeout),
-  };
-  return bindings;
-}
-
-#undef CARD_BIND
 
 ServerConfig ConfigFromFlags() {
   ServerConfig config;
