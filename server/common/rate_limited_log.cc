@@ -22,7 +22,7 @@ void RateLimitedLog::Roll(absl::Time now) {
 }
 
 bool RateLimitedLog::Warning(absl::string_view line, absl::Time now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Roll(now);
   if (written_ >= lines_per_window_) {
     ++suppressed_;
@@ -39,7 +39,7 @@ bool RateLimitedLog::Warning(absl::string_view line, absl::Time now) {
 }
 
 void RateLimitedLog::Flush() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (suppressed_ == 0) return;
   log::Warning(SuppressedNote());
   suppressed_ = 0;

@@ -5,10 +5,11 @@
 // flood the log, and the log still says how much was left out.
 #pragma once
 
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -21,23 +22,24 @@ class RateLimitedLog {
 
   // Logs `line` as a warning, or counts it if this window's lines are used up.
   // Returns whether it was written.
-  bool Warning(absl::string_view line, absl::Time now = absl::Now());
+  bool Warning(absl::string_view line, absl::Time now = absl::Now())
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Logs how many lines were left out since the last line written, if any.
-  void Flush();
+  void Flush() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // Starts a new window if the current one is over; mu_ held.
-  void Roll(absl::Time now);
-  std::string SuppressedNote() const;  // mu_ held.
+  // Starts a new window if the current one is over.
+  void Roll(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string SuppressedNote() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const std::string what_;
   const int lines_per_window_;
   const absl::Duration window_;
-  std::mutex mu_;
-  absl::Time window_start_ = absl::InfinitePast();
-  int written_ = 0;
-  long long suppressed_ = 0;
+  mutable absl::Mutex mu_;
+  absl::Time window_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int written_ ABSL_GUARDED_BY(mu_) = 0;
+  long long suppressed_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace card

@@ -41,7 +41,7 @@ struct StatementGuard::Watch::State {
 struct StatementGuard::Shared {
   using State = Watch::State;
 
-  explicit Shared(absl::Duration grace) : grace(grace) {}
+  explicit Shared(absl::Duration grace_period) : grace(grace_period) {}
 
   // Under `mu`.
   void RequestCancel(const std::shared_ptr<State>& state, Outcome why) {
@@ -149,10 +149,10 @@ std::unique_ptr<StatementGuard::Watch> StatementGuard::Start(
     std::weak_ptr<Watch::State> weak_state = state;
     state->cancellation->SetHook([weak_shared, weak_state] {
       std::shared_ptr<Shared> shared = weak_shared.lock();
-      std::shared_ptr<Watch::State> state = weak_state.lock();
-      if (shared == nullptr || state == nullptr) return;
+      std::shared_ptr<Watch::State> watched = weak_state.lock();
+      if (shared == nullptr || watched == nullptr) return;
       std::lock_guard<std::mutex> lock(shared->mu);
-      shared->RequestCancel(state, Outcome::kCancelled);
+      shared->RequestCancel(watched, Outcome::kCancelled);
     });
   }
   return watch;
