@@ -40,6 +40,24 @@ std::string AbslUnparseFlag(StatementMode mode) {
 
 }  // namespace card::storage
 
+namespace card::log {
+
+// --log_format, typed.
+bool AbslParseFlag(absl::string_view text, Format* format, std::string* error) {
+  if (text == "text" || text == "json") {
+    *format = text == "json" ? Format::kJson : Format::kText;
+    return true;
+  }
+  *error = "must be text or json";
+  return false;
+}
+
+std::string AbslUnparseFlag(Format format) {
+  return format == Format::kJson ? "json" : "text";
+}
+
+}  // namespace card::log
+
 namespace {
 
 using card::app::ServerConfig;
@@ -185,7 +203,7 @@ CARD_SERVER_FLAG(
     std::string, metrics_listen, observability.metrics_listen, "",
     "host:port to serve Prometheus metrics on (GET /metrics, plain HTTP), e.g. "
     "0.0.0.0:9090; empty: no metrics. They name no user and no card.");
-ABSL_FLAG(std::string, log_format, "text",
+ABSL_FLAG(card::log::Format, log_format, card::log::Format::kText,
           "text (for people) or json (one object per line: time, level, message and "
           "fields, for log collectors).");
 CARD_SERVER_FLAG(
@@ -264,13 +282,7 @@ int main(int argc, char** argv) {
     card::cli::PrintUsageError(program.name, "takes no positional arguments");
     return kExitUsage;
   }
-  std::string log_format = absl::GetFlag(FLAGS_log_format);
-  if (log_format != "text" && log_format != "json") {
-    card::cli::PrintUsageError(program.name, "--log_format must be text or json");
-    return kExitUsage;
-  }
-  card::log::SetFormat(log_format == "json" ? card::log::Format::kJson
-                                            : card::log::Format::kText);
+  card::log::SetFormat(absl::GetFlag(FLAGS_log_format));
   // Fail fast on an unreachable host instead of waiting for TCP's timeout.
   setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
 
