@@ -1,7 +1,8 @@
 // Everything card-server is told, in one typed value: main() fills it once
 // from the flags, CardServer::Start reads it and changes nothing. Each part
 // is the option struct of the room that uses it, so a new option of the
-// scheduler, say, is a field of SchedulerLimits and a flag in main.cc, with
+// scheduler, say, is a field of SchedulerLimits and one CARD_SERVER_FLAG line
+// in main.cc (which defines the flag and names the field it fills), with
 // nothing in between to copy it.
 //
 // Validate() names fields ("scheduler.max_batch must be >= 1"); main() turns
