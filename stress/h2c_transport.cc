@@ -27,6 +27,9 @@ namespace {
 constexpr size_t kMaxResponseBytes = 64 << 20;  // as the gRPC channels' limit
 constexpr int32_t kWindow = (1 << 30) - 1;      // large windows: no WINDOW_UPDATE chatter
 constexpr absl::Duration kReconnectEvery = absl::Seconds(1);
+// A TCP connect not done by then is given up (its calls end UNAVAILABLE), as
+// a gRPC channel would, instead of waiting minutes for the kernel's timeout.
+constexpr absl::Duration kConnectTimeout = absl::Seconds(10);
 
 // grpc-message is percent-encoded (gRPC's HTTP/2 protocol document).
 std::string PercentDecode(const uint8_t* data, size_t size) {
@@ -474,6 +477,7 @@ class H2cTransport::Loop {
         dirty_.push_back(&c);
       }
       ExpireDeadlines();
+      ExpireConnects();
       // Calls started by completions (closed loop) or other threads.
       while (!ready_.empty()) {
         std::vector<Stream*> batch;
@@ -553,6 +557,18 @@ class H2cTransport::Loop {
   // Every call has the same timeout, so deadlines come in the order calls
   // start: a FIFO, trimmed from the front of calls that have finished, holds
   // about as many entries as there are calls in flight.
+  // Drops connections whose TCP connect has taken longer than kConnectTimeout.
+  void ExpireConnects() {
+    const absl::Time now = absl::Now();
+    for (auto& connection : connections_) {
+      Connection& c = *connection;
+      if (c.fd >= 0 && c.connecting && now - c.last_attempt > kConnectTimeout) {
+        Drop(c, absl::StrCat("cannot connect to ", c.target, ": timed out after ",
+                             absl::FormatDuration(kConnectTimeout)));
+      }
+    }
+  }
+
   void ExpireDeadlines() {
     const absl::Time now = absl::Now();
     while (!deadlines_.empty()) {

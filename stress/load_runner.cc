@@ -65,7 +65,7 @@ LoadRunner::~LoadRunner() {
 }
 
 bool LoadRunner::Finished() const {
-  return exhausted_ && active_ == 0 && backlog_.empty();
+  return exhausted_ && active_ == 0 && backlog_.empty() && releasing_ == 0;
 }
 
 // The concurrency window now: the schedule's value, at least 1, at most the
@@ -232,25 +232,33 @@ void LoadRunner::OnDone(Call* call, const grpc::Status& status) {
   Release();
 }
 
-// Gives the finished operation's slot to the next one.
+// Gives the finished operation's slot to the next one. The work done outside
+// the lock is counted in releasing_, so that Run() cannot return (and the
+// runner be destroyed) while this thread is still in Start or Fill.
 void LoadRunner::Release() {
   if (config_.open_loop()) {
-    absl::ReleasableMutexLock lock(&mu_);
-    if (!backlog_.empty() && active_ <= Window(absl::Now())) {
-      Op next = std::move(backlog_.front());
+    std::optional<Op> next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (backlog_.empty() || active_ > Window(absl::Now())) {
+        --active_;
+        return;
+      }
+      next = std::move(backlog_.front());
       backlog_.pop_front();
-      lock.Release();
-      Start(std::move(next));
-      return;
+      ++releasing_;
     }
-    --active_;
-    return;
+    Start(*std::move(next));
+  } else {
+    {
+      absl::MutexLock lock(&mu_);
+      --active_;
+      ++releasing_;
+    }
+    Fill();
   }
-  {
-    absl::MutexLock lock(&mu_);
-    --active_;
-  }
-  Fill();
+  absl::MutexLock lock(&mu_);
+  --releasing_;
 }
 
 void LoadRunner::TimerLoop() {

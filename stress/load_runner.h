@@ -54,6 +54,10 @@ class LoadRunner {
   absl::Mutex mu_;
   int active_ ABSL_GUARDED_BY(mu_) = 0;          // operations holding a concurrency slot
   bool exhausted_ ABSL_GUARDED_BY(mu_) = false;  // the workload has no more operations
+  // Completion threads still inside the runner after giving up a slot (in
+  // Fill or Start). Run() waits for 0 too: the runner is destroyed as soon as
+  // Run() returns.
+  int releasing_ ABSL_GUARDED_BY(mu_) = 0;
   // Open loop: due operations waiting for a slot.
   std::deque<Op> backlog_ ABSL_GUARDED_BY(mu_);
   // Finished calls kept for reuse (at most the window).
