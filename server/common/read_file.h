@@ -9,8 +9,9 @@
 
 namespace card {
 
-// The file's contents. INVALID_ARGUMENT naming the path if it cannot be read
-// or is larger than `max_bytes`.
+// The file's contents. INVALID_ARGUMENT naming the path if it cannot be read,
+// is not a regular file (a FIFO, a device, a directory: refused without
+// blocking) or is larger than `max_bytes`.
 absl::StatusOr<std::string> ReadFileUpTo(const std::string& path, size_t max_bytes);
 
 }  // namespace card
