@@ -94,7 +94,10 @@ absl::Status MigrateWhenReachable(const MigrationConfig& migration,
       return status;
     }
     if (!absl::IsUnavailable(status) || absl::Now() >= give_up) return status;
-    if (!waiting_logged) log::Warning("database not reachable yet; retrying");
+    if (!waiting_logged) {
+      log::Warning(absl::StrCat("database not ready (", status.message(),
+                                "); retrying until --startup_timeout"));
+    }
     waiting_logged = true;
     absl::SleepFor(absl::Seconds(1));
   }

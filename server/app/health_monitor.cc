@@ -1,7 +1,9 @@
 #include "server/app/health_monitor.h"
 
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "server/common/log.h"
 
 namespace card::app {
@@ -17,13 +19,18 @@ HealthMonitor::HealthMonitor(grpc::HealthCheckServiceInterface* health,
 }
 
 void HealthMonitor::ProbeAndPublish() {
-  bool serving = probe_().ok();
+  absl::Status status = probe_();
+  bool serving = status.ok();
   health_->SetServingStatus(serving);  // The overall ("") status.
   health_->SetServingStatus(kCardServiceName, serving);
-  if (serving != serving_) {
-    log::Info(serving ? "database answers: health SERVING"
-                      : "database not answering: health NOT_SERVING");
+  // Logged when it changes, so once per episode however often it probes.
+  std::string reason(status.message());
+  if (serving && !serving_) {
+    log::Info("database answers: health SERVING");
+  } else if (!serving && (serving_ || reason != last_reason_)) {
+    log::Warning(absl::StrCat("health NOT_SERVING: ", reason));
   }
+  last_reason_ = std::move(reason);
   serving_ = serving;
 }
 
