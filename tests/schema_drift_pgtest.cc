@@ -9,7 +9,9 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "devcard/card/v1/card_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -169,11 +171,34 @@ TEST_F(ReadOnlyDatabase, HealthTurnsNotServingAndRecoversWithoutARestart) {
   ASSERT_NE(server, nullptr);
   ASSERT_TRUE(Create(*server, "Before").ok());
 
+  pqxx::connection sql(url);
+  const std::string pool_pids =
+      "SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') "
+      "FROM pg_stat_activity WHERE datname = current_database() "
+      "AND application_name = 'card-server'";
+  const std::string old_pids = One(sql, pool_pids);
+  ASSERT_NE(old_pids, "");
+
   SetReadOnly(true);
   absl::Duration to_not_serving =
       TimeUntilHealth(Target(*server), kNotServing, absl::Seconds(10));
   std::cout << "read-only: health NOT_SERVING after " << to_not_serving << "\n";
   EXPECT_LE(to_not_serving, absl::Seconds(5));
+  // The pool reconnects without waiting for a statement to be refused: none
+  // of its connections from before is left.
+  bool reconnected = false;
+  for (absl::Time give_up = absl::Now() + absl::Seconds(5);
+       !reconnected && absl::Now() < give_up; absl::SleepFor(absl::Milliseconds(100))) {
+    reconnected = true;
+    for (absl::string_view pid : absl::StrSplit(old_pids, ',')) {
+      if (absl::StrContains(absl::StrCat(",", One(sql, pool_pids), ","),
+                            absl::StrCat(",", pid, ","))) {
+        reconnected = false;
+      }
+    }
+  }
+  EXPECT_TRUE(reconnected) << "still open from before: " << One(sql, pool_pids)
+                           << " (before: " << old_pids << ")";
   grpc::Status refused = Create(*server, "While read-only");
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE)
       << refused.error_message();

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "server/storage/card_rows.h"
 #include "server/storage/connection_pool.h"
@@ -351,17 +352,33 @@ absl::StatusOr<int> PostgresRepository::ExpireCreateRequests(absl::Duration age,
   return (*rows)[0][0].as<int>();
 }
 
+namespace {
+constexpr char kReadOnlyPayload[] = "type.devcard.dev/card.read_only";
+
+absl::Status ReadOnly(absl::string_view reason) {
+  absl::Status status =
+      absl::UnavailableError(absl::StrCat("database is read-only (", reason, ")"));
+  status.SetPayload(kReadOnlyPayload, absl::Cord("1"));
+  return status;
+}
+}  // namespace
+
+bool IsReadOnlyDatabase(const absl::Status& status) {
+  return status.GetPayload(kReadOnlyPayload).has_value();
+}
+
+void PostgresRepository::ReconnectIdle() { pool_->DropIdle(); }
+
 absl::Status PostgresRepository::Ping(absl::Time deadline) {
   absl::StatusOr<pqxx::result> rows =
       pool_->Execute("Ping", deadline, kPing, DefinedObjectsArray());
   if (!rows.ok()) return rows.status();
   const pqxx::row row = (*rows)[0];
   if (row[1].as<bool>()) {
-    return absl::UnavailableError(
-        "database is read-only (pg_is_in_recovery() = true: a standby)");
+    return ReadOnly("pg_is_in_recovery() = true: a standby");
   }
   if (row[0].as<bool>()) {
-    return absl::UnavailableError("database is read-only (transaction_read_only = on)");
+    return ReadOnly("transaction_read_only = on");
   }
   const std::string missing = row[2].as<std::string>();
   if (!missing.empty()) {
