@@ -212,6 +212,15 @@ TEST_F(ReadOnlyDatabase, HealthTurnsNotServingAndRecoversWithoutARestart) {
                 "database is read-only (transaction_read_only = on)"),
             std::string::npos)
       << second.status();
+  // The binary, as operators run it: exits 1 with the reason.
+  const std::string output = RunCommand(absl::StrCat(
+      CARD_SERVER_BINARY, " --listen=127.0.0.1:0 --startup_timeout=1s --database_url='",
+      url, "' 2>&1; echo \"exit $?\""));
+  EXPECT_NE(output.find("start-up failed: UNAVAILABLE: database is read-only "
+                        "(transaction_read_only = on)"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("exit 1"), std::string::npos) << output;
 
   SetReadOnly(false);
   absl::Duration to_serving =
