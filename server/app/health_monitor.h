@@ -33,7 +33,9 @@ class HealthMonitor {
   grpc::HealthCheckServiceInterface* health_;
   std::function<absl::Status()> probe_;
   std::atomic<bool> serving_{false};
-  std::string last_reason_;  // Of the last failed probe; probes never overlap.
+  // Of the last NOT_SERVING line logged; probes never overlap.
+  std::string last_reason_;
+  absl::Time reason_logged_at_ = absl::InfinitePast();
   std::unique_ptr<PeriodicTask> task_;
 };
 
