@@ -94,7 +94,10 @@ absl::Status MigrateWhenReachable(const MigrationConfig& migration,
       return status;
     }
     if (!absl::IsUnavailable(status) || absl::Now() >= give_up) return status;
-    if (!waiting_logged) log::Warning("database not reachable yet; retrying");
+    if (!waiting_logged) {
+      log::Warning(absl::StrCat("database not ready (", status.message(),
+                                "); retrying until --startup_timeout"));
+    }
     waiting_logged = true;
     absl::SleepFor(absl::Seconds(1));
   }
@@ -264,12 +267,19 @@ absl::Status CardServer::BuildGrpcServer(const ServerConfig& config, Parts* part
 
 absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* parts) {
   storage::PostgresRepository* probe = parts->probe.get();
+  storage::PostgresRepository* repository = parts->repository.get();
   Cancellation* health_cancellation = &parts->health_cancellation;
   parts->health = std::make_unique<HealthMonitor>(
       parts->server->GetHealthCheckService(),
-      [probe, health_cancellation] {
+      [probe, repository, health_cancellation] {
         ScopedCallCancellation scope(health_cancellation);
-        return probe->Ping(absl::Now() + kProbeTimeout);
+        absl::Status status = probe->Ping(absl::Now() + kProbeTimeout);
+        // Until a failover (DNS, pooler) leads new connections to a primary.
+        if (storage::IsReadOnlyDatabase(status)) {
+          repository->ReconnectIdle();
+          probe->ReconnectIdle();
+        }
+        return status;
       },
       config.database.health_check_interval);
   service::CardService* service = parts->service.get();

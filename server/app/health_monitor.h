@@ -1,11 +1,13 @@
-// Keeps the gRPC health status in step with the database: SERVING while a
-// trivial query succeeds, NOT_SERVING while it fails. It probes on a connection
-// of its own, so a busy pool cannot make a healthy server look unhealthy.
+// Keeps the gRPC health status in step with the database: SERVING while the
+// probe succeeds, NOT_SERVING while it fails (the database unreachable,
+// read-only, or missing a function the server calls), logging why. It probes on a
+// connection of its own, so a busy pool cannot make a healthy server look unhealthy.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -31,6 +33,9 @@ class HealthMonitor {
   grpc::HealthCheckServiceInterface* health_;
   std::function<absl::Status()> probe_;
   std::atomic<bool> serving_{false};
+  // Of the last NOT_SERVING line logged; probes never overlap.
+  std::string last_reason_;
+  absl::Time reason_logged_at_ = absl::InfinitePast();
   std::unique_ptr<PeriodicTask> task_;
 };
 

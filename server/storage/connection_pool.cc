@@ -222,6 +222,17 @@ struct ConnectionPool::Shared {
     }
   }
 
+  void DropIdle() ABSL_LOCKS_EXCLUDED(mu) {
+    std::vector<std::shared_ptr<pqxx::connection>> dropped;
+    {
+      absl::MutexLock lock(&mu);
+      open -= static_cast<int>(free.size());
+      dropped.swap(free);
+      wake.Signal();
+    }
+    // Closed outside the lock: closing sends a Terminate message.
+  }
+
   ConnectionUse Use() ABSL_LOCKS_EXCLUDED(mu) {
     absl::MutexLock lock(&mu);
     return ConnectionUse{options.pool_size, in_use, static_cast<int>(free.size())};
@@ -258,6 +269,8 @@ ConnectionPool::ConnectionPool(PostgresOptions options,
 ConnectionPool::~ConnectionPool() { shared_->StopMaintaining(); }
 
 ConnectionUse ConnectionPool::Use() const { return shared_->Use(); }
+
+void ConnectionPool::DropIdle() { shared_->DropIdle(); }
 
 absl::Status ConnectionPool::Run(absl::string_view operation, absl::Time deadline,
                                  const std::function<void(pqxx::connection&)>& work) {

@@ -60,6 +60,9 @@ class ConnectionPool {
 
   ConnectionUse Use() const;
 
+  // Closes every idle connection; the maintainer opens new ones.
+  void DropIdle();
+
   // Runs one statement in autocommit mode (one round trip; for our PL/pgSQL
   // functions, one whole transaction) and returns its rows.
   template <typename... Args>

@@ -1,11 +1,15 @@
 #include "server/storage/migrations.h"
 
 #include <map>
+#include <optional>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "server/common/log.h"
 #include "server/storage/pg_errors.h"
 
@@ -37,10 +41,26 @@ constexpr char kCurrentVersion[] =
 constexpr char kRecordVersion[] =
     "INSERT INTO card_schema_migrations (version, name) VALUES ($1, $2)";
 constexpr char kAppliedDefinitions[] =
-    "SELECT name, definition FROM card_schema_definitions";
+    "SELECT name, definition, catalog_md5 FROM card_schema_definitions";
 constexpr char kForgetDefinitions[] = "DELETE FROM card_schema_definitions";
 constexpr char kRecordDefinition[] =
     "INSERT INTO card_schema_definitions (name, definition) VALUES ($1, $2)";
+constexpr char kRecordFingerprint[] =
+    "UPDATE card_schema_definitions SET catalog_md5 = $2 WHERE name = $1";
+// One catalog query: for each object a definition creates, what the catalog
+// holds now (NULL when it is missing). A function's overloads all count, so an
+// extra one made by hand shows too.
+constexpr char kCatalogFingerprints[] = R"sql(
+  SELECT d.object,
+         coalesce(
+           (SELECT string_agg(md5(pg_get_functiondef(p.oid)), ' '
+                              ORDER BY p.oid::regprocedure::text)
+            FROM pg_proc p
+            WHERE p.proname = d.object AND pg_function_is_visible(p.oid)),
+           (SELECT md5(pg_get_viewdef(c.oid))
+            FROM pg_class c
+            WHERE c.oid = to_regclass(d.object) AND c.relkind = 'v'))
+  FROM unnest($1::text[]) AS d(object))sql";
 
 int CurrentVersion(pqxx::work& txn) { return txn.exec1(kCurrentVersion)[0].as<int>(); }
 
@@ -57,27 +77,86 @@ std::vector<std::string> ApplyPendingMigrations(pqxx::work& txn, int current) {
   return applied;
 }
 
-bool DefinitionsUpToDate(pqxx::work& txn) {
-  std::map<std::string, std::string> applied;
-  for (const pqxx::row& row : txn.exec(kAppliedDefinitions)) {
-    applied[row[0].c_str()] = row[1].c_str();
+// Object name → its catalog fingerprint; no entry when it is missing.
+std::map<std::string, std::string> CatalogFingerprints(pqxx::work& txn) {
+  std::map<std::string, std::string> fingerprints;
+  for (const pqxx::row& row :
+       txn.exec_params(kCatalogFingerprints, DefinedObjectsArray())) {
+    if (!row[1].is_null()) fingerprints[row[0].c_str()] = row[1].c_str();
   }
-  if (applied.size() != Definitions().size()) return false;
+  return fingerprints;
+}
+
+struct DefinitionCheck {
+  bool texts_changed = false;        // This release ships other text (or none recorded).
+  bool unrecorded = false;           // Applied by a release that kept no fingerprint.
+  std::vector<std::string> drifted;  // "card_create_many (missing)", for the log.
+};
+
+// Compares the embedded definitions with what was last applied, and the
+// catalog with what it held then.
+DefinitionCheck CheckDefinitions(pqxx::work& txn) {
+  struct Applied {
+    std::string definition;
+    std::optional<std::string> fingerprint;
+  };
+  std::map<std::string, Applied> applied;
+  for (const pqxx::row& row : txn.exec(kAppliedDefinitions)) {
+    applied[row[0].c_str()] = Applied{
+        row[1].c_str(),
+        row[2].is_null() ? std::nullopt : std::optional<std::string>(row[2].c_str())};
+  }
+  const std::map<std::string, std::string> catalog = CatalogFingerprints(txn);
+  DefinitionCheck check;
+  check.texts_changed = applied.size() != Definitions().size();
   for (const Migration& definition : Definitions()) {
     auto it = applied.find(definition.name);
-    if (it == applied.end() || it->second != definition.sql) return false;
+    if (it == applied.end() || it->second.definition != definition.sql) {
+      check.texts_changed = true;
+      continue;
+    }
+    const std::string object = DefinedObject(definition);
+    auto now = catalog.find(object);
+    if (now == catalog.end()) {
+      check.drifted.push_back(absl::StrCat(object, " (missing)"));
+    } else if (!it->second.fingerprint.has_value()) {
+      check.unrecorded = true;
+    } else if (*it->second.fingerprint != now->second) {
+      check.drifted.push_back(absl::StrCat(object, " (changed)"));
+    }
   }
-  return true;
+  return check;
 }
 
 // All of them, in order: a function and the view it returns change together,
-// and replicas never see half a change.
+// and replicas never see half a change. Then what the catalog holds for each,
+// to compare with at the next start.
 void ApplyDefinitions(pqxx::work& txn) {
   txn.exec0(kForgetDefinitions);
   for (const Migration& definition : Definitions()) {
     txn.exec0(definition.sql);
     txn.exec_params0(kRecordDefinition, definition.name, definition.sql);
   }
+  const std::map<std::string, std::string> catalog = CatalogFingerprints(txn);
+  for (const Migration& definition : Definitions()) {
+    auto it = catalog.find(DefinedObject(definition));
+    if (it == catalog.end()) {
+      throw std::runtime_error(absl::StrCat(
+          "definition ", definition.name, " did not create ", DefinedObject(definition)));
+    }
+    txn.exec_params0(kRecordFingerprint, definition.name, it->second);
+  }
+}
+
+// Why the database refuses writes, or "" if it takes them. A read-only
+// database (a standby, or one set default_transaction_read_only) would fail
+// the first CREATE with SQLSTATE 25006, which reads as "unavailable".
+std::string ReadOnlyReason(pqxx::work& txn) {
+  pqxx::row row = txn.exec1(
+      "SELECT current_setting('transaction_read_only') = 'on', pg_is_in_recovery()");
+  if (row[1].as<bool>()) return "pg_is_in_recovery() = true: a standby";
+  if (row[0].as<bool>()) return "transaction_read_only = on";
+  return "";
 }
 
 }  // namespace
@@ -86,9 +165,13 @@ absl::Status ApplyMigrations(const std::string& connection_string,
                              MigrationResult* result) {
   MigrationResult done;
   std::vector<std::string> migrations_applied;
+  std::vector<std::string> drifted;
   try {
     pqxx::connection conn(connection_string);
     pqxx::work txn(conn, "migrate");
+    if (std::string reason = ReadOnlyReason(txn); !reason.empty()) {
+      return absl::UnavailableError(absl::StrCat("database is read-only (", reason, ")"));
+    }
     txn.exec0("SET LOCAL lock_timeout = '120s'");
     txn.exec_params("SELECT pg_advisory_xact_lock($1, $2)", kLockNamespace,
                     kMigrationLockId);
@@ -104,9 +187,15 @@ absl::Status ApplyMigrations(const std::string& connection_string,
       log::Warning(absl::StrCat("database schema version ", database_version,
                                 " is newer than this binary's ", newest_known,
                                 "; leaving its function and view definitions alone"));
-    } else if (!DefinitionsUpToDate(txn)) {
-      ApplyDefinitions(txn);
-      done.definitions_applied = true;
+    } else {
+      DefinitionCheck check = CheckDefinitions(txn);
+      if (check.texts_changed || check.unrecorded || !check.drifted.empty()) {
+        ApplyDefinitions(txn);
+        done.definitions_applied = true;
+        // A release's own changes are not drift: the text changed, so all of
+        // them are re-applied anyway.
+        if (!check.texts_changed) drifted = std::move(check.drifted);
+      }
     }
     txn.commit();
   } catch (const std::exception& e) {
@@ -115,6 +204,10 @@ absl::Status ApplyMigrations(const std::string& connection_string,
   for (const std::string& name : migrations_applied) {
     log::Info(absl::StrCat("applied migration ", name));
   }
+  if (!drifted.empty()) {
+    log::Warning(absl::StrCat("schema drift repaired: ", absl::StrJoin(drifted, ", ")));
+  }
+  done.drift_repaired = static_cast<int>(drifted.size());
   if (done.definitions_applied) {
     log::Info(
         absl::StrCat("applied ", Definitions().size(), " function and view definitions"));
@@ -122,6 +215,21 @@ absl::Status ApplyMigrations(const std::string& connection_string,
   done.migrations_applied = static_cast<int>(migrations_applied.size());
   if (result != nullptr) *result = done;
   return absl::OkStatus();
+}
+
+std::string DefinedObject(const Migration& definition) {
+  absl::string_view name = definition.name;
+  size_t underscore = name.find('_');
+  return std::string(underscore == absl::string_view::npos ? name
+                                                           : name.substr(underscore + 1));
+}
+
+std::string DefinedObjectsArray() {
+  std::vector<std::string> objects;
+  for (const Migration& definition : Definitions()) {
+    objects.push_back(DefinedObject(definition));
+  }
+  return absl::StrCat("{", absl::StrJoin(objects, ","), "}");
 }
 
 }  // namespace card::storage

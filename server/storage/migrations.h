@@ -34,13 +34,26 @@ const std::vector<Migration>& Definitions();
 struct MigrationResult {
   int migrations_applied = 0;
   bool definitions_applied = false;  // False: the database had them all, unchanged.
+  // Functions and views that were missing or changed by hand (not by a
+  // release), put back by re-applying the definitions.
+  int drift_repaired = 0;
 };
 
+// The function or view a definition creates: its file name without the order
+// number ("27_card_create_many" creates card_create_many).
+std::string DefinedObject(const Migration& definition);
+// Every DefinedObject, as a PostgreSQL text[] literal.
+std::string DefinedObjectsArray();
+
 // Applies the migrations the database has not seen yet, then the definitions
-// if any changed, all in one transaction that first takes a transaction-level
+// if any changed or the catalog no longer holds what they last created (a
+// function or view dropped, renamed or replaced by hand: logged as "schema
+// drift repaired"), all in one transaction that first takes a transaction-level
 // advisory lock, so that replicas starting together apply each change once
 // and a failure leaves the database as it was. Nothing outlives the
 // transaction: this works through a transaction-mode pool (PgBouncer) too.
+// A read-only database is UNAVAILABLE with the reason ("database is read-only
+// (transaction_read_only = on)").
 absl::Status ApplyMigrations(const std::string& connection_string,
                              MigrationResult* result = nullptr);
 

@@ -5,9 +5,11 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "server/storage/card_rows.h"
 #include "server/storage/connection_pool.h"
+#include "server/storage/migrations.h"
 #include "server/storage/pg_errors.h"
 #include "server/storage/sql_params.h"
 
@@ -86,7 +88,17 @@ constexpr PreparedStatement kListLinksAfter{"card_list_links_after", R"sql(
   SELECT * FROM platform_link_rows
   WHERE user_id = $1 AND (create_us, id) > ($3, $4::uuid)
   ORDER BY create_us, id LIMIT $2)sql"};
-constexpr PreparedStatement kPing{"card_ping", "SELECT 1"};
+// The health probe, one catalog query: whether the database takes writes (a
+// demoted primary or a standby does not), and which of the functions and views
+// the server calls ($1, every definition's object) are missing.
+constexpr PreparedStatement kPing{"card_ping", R"sql(
+  SELECT current_setting('transaction_read_only') = 'on', pg_is_in_recovery(),
+         array_to_string(ARRAY(
+           SELECT o FROM unnest($1::text[]) AS o
+           WHERE NOT EXISTS (SELECT 1 FROM pg_proc p
+                             WHERE p.proname = o AND pg_function_is_visible(p.oid))
+             AND to_regclass(o) IS NULL
+           ORDER BY o), ', '))sql"};
 
 std::vector<PreparedStatement> Statements() {
   return {kCreateCards,    kUpdateCard,           kDeleteCard,
@@ -340,8 +352,43 @@ absl::StatusOr<int> PostgresRepository::ExpireCreateRequests(absl::Duration age,
   return (*rows)[0][0].as<int>();
 }
 
+namespace {
+constexpr char kReadOnlyPayload[] = "type.devcard.dev/card.read_only";
+
+absl::Status ReadOnly(absl::string_view reason) {
+  absl::Status status =
+      absl::UnavailableError(absl::StrCat("database is read-only (", reason, ")"));
+  status.SetPayload(kReadOnlyPayload, absl::Cord("1"));
+  return status;
+}
+}  // namespace
+
+bool IsReadOnlyDatabase(const absl::Status& status) {
+  return status.GetPayload(kReadOnlyPayload).has_value();
+}
+
+void PostgresRepository::ReconnectIdle() { pool_->DropIdle(); }
+
 absl::Status PostgresRepository::Ping(absl::Time deadline) {
-  return pool_->Execute("Ping", deadline, kPing).status();
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Execute("Ping", deadline, kPing, DefinedObjectsArray());
+  if (!rows.ok()) return rows.status();
+  const pqxx::row row = (*rows)[0];
+  if (row[1].as<bool>()) {
+    return ReadOnly("pg_is_in_recovery() = true: a standby");
+  }
+  if (row[0].as<bool>()) {
+    return ReadOnly("transaction_read_only = on");
+  }
+  const std::string missing = row[2].as<std::string>();
+  if (!missing.empty()) {
+    // Calls to them fail with SQLSTATE 42883 (42P01 for a view) until a
+    // restart re-creates them (migrations.h).
+    return absl::FailedPreconditionError(
+        absl::StrCat("schema drift: missing ", missing,
+                     " (SQLSTATE 42883 undefined_function); a restart re-creates them"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace card::storage

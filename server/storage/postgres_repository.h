@@ -58,6 +58,10 @@ struct ConnectionUse {
   int idle = 0;    // Open and free.
 };
 
+// Whether `status` (from Ping) says the database is read-only: a standby, or
+// a demoted primary.
+bool IsReadOnlyDatabase(const absl::Status& status);
+
 class PostgresRepository final : public model::CardRepository {
  public:
   // Connects lazily: the first call opens a connection.
@@ -97,7 +101,14 @@ class PostgresRepository final : public model::CardRepository {
 
   absl::StatusOr<int> ExpireCreateRequests(absl::Duration age, int batch,
                                            absl::Time deadline) override;
+  // Also fails while the database refuses writes (IsReadOnlyDatabase) or a
+  // function or view the server calls is missing (FAILED_PRECONDITION).
   absl::Status Ping(absl::Time deadline) override;
+
+  // Closes the idle connections, for the maintainer to open new ones: after a
+  // failover behind a DNS name or a pooler, they reach the new primary.
+  // (A statement refused as read-only, SQLSTATE 25006, drops its own.)
+  void ReconnectIdle();
 
   ConnectionUse connection_use() const;
 
