@@ -202,7 +202,13 @@ CARD_SERVER_FLAG(absl::Duration, reload_interval, security.reload_interval,
 CARD_SERVER_FLAG(
     std::string, metrics_listen, observability.metrics_listen, "",
     "host:port to serve Prometheus metrics on (GET /metrics, plain HTTP), e.g. "
-    "0.0.0.0:9090; empty: no metrics. They name no user and no card.");
+    "127.0.0.1:9090; empty: no metrics. They name no user and no card. A "
+    "non-loopback address needs --allow_insecure_metrics_listen.");
+CARD_SERVER_FLAG(bool, allow_insecure_metrics_listen,
+                 observability.allow_insecure_metrics_listen, false,
+                 "Serve --metrics_listen's plain HTTP on a non-loopback address (for a "
+                 "Prometheus on another host). Without it the server refuses to start: "
+                 "anyone who can reach the port could read the metrics.");
 ABSL_FLAG(card::log::Format, log_format, card::log::Format::kText,
           "text (for people) or json (one object per line: time, level, message and "
           "fields, for log collectors).");

@@ -2,20 +2,32 @@
 // read over HTTP as Prometheus reads it: every method's series exist before any
 // call, each call is counted once with its code, a mutation reports how long it
 // waited for its user's lock, a unique violation counts as a backstop violation.
-// (A real Prometheus scraping a card-stress run: tests/metrics/.)
+// (A real Prometheus scraping a card-stress run: tests/metrics/.) Clients that
+// connect and send half a request, or nothing, do not hold up scrapes (with
+// CARD_TEST_SABOTAGE=old-metrics-exposer, the old Exposer(listen, 2), they
+// do: a ctest negative control); a non-loopback --metrics_listen needs
+// --allow_insecure_metrics_listen.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <future>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/support/health.h"
+#include "tests/support/pg_environment.h"
+#include "tests/support/ports.h"
+#include "tests/support/processes.h"
 #include "tests/support/server_fixture.h"
 #include "tests/support/user_lock.h"
 
@@ -24,18 +36,31 @@ namespace {
 
 constexpr char kCards[] = "devcard.card.v1.CardService";
 
-// GET /metrics on 127.0.0.1:`port` (HTTP/1.0: the server closes when done).
-std::string Scrape(int port) {
+// A TCP connection to 127.0.0.1:`port` whose connect, reads and writes each
+// give up after 10 s; -1 (and a test failure) if it cannot connect.
+int ConnectToMetrics(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));  // and connect
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ADD_FAILURE() << "cannot connect to the metrics port " << port << ": "
+                  << strerror(errno);
     close(fd);
-    ADD_FAILURE() << "cannot connect to the metrics port " << port;
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+// GET /metrics on 127.0.0.1:`port` (HTTP/1.0: the server closes when done).
+// Gives up after 10 s without a byte.
+std::string Scrape(int port) {
+  int fd = ConnectToMetrics(port);
+  if (fd < 0) return "";
   std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
   EXPECT_EQ(write(fd, request.data(), request.size()),
             static_cast<ssize_t>(request.size()));
@@ -74,6 +99,9 @@ class MetricsTest : public CardServerTest {
  protected:
   void Configure(app::ServerConfig& options) override {
     options.observability.metrics_listen = "127.0.0.1:0";
+    const char* sabotage = std::getenv("CARD_TEST_SABOTAGE");
+    options.observability.metrics_exposer_defaults_for_test =
+        sabotage != nullptr && std::string(sabotage) == "old-metrics-exposer";
     options.observability.build.version = "test-version";
     options.database.repository.pool_size = options.scheduler.workers = 4;
   }
@@ -196,6 +224,68 @@ TEST_F(MetricsTest, AUniqueViolationCountsAsABackstopViolation) {
   EXPECT_EQ(Value(scrape, "card_server_backstop_violations_total"), 1);
   EXPECT_EQ(Value(scrape, "card_server_db_errors_total{sqlstate_class=\"23\"}"), 1);
   EXPECT_EQ(Value(scrape, Handled("DeletePlatformLink", "Aborted")), 1);
+}
+
+// Connections held open to the metrics port, closed when it goes.
+struct HeldConnections {
+  std::vector<int> fds;
+  ~HeldConnections() {
+    for (int fd : fds) close(fd);
+  }
+};
+
+// 20 clients that sent the first line of a request and nothing more, 20 that
+// sent nothing, all holding their connections: each scrape still answers in
+// under a second. (The old Exposer(listen, 2) gave each of them a worker for
+// civetweb's 30 s request timeout, two at a time: CARD_TEST_SABOTAGE=
+// old-metrics-exposer, a ctest negative control, shows this test failing.)
+TEST_F(MetricsTest, ScrapesAnswerInUnderASecondWhileSlowClientsHoldConnections) {
+  const int port = server_->metrics_port();
+  HeldConnections held;
+  for (int i = 0; i < 40; ++i) {
+    int fd = ConnectToMetrics(port);
+    ASSERT_GE(fd, 0);
+    held.fds.push_back(fd);
+    if (i < 20) {
+      std::string half = "GET /metrics HTTP/1.1\r\n";
+      ASSERT_EQ(write(fd, half.data(), half.size()), static_cast<ssize_t>(half.size()));
+    }
+  }
+  absl::SleepFor(absl::Milliseconds(200));  // accepted and handed to workers
+  for (int i = 0; i < 5; ++i) {
+    absl::Time start = absl::Now();
+    std::string scrape = Scrape(port);
+    absl::Duration took = absl::Now() - start;
+    ASSERT_LT(took, absl::Seconds(1)) << "scrape " << i;
+    EXPECT_EQ(Value(scrape, "card_server_health_serving"), 1) << "scrape " << i;
+  }
+}
+
+// card-server as operators run it: plain HTTP metrics beyond loopback only
+// with --allow_insecure_metrics_listen; without it start-up fails, naming it.
+TEST(MetricsListen, ANonLoopbackAddressNeedsTheOptIn) {
+  std::string url = PostgresEnvironment::Get().CreateDatabase();
+  std::string listen = absl::StrCat("127.0.0.1:", UnusedLoopbackPort());
+  std::string refused = RunCommand(absl::StrCat(
+      "timeout 20 ", CARD_SERVER_BINARY, " --listen=", listen, " --database_url='", url,
+      "' --metrics_listen=0.0.0.0:0 2>&1; echo exit=$?"));
+  EXPECT_NE(refused.find("--allow_insecure_metrics_listen"), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("--metrics_listen"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("exit=1"), std::string::npos) << refused;
+
+  int metrics_port = UnusedLoopbackPort();
+  pid_t pid =
+      Spawn({CARD_SERVER_BINARY, "--listen=" + listen, "--database_url=" + url,
+             "--db_pool_size=2", absl::StrCat("--metrics_listen=0.0.0.0:", metrics_port),
+             "--allow_insecure_metrics_listen"});
+  bool serving = TimeUntilHealth(listen, kServing, absl::Seconds(20)) < absl::Seconds(20);
+  EXPECT_TRUE(serving) << "server never became SERVING";
+  if (serving) {
+    EXPECT_EQ(Value(Scrape(metrics_port), "card_server_health_serving"), 1);
+  }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid, absl::Seconds(15)), 0);
 }
 
 }  // namespace

@@ -11,7 +11,17 @@ MTLS_FLAGS = ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "authz_poli
 DEFAULT_LISTEN = "127.0.0.1:50051"
 
 
+def check_metrics_listen(findings, where, flags):
+    """card-server refuses plain HTTP metrics beyond loopback without the opt-in."""
+    listen = flag_value(flags, "metrics_listen", "")
+    if listen and not listen.startswith(LOOPBACK) and \
+            flag_value(flags, "allow_insecure_metrics_listen", "false") != "true":
+        findings.problem(where, f"card-server serves metrics on {listen} without "
+                                "--allow_insecure_metrics_listen: it would refuse to start")
+
+
 def check_listen(findings, where, flags, container=True):
+    check_metrics_listen(findings, where, flags)
     listen = flag_value(flags, "listen", DEFAULT_LISTEN)
     if listen.startswith(LOOPBACK):
         if container:

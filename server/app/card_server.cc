@@ -302,7 +302,8 @@ absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* part
     return levels;
   });
   const std::string& listen = config.observability.metrics_listen;
-  absl::Status serving = parts->metrics->Serve(listen);
+  absl::Status serving = parts->metrics->Serve(
+      listen, config.observability.metrics_exposer_defaults_for_test);
   if (serving.ok()) {
     log::Info(absl::StrCat("metrics on http://", listen, "/metrics (port ",
                            parts->metrics->port(), ")"));

@@ -1,6 +1,7 @@
 #include "server/app/server_config.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/security/listen_address.h"
 
 namespace card::app {
 namespace {
@@ -39,6 +40,15 @@ absl::Status ServerConfig::Validate() const {
   if (!(rate >= 0 && rate <= 1)) {
     return absl::InvalidArgumentError(
         "observability.access_log.ok_sample_rate must be in [0, 1]");
+  }
+  if (!observability.metrics_listen.empty() &&
+      !observability.allow_insecure_metrics_listen &&
+      !security::IsLoopbackListenAddress(observability.metrics_listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to serve metrics over plain HTTP on ", observability.metrics_listen,
+        " (observability.metrics_listen): anyone who can reach that address could "
+        "read them. Listen on a loopback address, or set "
+        "observability.allow_insecure_metrics_listen to serve them there anyway"));
   }
   return absl::OkStatus();
 }

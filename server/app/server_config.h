@@ -51,6 +51,9 @@ struct MigrationConfig {
 
 struct ObservabilityConfig {
   std::string metrics_listen;  // host:port of the Prometheus endpoint; "" serves none.
+  // Plain HTTP metrics on a non-loopback metrics_listen; refused otherwise.
+  bool allow_insecure_metrics_listen = false;
+  bool metrics_exposer_defaults_for_test = false;        // ServerMetrics::Serve.
   observability::BuildInfo build{"unknown", "unknown"};  // card_server_build_info.
   observability::AccessLogOptions access_log;
 };

@@ -1,7 +1,9 @@
 #include "server/observability/server_metrics.h"
 
 #include <exception>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
@@ -235,10 +237,30 @@ void ServerMetrics::SetLevels(std::function<Levels()> levels) {
   registry_->SetLevels(std::move(levels));
 }
 
-absl::Status ServerMetrics::Serve(const std::string& listen) {
+absl::Status ServerMetrics::Serve(const std::string& listen,
+                                  bool exposer_defaults_for_test) {
+  // civetweb (under prometheus::Exposer) gives each connection a worker thread
+  // from accept until it closes, and waits request_timeout_ms for each read
+  // and write. With its defaults (30 s) and Exposer's 2 threads, 2 clients
+  // that connect and send half a request (or nothing) stall every scrape for
+  // 30 s per pair. So: enough workers that a few dozen stalled clients still
+  // leave most free, a read/write timeout that frees a stalled worker in 2 s,
+  // and a bounded queue and backlog behind them. A scrape request arrives in
+  // one segment; 2 s per read or write of a response of a few hundred KiB is
+  // generous. Keep-alive stays off (civetweb's default): one request per
+  // connection, as Prometheus scrapes.
+  std::vector<std::string> options = {
+      "listening_ports",    listen,
+      "num_threads",        std::to_string(kMetricsHttpThreads),
+      "connection_queue",   std::to_string(kMetricsHttpQueue),
+      "listen_backlog",     std::to_string(kMetricsHttpQueue),
+      "request_timeout_ms", std::to_string(kMetricsHttpTimeoutMs),
+      "enable_keep_alive",  "no",
+  };
   try {
-    // Two threads: scrapes are rare and quick.
-    exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
+    exposer_ = exposer_defaults_for_test
+                   ? std::make_unique<prometheus::Exposer>(listen, 2)
+                   : std::make_unique<prometheus::Exposer>(std::move(options));
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("--metrics_listen: cannot listen on ", listen, ": ", e.what()));

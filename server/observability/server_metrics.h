@@ -42,6 +42,11 @@ namespace card::observability {
 
 // One method the server serves. `type` is go-grpc-prometheus's grpc_type:
 // "unary", "client_stream", "server_stream" or "bidi_stream".
+// The metrics HTTP server's bounds (see ServerMetrics::Serve).
+inline constexpr int kMetricsHttpThreads = 64;
+inline constexpr int kMetricsHttpQueue = 64;
+inline constexpr int kMetricsHttpTimeoutMs = 2000;
+
 struct ServedMethod {
   std::string service;  // e.g. "devcard.card.v1.CardService"
   std::string method;   // e.g. "CreateCard"
@@ -82,8 +87,15 @@ class ServerMetrics final : public MetricsSink {
   // Called on every scrape; set before Serve.
   void SetLevels(std::function<Levels()> levels);
 
-  // Serves GET /metrics on `listen` (host:port; port 0 picks one).
-  absl::Status Serve(const std::string& listen);
+  // Serves GET /metrics on `listen` (host:port; port 0 picks one) with
+  // kMetricsHttpThreads workers, at most kMetricsHttpQueue accepted
+  // connections waiting for one, and kMetricsHttpTimeoutMs per read or write:
+  // a client that sends half a request, or nothing, holds a worker for at
+  // most that long, and scrapes answer while fewer than kMetricsHttpThreads
+  // such clients are connected.
+  // exposer_defaults_for_test: the old Exposer(listen, 2) (2 workers, civetweb's
+  // 30 s timeouts), for the negative control in tests/metrics_pgtest.cc.
+  absl::Status Serve(const std::string& listen, bool exposer_defaults_for_test = false);
   int port() const { return port_; }
   // Stops serving (before what the Levels callback reads goes away).
   void StopServing();
