@@ -15,6 +15,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/common/log.h"
 
 namespace card::observability {
 namespace {
@@ -111,6 +112,14 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
                             "answers and the server is not shutting down), else 0.")
                         .Register(registry);
     serving_ = &serving.Add({});
+    log_lines_dropped_ =
+        &prometheus::BuildCounter()
+             .Name("card_server_log_lines_dropped_total")
+             .Help(
+                 "Log lines (access log included) dropped because stderr could not "
+                 "take them: a pipe whose reader went away or stayed full.")
+             .Register(registry)
+             .Add({});
   }
 
   void SetLevels(std::function<Levels()> read) ABSL_LOCKS_EXCLUDED(mu_) {
@@ -131,6 +140,9 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
       idle_->Set(now.db_connections_idle);
       serving_->Set(now.serving ? 1 : 0);
     }
+    // Counted by the logger (server/common is below prometheus-cpp).
+    log_lines_dropped_->Increment(static_cast<double>(log::DroppedLines()) -
+                                  log_lines_dropped_->Value());
     return registry.Collect();
   }
 
@@ -144,6 +156,7 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
   prometheus::Gauge* in_use_;
   prometheus::Gauge* idle_;
   prometheus::Gauge* serving_;
+  prometheus::Counter* log_lines_dropped_;
 };
 
 ServerMetrics::ServerMetrics(const std::vector<ServedMethod>& methods,
