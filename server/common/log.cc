@@ -10,12 +10,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace card::log {
@@ -157,16 +158,22 @@ class StderrWriter {
   bool torn_ = false;
 };
 
-void Write(char level, absl::string_view message, std::initializer_list<Field> fields) {
-  static std::mutex mu;
+// One line at a time, so lines never interleave; the writer's state too.
+ABSL_CONST_INIT absl::Mutex write_mu(absl::kConstInit);
+
+StderrWriter& Writer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
   static StderrWriter* writer = new StderrWriter();
+  return *writer;
+}
+
+void Write(char level, absl::string_view message, std::initializer_list<Field> fields) {
   std::string time =
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   std::string line =
       FormatLine(format.load(std::memory_order_relaxed), time, level, message, fields);
   line.push_back('\n');
-  std::lock_guard<std::mutex> lock(mu);
-  if (!writer->WriteLine(line)) dropped_lines.fetch_add(1, std::memory_order_relaxed);
+  absl::MutexLock lock(&write_mu);
+  if (!Writer().WriteLine(line)) dropped_lines.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
