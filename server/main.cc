@@ -1,7 +1,9 @@
 // card-server: the CardService gRPC server.
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -270,6 +272,53 @@ std::string InFlagNames(absl::string_view message) {
   return out;
 }
 
+// Soft open-files limit raised to the hard one: each connection is a
+// descriptor, and running out stops accept (issue 19). Logged once.
+void RaiseOpenFilesLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    card::log::Warning(absl::StrCat("open files limit: getrlimit: ", strerror(errno)));
+    return;
+  }
+  const rlim_t was = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (was != limit.rlim_max && setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    card::log::Warning(absl::StrCat("open files limit: ", was, " (raising it to ",
+                                    limit.rlim_max, " failed: ", strerror(errno), ")"));
+    return;
+  }
+  card::log::Info(absl::StrCat("open files limit: ", limit.rlim_cur, " (was ", was, ")"));
+}
+
+// The signals main waits for; blocked in every thread. SIGHUP, SIGUSR1 and
+// SIGUSR2 (whose default action ends the process) are received, logged and
+// otherwise ignored: certificates and the policy are re-read on their own.
+sigset_t HandledSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) {
+    sigaddset(&signals, signal);
+  }
+  return signals;
+}
+
+// Waits for SIGTERM or SIGINT and returns it; logs every other one on the way.
+int WaitForShutdownSignal(const sigset_t& signals) {
+  for (;;) {
+    int received = 0;
+    if (sigwait(&signals, &received) != 0) continue;
+    if (received == SIGTERM || received == SIGINT) return received;
+    if (received == SIGHUP) {
+      card::log::Info(
+          "SIGHUP: certificates and the policy are re-read every --reload_interval; "
+          "nothing to do");
+    } else {
+      card::log::Info(
+          absl::StrCat(received == SIGUSR1 ? "SIGUSR1" : "SIGUSR2", " ignored"));
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -292,13 +341,13 @@ int main(int argc, char** argv) {
   // Fail fast on an unreachable host instead of waiting for TCP's timeout.
   setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
 
-  // Handle SIGTERM/SIGINT on this thread only: block them before any other
-  // thread exists, so every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
+  // Handle signals on this thread only: block them before any other thread
+  // exists, so every thread inherits the mask. A write to a closed pipe
+  // (stderr whose reader went away) returns EPIPE instead of ending the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  RaiseOpenFilesLimit();
 
   if (absl::GetFlag(FLAGS_migrate_only)) {
     absl::StatusOr<std::string> connection =
@@ -331,8 +380,7 @@ int main(int argc, char** argv) {
                                " (port ", (*server)->port(), ", db_pool_size ",
                                config.database.repository.pool_size, ")"));
 
-  int received = 0;
-  sigwait(&signals, &received);
+  const int received = WaitForShutdownSignal(signals);
   card::log::Info(absl::StrCat(
       "received ", received == SIGTERM ? "SIGTERM" : "SIGINT", "; draining for up to ",
       absl::FormatDuration(absl::GetFlag(FLAGS_shutdown_grace))));

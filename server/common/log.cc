@@ -1,13 +1,22 @@
 #include "server/common/log.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace card::log {
@@ -71,16 +80,100 @@ const char* LevelName(char level) {
   return level == 'E' ? "error" : level == 'W' ? "warning" : "info";
 }
 
+// How long one line may wait for room on stderr (a pipe whose reader is slow
+// or stuck) before it is dropped. Once a line was dropped for want of room,
+// later lines do not wait at all until one gets through again: a stuck reader
+// costs the loggers one wait, not one per line.
+constexpr int kWriteWaitMs = 100;
+
+std::atomic<int64_t> dropped_lines{0};
+
+// Writes `line` to fd 2 without ever blocking for longer than kWriteWaitMs.
+// stderr is never switched to O_NONBLOCK (its open file description may be
+// shared with the parent or a supervisor): a socket (journald) gets
+// MSG_DONTWAIT sends, anything else waits in poll() and then writes at most
+// PIPE_BUF bytes, which Linux never blocks on once a pipe polls writable.
+// Returns false if the line was dropped, whole or in part.
+class StderrWriter {
+ public:
+  StderrWriter() {
+    struct stat st;
+    socket_ = fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+  }
+
+  bool WriteLine(absl::string_view line) {
+    // A line cut short by an earlier drop is ended first, so the next one
+    // starts on its own line.
+    std::string ended;
+    if (torn_) {
+      ended = absl::StrCat("\n", line);
+      line = ended;
+    }
+    int wait_ms = stalled_ ? 0 : kWriteWaitMs;
+    size_t written = 0;
+    while (written < line.size()) {
+      size_t chunk = std::min<size_t>(line.size() - written, PIPE_BUF);
+      ssize_t n = socket_         ? send(STDERR_FILENO, line.data() + written, chunk,
+                                         MSG_DONTWAIT | MSG_NOSIGNAL)
+                  : Room(wait_ms) ? write(STDERR_FILENO, line.data() + written, chunk)
+                                  : -1;
+      if (n > 0) {
+        written += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && socket_ &&
+          Room(wait_ms)) {
+        continue;
+      }
+      // EPIPE (the reader went away: SIGPIPE is ignored), no room in time,
+      // or any other error: the rest of the line is lost.
+      stalled_ = true;
+      torn_ = written > 0;
+      return false;
+    }
+    stalled_ = false;
+    torn_ = false;
+    return true;
+  }
+
+ private:
+  // Whether fd 2 has room within `wait_ms`; errno EAGAIN when it has not.
+  static bool Room(int wait_ms) {
+    pollfd fd{STDERR_FILENO, POLLOUT, 0};
+    int ready;
+    do {
+      ready = poll(&fd, 1, wait_ms);
+    } while (ready < 0 && errno == EINTR);
+    if (ready == 0) errno = EAGAIN;
+    if (ready > 0 && (fd.revents & (POLLERR | POLLNVAL)) != 0) {
+      errno = EPIPE;
+      return false;
+    }
+    return ready > 0;
+  }
+
+  bool socket_ = false;
+  bool stalled_ = false;
+  bool torn_ = false;
+};
+
+// One line at a time, so lines never interleave; the writer's state too.
+ABSL_CONST_INIT absl::Mutex write_mu(absl::kConstInit);
+
+StderrWriter& Writer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu) {
+  static StderrWriter* writer = new StderrWriter();
+  return *writer;
+}
+
 void Write(char level, absl::string_view message, std::initializer_list<Field> fields) {
-  static std::mutex mu;
   std::string time =
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   std::string line =
       FormatLine(format.load(std::memory_order_relaxed), time, level, message, fields);
   line.push_back('\n');
-  std::lock_guard<std::mutex> lock(mu);
-  std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fflush(stderr);
+  absl::MutexLock lock(&write_mu);
+  if (!Writer().WriteLine(line)) dropped_lines.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -92,6 +185,8 @@ Field::Field(absl::string_view key, double value)
     : key_(key), text_(absl::StrFormat("%.3f", value)), is_number_(true) {}
 
 void SetFormat(Format new_format) { format.store(new_format); }
+
+int64_t DroppedLines() { return dropped_lines.load(std::memory_order_relaxed); }
 
 std::string FormatLine(Format format, absl::string_view time, char level,
                        absl::string_view message, std::initializer_list<Field> fields) {

@@ -44,6 +44,12 @@ class Field {
   bool is_number_ = false;
 };
 
+// A line that cannot be written (stderr is a pipe whose reader went away, or
+// stays full for 100 ms) is dropped, never waited on for longer: logging
+// never ends the process and never stalls it. DroppedLines() counts them
+// since start-up (card_server_log_lines_dropped_total).
+int64_t DroppedLines();
+
 void Info(absl::string_view message, std::initializer_list<Field> fields = {});
 void Warning(absl::string_view message, std::initializer_list<Field> fields = {});
 void Error(absl::string_view message, std::initializer_list<Field> fields = {});

@@ -17,6 +17,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/common/log.h"
 
 namespace card::observability {
 namespace {
@@ -113,6 +114,14 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
                             "answers and the server is not shutting down), else 0.")
                         .Register(registry);
     serving_ = &serving.Add({});
+    log_lines_dropped_ =
+        &prometheus::BuildCounter()
+             .Name("card_server_log_lines_dropped_total")
+             .Help(
+                 "Log lines (access log included) dropped because stderr could not "
+                 "take them: a pipe whose reader went away or stayed full.")
+             .Register(registry)
+             .Add({});
   }
 
   void SetLevels(std::function<Levels()> read) ABSL_LOCKS_EXCLUDED(mu_) {
@@ -133,6 +142,9 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
       idle_->Set(now.db_connections_idle);
       serving_->Set(now.serving ? 1 : 0);
     }
+    // Counted by the logger (server/common is below prometheus-cpp).
+    log_lines_dropped_->Increment(static_cast<double>(log::DroppedLines()) -
+                                  log_lines_dropped_->Value());
     return registry.Collect();
   }
 
@@ -146,6 +158,7 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
   prometheus::Gauge* in_use_;
   prometheus::Gauge* idle_;
   prometheus::Gauge* serving_;
+  prometheus::Counter* log_lines_dropped_;
 };
 
 ServerMetrics::ServerMetrics(const std::vector<ServedMethod>& methods,

@@ -12,6 +12,8 @@ namespace card::testing {
 
 // Starts `args[0]` with `args` and this process's environment.
 pid_t Spawn(const std::vector<std::string>& args);
+// The same, with the child's stderr on `stderr_fd` (a file or a pipe's end).
+pid_t Spawn(const std::vector<std::string>& args, int stderr_fd);
 
 // Exit code, or -1 if the process did not exit within `timeout` (it is then
 // killed).
