@@ -244,6 +244,12 @@ ServerConfig ConfigFromFlags() {
   return config;
 }
 
+// "CODE: message", without the payloads Status::ToString appends (internal
+// type URLs such as the read-only marker mean nothing to an operator).
+std::string ForPeople(const absl::Status& status) {
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+}
+
 // `message` with every ServerConfig field name it mentions replaced by its
 // flag ("scheduler.max_batch must be >= 1" -> "--max_batch_size must be >= 1").
 std::string InFlagNames(absl::string_view message) {
@@ -359,7 +365,7 @@ int main(int argc, char** argv) {
     card::storage::MigrationResult applied;
     absl::Status status = card::storage::ApplyMigrations(*connection, &applied);
     if (!status.ok()) {
-      card::log::Error(absl::StrCat("migration failed: ", status.ToString()));
+      card::log::Error(absl::StrCat("migration failed: ", ForPeople(status)));
       return 1;
     }
     card::log::Info(absl::StrCat(
@@ -373,7 +379,7 @@ int main(int argc, char** argv) {
       card::app::CardServer::Start(config);
   if (!server.ok()) {
     card::log::Error(
-        absl::StrCat("start-up failed: ", InFlagNames(server.status().ToString())));
+        absl::StrCat("start-up failed: ", InFlagNames(ForPeople(server.status()))));
     return 1;
   }
   card::log::Info(absl::StrCat("card-server listening on ", config.transport.listen,

@@ -148,15 +148,13 @@ void ApplyDefinitions(pqxx::work& txn) {
   }
 }
 
-// Why the database refuses writes, or "" if it takes them. A read-only
-// database (a standby, or one set default_transaction_read_only) would fail
-// the first CREATE with SQLSTATE 25006, which reads as "unavailable".
-std::string ReadOnlyReason(pqxx::work& txn) {
+// OK if the database takes writes. A read-only database (a standby, or one
+// set default_transaction_read_only) would otherwise fail the first CREATE
+// with SQLSTATE 25006, which reads as "unavailable; retry".
+absl::Status Writable(pqxx::work& txn) {
   pqxx::row row = txn.exec1(
       "SELECT current_setting('transaction_read_only') = 'on', pg_is_in_recovery()");
-  if (row[1].as<bool>()) return "pg_is_in_recovery() = true: a standby";
-  if (row[0].as<bool>()) return "transaction_read_only = on";
-  return "";
+  return ReadOnlyDatabaseStatus(row[1].as<bool>(), row[0].as<bool>());
 }
 
 }  // namespace
@@ -169,9 +167,7 @@ absl::Status ApplyMigrations(const std::string& connection_string,
   try {
     pqxx::connection conn(connection_string);
     pqxx::work txn(conn, "migrate");
-    if (std::string reason = ReadOnlyReason(txn); !reason.empty()) {
-      return absl::UnavailableError(absl::StrCat("database is read-only (", reason, ")"));
-    }
+    if (absl::Status writable = Writable(txn); !writable.ok()) return writable;
     txn.exec0("SET LOCAL lock_timeout = '120s'");
     txn.exec_params("SELECT pg_advisory_xact_lock($1, $2)", kLockNamespace,
                     kMigrationLockId);
@@ -224,12 +220,16 @@ std::string DefinedObject(const Migration& definition) {
                                                            : name.substr(underscore + 1));
 }
 
-std::string DefinedObjectsArray() {
-  std::vector<std::string> objects;
-  for (const Migration& definition : Definitions()) {
-    objects.push_back(DefinedObject(definition));
-  }
-  return absl::StrCat("{", absl::StrJoin(objects, ","), "}");
+const std::string& DefinedObjectsArray() {
+  // Built once: the health probe sends it every interval.
+  static const std::string* const array = [] {
+    std::vector<std::string> objects;
+    for (const Migration& definition : Definitions()) {
+      objects.push_back(DefinedObject(definition));
+    }
+    return new std::string(absl::StrCat("{", absl::StrJoin(objects, ","), "}"));
+  }();
+  return *array;
 }
 
 }  // namespace card::storage

@@ -43,7 +43,7 @@ struct MigrationResult {
 // number ("27_card_create_many" creates card_create_many).
 std::string DefinedObject(const Migration& definition);
 // Every DefinedObject, as a PostgreSQL text[] literal.
-std::string DefinedObjectsArray();
+const std::string& DefinedObjectsArray();
 
 // Applies the migrations the database has not seen yet, then the definitions
 // if any changed or the catalog no longer holds what they last created (a

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -142,6 +143,25 @@ absl::Status StatusFromRefusal(const std::string& sqlstate, const std::string& m
 
 bool IsConnectionLoss(const absl::Status& status) {
   return status.GetPayload(kConnectionLostPayload).has_value();
+}
+
+namespace {
+constexpr char kReadOnlyPayload[] = "type.devcard.dev/card.read_only";
+}  // namespace
+
+absl::Status ReadOnlyDatabaseStatus(bool in_recovery, bool transaction_read_only) {
+  if (!in_recovery && !transaction_read_only) return absl::OkStatus();
+  absl::Status status = absl::UnavailableError(
+      absl::StrCat("database is read-only (",
+                   in_recovery ? "pg_is_in_recovery() = true: a standby"
+                               : "transaction_read_only = on",
+                   ")"));
+  status.SetPayload(kReadOnlyPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsReadOnlyDatabase(const absl::Status& status) {
+  return status.GetPayload(kReadOnlyPayload).has_value();
 }
 
 }  // namespace card::storage

@@ -35,4 +35,9 @@ absl::Status StatusFromRefusal(const std::string& sqlstate, const std::string& m
 // True if the status means the connection it came from should be replaced.
 bool IsConnectionLoss(const absl::Status& status);
 
+// OK if the database takes writes; otherwise UNAVAILABLE "database is read-only
+// (<why>)", marked so that IsReadOnlyDatabase (postgres_repository.h) knows it.
+// Start-up and the health probe both read the two facts and report through it.
+absl::Status ReadOnlyDatabaseStatus(bool in_recovery, bool transaction_read_only);
+
 }  // namespace card::storage

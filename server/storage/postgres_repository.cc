@@ -352,21 +352,6 @@ absl::StatusOr<int> PostgresRepository::ExpireCreateRequests(absl::Duration age,
   return (*rows)[0][0].as<int>();
 }
 
-namespace {
-constexpr char kReadOnlyPayload[] = "type.devcard.dev/card.read_only";
-
-absl::Status ReadOnly(absl::string_view reason) {
-  absl::Status status =
-      absl::UnavailableError(absl::StrCat("database is read-only (", reason, ")"));
-  status.SetPayload(kReadOnlyPayload, absl::Cord("1"));
-  return status;
-}
-}  // namespace
-
-bool IsReadOnlyDatabase(const absl::Status& status) {
-  return status.GetPayload(kReadOnlyPayload).has_value();
-}
-
 void PostgresRepository::ReconnectIdle() { pool_->DropIdle(); }
 
 absl::Status PostgresRepository::Ping(absl::Time deadline) {
@@ -374,12 +359,8 @@ absl::Status PostgresRepository::Ping(absl::Time deadline) {
       pool_->Execute("Ping", deadline, kPing, DefinedObjectsArray());
   if (!rows.ok()) return rows.status();
   const pqxx::row row = (*rows)[0];
-  if (row[1].as<bool>()) {
-    return ReadOnly("pg_is_in_recovery() = true: a standby");
-  }
-  if (row[0].as<bool>()) {
-    return ReadOnly("transaction_read_only = on");
-  }
+  absl::Status writable = ReadOnlyDatabaseStatus(row[1].as<bool>(), row[0].as<bool>());
+  if (!writable.ok()) return writable;
   const std::string missing = row[2].as<std::string>();
   if (!missing.empty()) {
     // Calls to them fail with SQLSTATE 42883 (42P01 for a view) until a

@@ -58,8 +58,8 @@ struct ConnectionUse {
   int idle = 0;    // Open and free.
 };
 
-// Whether `status` (from Ping) says the database is read-only: a standby, or
-// a demoted primary.
+// Whether `status` (from Ping or start-up) says the database is read-only: a
+// standby, or a demoted primary (made by ReadOnlyDatabaseStatus, pg_errors.cc).
 bool IsReadOnlyDatabase(const absl::Status& status);
 
 class PostgresRepository final : public model::CardRepository {
