@@ -13,6 +13,7 @@
 #   api-gateway.crt/.key           URI spiffe://TD/ns/gateway/sa/api-gateway (may call everything)
 #   profile-renderer.crt/.key      URI spiffe://TD/ns/profiles/sa/profile-renderer (reads only)
 #   monitoring.crt/.key            URI spiffe://TD/ns/monitoring/sa/prober (health and reflection only)
+#   card-proxy.crt/.key            URI spiffe://TD/ns/cards/sa/card-proxy (the front proxy, deploy/proxy)
 set -euo pipefail
 dir=${1:?usage: scripts/make-dev-certs.sh DIR [TRUST_DOMAIN]}
 domain=${2:-cards.example}
@@ -26,3 +27,6 @@ card_cert "$dir" ca api-gateway api-gateway "URI:spiffe://$domain/ns/gateway/sa/
 card_cert "$dir" ca profile-renderer profile-renderer \
   "URI:spiffe://$domain/ns/profiles/sa/profile-renderer"
 card_cert "$dir" ca monitoring prober "URI:spiffe://$domain/ns/monitoring/sa/prober"
+# The front proxy's client certificate towards card-server (deploy/proxy):
+# --trusted_proxy_identities names it.
+card_cert "$dir" ca card-proxy card-proxy "URI:spiffe://$domain/ns/cards/sa/card-proxy"

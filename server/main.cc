@@ -145,6 +145,10 @@ CARD_SERVER_FLAG(
     "Calls in flight on one HTTP/2 connection; a client's further calls wait. Keep "
     "it above --max_queued_per_user: a gateway multiplexing many users over one "
     "connection must not have it filled by one blocked user.");
+CARD_SERVER_FLAG(int, max_metadata_bytes, transport.max_metadata_bytes, 20 << 10,
+                 "Request headers one call may send; more get RESOURCE_EXHAUSTED. "
+                 "Above the front proxy's limit (deploy/proxy/haproxy.cfg), which "
+                 "refuses first.");
 CARD_SERVER_FLAG(
     absl::Duration, max_connection_idle, transport.max_connection_idle, absl::Minutes(5),
     "Connections without calls for this long are closed (clients reconnect when "
@@ -197,6 +201,13 @@ CARD_SERVER_FLAG(
     "Serve plaintext on a non-loopback --listen address. Without TLS flags the "
     "server otherwise refuses: anyone who can reach the port could call every "
     "method.");
+CARD_SERVER_FLAG(
+    std::vector<std::string>, trusted_proxy_identities, security.trusted_proxy_identities,
+    {},
+    "Front proxies, by their client certificates' URI or DNS SAN (comma-separated), "
+    "whose calls act as the client certificate they forward in the "
+    "card-forwarded-client-cert header (base64 DER; deploy/proxy/haproxy.cfg). "
+    "The header is ignored from anybody else. Needs --tls_client_ca_file.");
 CARD_SERVER_FLAG(absl::Duration, reload_interval, security.reload_interval,
                  absl::Seconds(2),
                  "How often --tls_cert_file, --tls_key_file, --tls_client_ca_file and "

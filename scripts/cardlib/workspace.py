@@ -26,6 +26,8 @@ REPO_ROOT = os.path.dirname(SCRIPTS_DIR)
 THROWAWAY_PG = os.path.join(SCRIPTS_DIR, "throwaway-pg.sh")
 MAKE_DEV_CERTS = os.path.join(SCRIPTS_DIR, "make-dev-certs.sh")
 SHIPPED_POLICY = os.path.join(REPO_ROOT, "deploy", "authz", "policy.json")
+SHIPPED_PROXY_CONFIG = os.path.join(REPO_ROOT, "deploy", "proxy", "haproxy.cfg")
+PROXY_IDENTITY = "spiffe://cards.example/ns/cards/sa/card-proxy"
 
 
 class StartError(RuntimeError):
@@ -84,6 +86,11 @@ class DevMtls:
                 f"--tls_key_file={self.certs}/server.key",
                 f"--tls_client_ca_file={self.certs}/ca.crt",
                 f"--authz_policy_file={SHIPPED_POLICY}"]
+
+    @property
+    def server_behind_proxy(self):
+        """server, believing the front proxy's forwarded client certificates."""
+        return self.server + [f"--trusted_proxy_identities={PROXY_IDENTITY}"]
 
     @property
     def tls_client(self):
@@ -164,6 +171,42 @@ class Workspace:
         if server.listening():
             return server
         raise StartError(f"{name} ({program}) did not start listening:\n{server.log()}")
+
+    def start_proxy(self, name, server, certs, maxconn=4000, timeout=10):
+        """HAProxy with deploy/proxy/haproxy.cfg on 127.0.0.1:<free port> before
+        `server` (started with certs.server_behind_proxy); its log is WORK/NAME.log.
+        Returns a Server record for the proxy (target: where callers connect)."""
+        def combined(stem):
+            path = self.path(f"{name}-{stem}.pem")
+            with open(path, "w") as out:
+                for part in ("crt", "key"):
+                    with open(os.path.join(certs.certs, f"{stem}.{part}")) as f:
+                        out.write(f.read())
+            os.chmod(path, 0o600)
+            return path
+        port = free_port()
+        env = dict(os.environ,
+                   CARD_PROXY_LISTEN=f"127.0.0.1:{port}", CARD_PROXY_CERT=combined("server"),
+                   CARD_PROXY_CLIENT_CA=os.path.join(certs.certs, "ca.crt"),
+                   CARD_SERVER_ADDRESS=server.target, CARD_SERVER_NAME="card-server",
+                   CARD_PROXY_CLIENT_CERT=combined("card-proxy"),
+                   CARD_SERVER_CA=os.path.join(certs.certs, "ca.crt"),
+                   CARD_PROXY_MAXCONN=str(maxconn))
+        log_path = self.path(f"{name}.log")
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(["haproxy", "-db", "-f", SHIPPED_PROXY_CONFIG],
+                                       stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, env=env)
+        self.track(process)
+        proxy = Server(name, port, process, log_path)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return proxy
+            except OSError:
+                time.sleep(0.1)
+        raise StartError(f"{name} (haproxy) did not start listening:\n{proxy.log()}")
 
     def close(self):
         for process in self.processes:

@@ -35,6 +35,7 @@ namespace card::app {
 struct CardServer::Parts {
   // Observability. Null metrics: no --metrics_listen.
   std::unique_ptr<observability::ServerMetrics> metrics;
+  std::shared_ptr<const security::ProxyTrust> proxies;
   std::unique_ptr<observability::GrpcCallObserver> calls;
   // Credentials and the authorization policy; outlive the server using them.
   std::unique_ptr<security::ServerSecurity> security;
@@ -135,6 +136,10 @@ void SetTransportLimits(const TransportConfig& transport, absl::Duration max_req
   builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a taken port is an error
   builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                               transport.max_concurrent_streams);
+  // gRPC 1.51 enforces it only after the client ACKs SETTINGS and per frame,
+  // not per header block (docs/research/http2-abuse-grpc-1.51.md): the
+  // front proxy is the bound that holds; this one caps honest direct callers.
+  builder->AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, transport.max_metadata_bytes);
   builder->AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_IDLE_MS,
       static_cast<int>(absl::ToInt64Milliseconds(transport.max_connection_idle)));
@@ -189,8 +194,10 @@ void CardServer::BuildObservability(const ServerConfig& config, Parts* parts) {
     parts->metrics = std::make_unique<observability::ServerMetrics>(
         observability::ServedMethods(), config.observability.build);
   }
+  parts->proxies = std::make_shared<const security::ProxyTrust>(
+      config.security.trusted_proxy_identities);
   parts->calls = std::make_unique<observability::GrpcCallObserver>(
-      parts->metrics.get(), config.observability.access_log);
+      parts->metrics.get(), config.observability.access_log, parts->proxies);
 }
 
 // Before storage: a bad certificate or policy stops start-up at once, not
@@ -202,7 +209,8 @@ absl::Status CardServer::BuildSecurity(const ServerConfig& config, Parts* parts)
           config.security, config.transport.listen,
           [calls](absl::string_view path, absl::string_view caller) {
             calls->CountDenied(path, caller);
-          });
+          },
+          parts->proxies);
   if (!security.ok()) return security.status();
   parts->security = *std::move(security);
   return absl::OkStatus();

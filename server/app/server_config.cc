@@ -22,6 +22,7 @@ absl::Status ServerConfig::Validate() const {
            AtLeastOne("scheduler.max_batch", static_cast<int64_t>(scheduler.max_batch)),
            AtLeastOne("transport.max_concurrent_streams",
                       transport.max_concurrent_streams),
+           AtLeastOne("transport.max_metadata_bytes", transport.max_metadata_bytes),
        }) {
     if (!status.ok()) return status;
   }

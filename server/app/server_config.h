@@ -29,6 +29,10 @@ struct TransportConfig {
   std::string listen = "127.0.0.1:50051";  // Port 0 picks a free one.
   size_t memory_limit = 128 << 20;         // gRPC's ResourceQuota.
   int max_concurrent_streams = 2000;       // Calls in flight on one connection.
+  // One call's request headers (gRPC's MAX_METADATA_SIZE). Above the front
+  // proxy's ~15 KiB (deploy/proxy/haproxy.cfg) plus the certificate it adds,
+  // so behind it the proxy is what refuses, and a direct caller is capped too.
+  int max_metadata_bytes = 20 << 10;
   absl::Duration max_connection_idle = absl::Minutes(5);
   // Zero: connections live as long as clients keep them. Otherwise the server
   // asks clients to reconnect after this long, so new replicas get traffic.

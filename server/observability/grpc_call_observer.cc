@@ -16,12 +16,25 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-// The caller's certificate identity, or "" without TLS.
-std::string CallerIdentity(grpc::ServerContextBase* context) {
+// The caller's certificate identity, or "" without TLS. Behind a trusted
+// proxy, the certificate it forwarded (the enforcer already refused calls
+// whose forwarded certificate does not parse, when a policy is enforced).
+std::string CallerIdentity(grpc::ServerContextBase* context,
+                           const security::ProxyTrust* proxies) {
   std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
   if (auth == nullptr) return "";
   security::PeerIdentity caller = security::PeerIdentityOf(*auth);
-  return caller.tls ? security::CallerName(caller) : "";
+  if (!caller.tls) return "";
+  if (proxies == nullptr || !proxies->IsProxy(caller))
+    return security::CallerName(caller);
+  const auto& metadata = context->client_metadata();
+  auto header = metadata.find(security::kForwardedClientCertHeader);
+  if (header == metadata.end())
+    return security::CallerName(caller) + " (proxy, no caller)";
+  auto forwarded = proxies->Parse({header->second.data(), header->second.size()});
+  if (!forwarded.ok())
+    return security::CallerName(caller) + " (proxy, unreadable caller)";
+  return security::CallerName((*forwarded)->View());
 }
 
 // One call: created when the call arrives, destroyed with it.
@@ -58,7 +71,8 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
       observer_->Finished(path_, metrics_, code, took, nullptr);
       return;
     }
-    GrpcCallObserver::CallParty party{context_->peer(), CallerIdentity(context_)};
+    GrpcCallObserver::CallParty party{context_->peer(),
+                                      CallerIdentity(context_, observer_->proxies())};
     observer_->Finished(path_, metrics_, code, took, &party);
   }
 
@@ -88,8 +102,9 @@ class Factory final : public grpc::experimental::ServerInterceptorFactoryInterfa
 
 }  // namespace
 
-GrpcCallObserver::GrpcCallObserver(ServerMetrics* metrics, AccessLogOptions access_log)
-    : metrics_(metrics), access_log_(access_log) {}
+GrpcCallObserver::GrpcCallObserver(ServerMetrics* metrics, AccessLogOptions access_log,
+                                   std::shared_ptr<const security::ProxyTrust> proxies)
+    : metrics_(metrics), access_log_(access_log), proxies_(std::move(proxies)) {}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 GrpcCallObserver::InterceptorFactory() {

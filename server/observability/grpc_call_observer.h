@@ -14,8 +14,9 @@
 // names come from the caller and would make the series unbounded.
 //
 // An access log line holds the method, the gRPC code, the duration, the peer
-// address and, over TLS, the caller's certificate identity. Never the request
-// or response: neither is read here.
+// address and, over TLS, the caller's certificate identity (behind a trusted
+// proxy, the certificate it forwarded: server/security/forwarded_identity.h). Never the
+// request or response: neither is read here.
 #pragma once
 
 #include <atomic>
@@ -27,6 +28,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "server/observability/server_metrics.h"
+#include "server/security/forwarded_identity.h"
 
 namespace card::observability {
 
@@ -38,8 +40,10 @@ struct AccessLogOptions {
 
 class GrpcCallObserver {
  public:
-  // `metrics` may be null (no metrics served); outlives this.
-  GrpcCallObserver(ServerMetrics* metrics, AccessLogOptions access_log);
+  // `metrics` may be null (no metrics served); outlives this. `proxies`: whose
+  // forwarded client certificates name the caller in the access log (null: none).
+  GrpcCallObserver(ServerMetrics* metrics, AccessLogOptions access_log,
+                   std::shared_ptr<const security::ProxyTrust> proxies = nullptr);
 
   // For ServerBuilder::experimental().SetInterceptorCreators; the factory
   // refers to this observer, which must outlive the server.
@@ -66,6 +70,7 @@ class GrpcCallObserver {
 
   bool counting() const { return metrics_ != nullptr; }
   bool logging() const { return access_log_.enabled; }
+  const security::ProxyTrust* proxies() const { return proxies_.get(); }
   const MethodMetrics* Find(const std::string& path) const {
     return metrics_ == nullptr ? nullptr : metrics_->Find(path);
   }
@@ -73,6 +78,7 @@ class GrpcCallObserver {
  private:
   ServerMetrics* const metrics_;
   const AccessLogOptions access_log_;
+  const std::shared_ptr<const security::ProxyTrust> proxies_;
   std::atomic<uint64_t> ok_calls_{0};
 };
 

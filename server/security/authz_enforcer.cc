@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/types/optional.h"
 #include "server/common/log.h"
 #include "server/common/read_file.h"
 
@@ -30,7 +31,8 @@ std::string Now() {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<AuthzEnforcer>> AuthzEnforcer::Create(
-    const std::string& path, absl::Duration reload_interval, DenialObserver on_denied) {
+    const std::string& path, absl::Duration reload_interval, DenialObserver on_denied,
+    std::shared_ptr<const ProxyTrust> proxies) {
   absl::StatusOr<std::string> contents = ReadFileUpTo(path, kMaxPolicyBytes);
   if (!contents.ok()) {
     return absl::InvalidArgumentError(
@@ -46,6 +48,7 @@ absl::StatusOr<std::shared_ptr<AuthzEnforcer>> AuthzEnforcer::Create(
       new AuthzEnforcer(path, *std::move(contents),
                         std::make_shared<const AuthzPolicy>(*std::move(policy))));
   enforcer->on_denied_ = std::move(on_denied);
+  enforcer->proxies_ = std::move(proxies);
   AuthzEnforcer* self = enforcer.get();
   enforcer->reloader_ =
       std::make_unique<PeriodicTask>(reload_interval, [self] { self->Reload(); });
@@ -77,23 +80,49 @@ std::string AuthzEnforcer::policy_name() const { return policy()->name(); }
 grpc::Status AuthzEnforcer::Process(const InputMetadata& metadata,
                                     grpc::AuthContext* context, OutputMetadata* consumed,
                                     OutputMetadata* response) {
-  (void)consumed;
   (void)response;
   AuthzRequest request;
   static_cast<PeerIdentity&>(request) = PeerIdentityOf(*context);
   request.headers.reserve(metadata.size());
+  absl::optional<absl::string_view> forwarded_header;
   for (const auto& [key, value] : metadata) {
     if (key == ":path") request.path = View(value);
+    if (key == kForwardedClientCertHeader) {
+      forwarded_header = View(value);
+      continue;  // Never a header a policy could match on.
+    }
     request.headers.emplace_back(View(key), View(value));
   }
+  // Keeps the views of a forwarded caller's names alive through the decision.
+  std::shared_ptr<const ForwardedCertificate> forwarded;
+  std::string refusal;
+  if (proxies_ != nullptr && proxies_->IsProxy(request)) {
+    absl::StatusOr<std::shared_ptr<const ForwardedCertificate>> parsed =
+        forwarded_header.has_value()
+            ? proxies_->Parse(*forwarded_header)
+            : absl::InvalidArgumentError("the proxy forwarded no client certificate");
+    if (parsed.ok()) {
+      forwarded = *std::move(parsed);
+      static_cast<PeerIdentity&>(request) = forwarded->View();
+    } else {
+      refusal = std::string(parsed.status().message());
+    }
+  } else if (forwarded_header.has_value()) {
+    // Only a trusted proxy may speak for somebody else: drop the claim so no
+    // later reader (the access log) mistakes it for the caller.
+    consumed->emplace(kForwardedClientCertHeader, std::string(*forwarded_header));
+  }
   std::shared_ptr<const AuthzPolicy> policy = this->policy();
-  AuthzDecision decision = policy->Evaluate(request);
+  AuthzDecision decision;
+  if (refusal.empty()) decision = policy->Evaluate(request);
   if (decision.allowed) return grpc::Status::OK;
-  if (on_denied_) on_denied_(request.path, CallerName(request));
+  std::string caller = CallerName(request);
+  if (!refusal.empty()) absl::StrAppend(&caller, " (proxy): ", refusal);
+  if (on_denied_) on_denied_(request.path, caller);
   // Who and what, never the request: the message has not even been read.
-  denials_.Warning(absl::StrCat("authz: denied ", CallerName(request), " calling ",
-                                QuotedForLog(request.path), " (policy \"", policy->name(),
-                                "\": ", decision.Reason(), ")"));
+  denials_.Warning(absl::StrCat(
+      "authz: denied ", caller, " calling ", QuotedForLog(request.path), " (policy \"",
+      policy->name(), "\": ", refusal.empty() ? decision.Reason() : "refused", ")"));
   return Denied();
 }
 

@@ -29,6 +29,7 @@
 #include "server/common/rate_limited_log.h"
 #include "server/exec/periodic_task.h"
 #include "server/security/authz_policy.h"
+#include "server/security/forwarded_identity.h"
 
 namespace card::security {
 
@@ -44,7 +45,8 @@ class AuthzEnforcer : public grpc::AuthMetadataProcessor {
   // it cannot be read or is not a valid policy (start-up must stop then).
   static absl::StatusOr<std::shared_ptr<AuthzEnforcer>> Create(
       const std::string& path, absl::Duration reload_interval,
-      DenialObserver on_denied = nullptr);
+      DenialObserver on_denied = nullptr,
+      std::shared_ptr<const ProxyTrust> proxies = nullptr);
   ~AuthzEnforcer() override;
 
   // Evaluation takes microseconds and takes no lock a call could wait on for
@@ -76,8 +78,9 @@ class AuthzEnforcer : public grpc::AuthMetadataProcessor {
   std::string last_contents_ ABSL_GUARDED_BY(reload_mu_);
   std::string last_read_error_ ABSL_GUARDED_BY(reload_mu_);
   RateLimitedLog denials_{"denied calls", 10, absl::Seconds(1)};
-  DenialObserver on_denied_;                // Set once, before the first call.
-  std::unique_ptr<PeriodicTask> reloader_;  // Last: stops before the rest goes.
+  DenialObserver on_denied_;                   // Set once, before the first call.
+  std::shared_ptr<const ProxyTrust> proxies_;  // Set once; null: no proxy is trusted.
+  std::unique_ptr<PeriodicTask> reloader_;     // Last: stops before the rest goes.
 };
 
 }  // namespace card::security

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "server/common/log.h"
@@ -113,6 +114,12 @@ absl::Status CheckFlagCombination(const TransportSecurityOptions& options,
         "security.tls_cert_file "
         "and security.tls_key_file too");
   }
+  if (!options.trusted_proxy_identities.empty() && options.tls_client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "security.trusted_proxy_identities needs mutual TLS "
+        "(security.tls_client_ca_file): a proxy is trusted only once its own "
+        "certificate is verified");
+  }
   if (!tls && !options.authz_policy_file.empty()) {
     return absl::InvalidArgumentError(
         "security.authz_policy_file needs TLS (security.tls_cert_file, "
@@ -135,7 +142,7 @@ unsigned int ReloadSeconds(absl::Duration interval) {
 
 absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
     const TransportSecurityOptions& options, absl::string_view listen,
-    DenialObserver on_denied) {
+    DenialObserver on_denied, std::shared_ptr<const ProxyTrust> proxies) {
   bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
   absl::Status combination = CheckFlagCombination(options, listen, tls);
   if (!combination.ok()) return combination;
@@ -181,8 +188,9 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
   security->description_ = mutual ? "mTLS" : "TLS";
 
   if (!options.authz_policy_file.empty()) {
-    absl::StatusOr<std::shared_ptr<AuthzEnforcer>> authz = AuthzEnforcer::Create(
-        options.authz_policy_file, options.reload_interval, std::move(on_denied));
+    absl::StatusOr<std::shared_ptr<AuthzEnforcer>> authz =
+        AuthzEnforcer::Create(options.authz_policy_file, options.reload_interval,
+                              std::move(on_denied), std::move(proxies));
     if (!authz.ok()) return authz.status();
     security->authz_ = *std::move(authz);
     security->credentials_->SetAuthMetadataProcessor(security->authz_);
@@ -199,6 +207,10 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
         "security.tls_client_ca_file without security.authz_policy_file: every caller "
         "with a valid "
         "certificate may call every method");
+  }
+  if (!options.trusted_proxy_identities.empty()) {
+    absl::StrAppend(&security->description_, ", callers forwarded by ",
+                    absl::StrJoin(options.trusted_proxy_identities, ", "));
   }
   log::Info(absl::StrCat("transport security: ", security->description_,
                          mutual ? absl::StrCat("; client certificates must chain to ",

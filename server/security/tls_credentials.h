@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -38,6 +39,9 @@ struct TransportSecurityOptions {
   std::string tls_client_ca_file;  // PEM roots that client certificates must chain to.
   std::string authz_policy_file;   // gRFC A43 JSON.
   bool allow_insecure_listen = false;  // Plaintext beyond loopback (listen_address.h).
+  // Front proxies (URI or DNS SANs) whose forwarded client certificates name
+  // their callers (server/security/forwarded_identity.h). Needs mutual TLS.
+  std::vector<std::string> trusted_proxy_identities;
   // How often the files above are re-read (the certificate provider counts
   // whole seconds, at least one).
   absl::Duration reload_interval = absl::Seconds(2);
@@ -46,10 +50,12 @@ struct TransportSecurityOptions {
 class ServerSecurity {
  public:
   // `listen` is where the server will listen; `on_denied` hears each call the
-  // policy denies (may be null).
+  // policy denies (may be null); `proxies` is built from
+  // options.trusted_proxy_identities (null: no proxy is trusted).
   static absl::StatusOr<std::unique_ptr<ServerSecurity>> Create(
       const TransportSecurityOptions& options, absl::string_view listen,
-      DenialObserver on_denied = nullptr);
+      DenialObserver on_denied = nullptr,
+      std::shared_ptr<const ProxyTrust> proxies = nullptr);
   ~ServerSecurity();
 
   const std::shared_ptr<grpc::ServerCredentials>& credentials() const {
