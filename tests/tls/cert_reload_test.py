@@ -183,6 +183,8 @@ class CertReloadTest(unittest.TestCase):
         still_v1 = self.served_leaf(server) == v1 and self.health_ok(server, "client")
         early = took_effect(server)
         refusals = server.log().count(f"{path}: not a regular file")
+        refusal_line = next((line for line in server.log().splitlines()
+                             if f"{path}: not a regular file" in line), None)
         write_valid(live)
         took = self.wait_for(lambda: took_effect(server), TAKES_EFFECT_WITHIN_S + 10)
         exited = self.stop(server)
@@ -192,6 +194,12 @@ class CertReloadTest(unittest.TestCase):
             + (f"{took:.1f} s" if took is not None else f"never ({TAKES_EFFECT_WITHIN_S + 10} s)")
             + "; SIGTERM exit after "
             + (f"{exited:.2f} s" if exited is not None else f">{GIVE_UP_EXIT_S} s (SIGKILLed)"))
+        if refusal_line:
+            self.figures.append("  logged: " + refusal_line.replace(self.work, "WORK"))
+        reload_line = next((line for line in server.log().splitlines()
+                            if "tls: reloaded" in line), None)
+        if reload_line:
+            self.figures.append("  logged: " + reload_line.replace(self.work, "WORK"))
         self.assertTrue(still_v1, "the last good files are no longer served")
         self.assertFalse(early, "in effect before the valid file was written")
         self.assertEqual(refusals, 1, server.log())
