@@ -75,6 +75,11 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
   if (!mirror.ok()) return mirror.status();
   security->mirror_ = *std::move(mirror);
   const CertificateMirror& copies = *security->mirror_;
+  const bool sabotaged = options.grpc_reads_operator_files_for_test;
+  const std::string key = sabotaged ? options.tls_key_file : copies.key_path();
+  const std::string cert = sabotaged ? options.tls_cert_file : copies.cert_path();
+  const std::string roots =
+      sabotaged ? options.tls_client_ca_file : copies.client_ca_path();
 
   // The provider re-reads the copies every kCopiesReloadSeconds and hands
   // changed certificates to new handshakes; connections already up keep
@@ -82,10 +87,9 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
   // mirror) plus that.
   auto provider =
       mutual ? std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-                   copies.key_path(), copies.cert_path(), copies.client_ca_path(),
-                   kCopiesReloadSeconds)
+                   key, cert, roots, kCopiesReloadSeconds)
              : std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-                   copies.key_path(), copies.cert_path(), kCopiesReloadSeconds);
+                   key, cert, kCopiesReloadSeconds);
   grpc::experimental::TlsServerCredentialsOptions tls_options(provider);
   tls_options.watch_identity_key_cert_pairs();
   if (mutual) {

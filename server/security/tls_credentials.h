@@ -44,6 +44,10 @@ struct TransportSecurityOptions {
   // How often the files above are re-read. A rotated certificate reaches new
   // connections up to one second later (gRPC re-reading the private copies).
   absl::Duration reload_interval = absl::Seconds(2);
+  // Negative control only (tests/CMakeLists.txt): gRPC's provider reads the
+  // operator's paths itself, as before certificate_mirror.h, so a test can
+  // show it hanging on a FIFO.
+  bool grpc_reads_operator_files_for_test = false;
 };
 
 class ServerSecurity {
