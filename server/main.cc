@@ -211,7 +211,10 @@ CARD_SERVER_FLAG(
 CARD_SERVER_FLAG(absl::Duration, reload_interval, security.reload_interval,
                  absl::Seconds(2),
                  "How often --tls_cert_file, --tls_key_file, --tls_client_ca_file and "
-                 "--authz_policy_file are re-read (whole seconds, at least 1s).");
+                 "--authz_policy_file are re-read, without blocking: anything but a "
+                 "regular file is refused, and so is an invalid file (logged; the last "
+                 "good one stays). A new certificate reaches new connections up to 1s "
+                 "later.");
 CARD_SERVER_FLAG(
     std::string, metrics_listen, observability.metrics_listen, "",
     "host:port to serve Prometheus metrics on (GET /metrics, plain HTTP), e.g. "

@@ -7,11 +7,14 @@
 // Identities: spiffe://cards.test/sa/gateway (may call everything),
 // .../sa/reader (reads only), .../sa/stranger (a valid certificate the policy
 // does not mention). Plus a gateway certificate from another CA and an expired one.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -99,10 +102,18 @@ class TlsAuthzTest : public CardServerTest {
     options.security.authz_policy_file = PolicyPath();
     // options.security.reload_interval stays at its default (2s): the 5-second promise
     // is checked with what operators get.
+    const char* sabotage = std::getenv("CARD_TEST_SABOTAGE");
+    if (sabotage != nullptr && std::string(sabotage) == "grpc-reads-operator-files") {
+      options.security.grpc_reads_operator_files_for_test = true;
+      // The server's private copies under dir_, so that the early exit of the
+      // FIFO test below leaves nothing behind when it removes dir_.
+      ASSERT_EQ(setenv("TMPDIR", dir_.c_str(), 1), 0);
+    }
   }
 
   void TearDown() override {
     CardServerTest::TearDown();
+    unsetenv("TMPDIR");
     if (!dir_.empty()) RunCommand("rm -rf " + dir_);
   }
 
@@ -395,6 +406,63 @@ TEST_F(TlsAuthzTest, ReplacedServerCertificateReachesNewConnectionsWithoutRestar
   EXPECT_EQ(server_->port(), port);
   // The connection made before keeps working.
   EXPECT_EQ(ServedCommonName(before), "card-server");
+}
+
+std::string Contents(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+// Issue 19 item 6: a FIFO at the certificate path is refused without blocking
+// anything, and the certificate renamed over it later is served. With
+// CARD_TEST_SABOTAGE=grpc-reads-operator-files gRPC opens the operator's
+// paths itself, as it used to, hangs in open() on the FIFO, and this test
+// fails (a ctest negative control).
+TEST_F(TlsAuthzTest, FifoAtTheCertificatePathIsRefusedAndALaterCertificateServed) {
+  ASSERT_EQ(ServedCommonName(Channel("gateway")), "card-server");
+  const std::string cert = dir_ + "/server.crt";
+  ASSERT_EQ(std::remove(cert.c_str()), 0);
+  ASSERT_EQ(mkfifo(cert.c_str(), 0600), 0);
+  // A second name for the FIFO, to ask at the end whether anything is stuck
+  // opening it after the path was renamed over.
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(link(cert.c_str(), fifo.c_str()), 0);
+  ::testing::internal::CaptureStderr();
+  absl::SleepFor(absl::Seconds(5));  // Two reload intervals (2s each) and some.
+  EXPECT_EQ(ServedCommonName(Channel("gateway")), "card-server");
+
+  // Key first: while the certificate path is the FIFO nothing is taken.
+  ReplaceFile(dir_ + "/server.key", Contents(certs_ + "/server-rotated.key"));
+  ReplaceFile(cert, Contents(certs_ + "/server-rotated.crt"));
+  absl::Time changed = absl::Now();
+  std::string seen;
+  while (absl::Now() - changed < absl::Seconds(8)) {
+    seen = ServedCommonName(Channel("gateway"));
+    if (seen == "card-server rotated") break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  std::string log = ::testing::internal::GetCapturedStderr();
+  if (seen != "card-server rotated") {
+    // A reader stuck in open() on the FIFO: shutdown would join it forever,
+    // and giving it a writer makes gRPC abort the process (grpc_load_file
+    // sizes the file with ftell, -1 on a FIFO, and allocates that much).
+    ADD_FAILURE() << "the certificate renamed over the FIFO was not served after "
+                  << (absl::Now() - changed) << " (still \"" << seen
+                  << "\"); exiting, since shutdown would wait for ever\n"
+                  << log;
+    // What the skipped teardown would have removed: the cluster, the files.
+    PostgresEnvironment::Get().TearDown();
+    RunCommand(absl::StrCat("rm -rf ", dir_, " ", certs_));
+    std::_Exit(1);
+  }
+  // O_NONBLOCK: fails (ENXIO) unless a reader is waiting on the FIFO.
+  int writer = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+  if (writer >= 0) close(writer);
+  std::remove(fifo.c_str());
+  EXPECT_EQ(writer, -1) << "something was blocked opening the FIFO";
+  EXPECT_NE(log.find(cert + ": not a regular file"), std::string::npos) << log;
 }
 
 // Start-up refuses what it cannot enforce, with a message naming the problem.

@@ -3,7 +3,8 @@ selectors, Secret keys, the flagfile's mount path, probe ports, termination
 grace against preStop + --shutdown_grace; mutual TLS files from mounted Secret
 or ConfigMap keys (never through subPath), a cardctl readiness probe, a
 Certificate that can serve and be presented, a NetworkPolicy that admits named
-namespaces only, the shipped policy, and DATABASE_URL with sslmode=verify-full."""
+namespaces only, the shipped policy, DATABASE_URL with sslmode=verify-full,
+and a writable emptyDir at $TMPDIR for the private copies of the TLS files."""
 import json
 
 from deploy_checks import server
@@ -123,6 +124,7 @@ def check_server_container(ctx, m, where, pod, labels, container):
             mounted_file(ctx, cwhere, f"--{name}", flag_value(flags, name), container, spec,
                          m.by_name, m.secret_keys)
     check_database_url(ctx, cwhere, container, spec, m.by_name, m.secret_keys, m.secret_values)
+    check_private_tmp(ctx, cwhere, container, spec, flags)
     for w, policy in m.of("NetworkPolicy"):
         check_network_policy(ctx, w, policy, labels, container)
     if (container.get("livenessProbe") or {}).get("grpc") is not None:
@@ -130,6 +132,26 @@ def check_server_container(ctx, m, where, pod, labels, container):
                             "server registers follows the database, so an outage would restart "
                             "every pod")
     check_termination(ctx, where, cwhere, spec, container, flags)
+
+
+def check_private_tmp(ctx, where, container, spec, flags):
+    """With TLS, card-server writes private copies of its certificate and key
+    under $TMPDIR (/tmp by default) at start-up: on a read-only root
+    filesystem that directory must be a mounted emptyDir, or it cannot start."""
+    if not flag_value(flags, "tls_cert_file"):
+        return
+    if not (container.get("securityContext") or {}).get("readOnlyRootFilesystem"):
+        return
+    env = {e.get("name"): e.get("value") for e in container.get("env") or []}
+    tmpdir = (env.get("TMPDIR") or "/tmp").rstrip("/") or "/"
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        if mount.get("mountPath", "").rstrip("/") == tmpdir and not mount.get("readOnly"):
+            if "emptyDir" in volumes.get(mount["name"], {}):
+                return
+    ctx.problem(where, f"readOnlyRootFilesystem with --tls_cert_file needs a writable emptyDir "
+                       f"mounted at {tmpdir} ($TMPDIR): card-server keeps its private copies "
+                       "of the TLS files there and would fail to start")
 
 
 def check_termination(ctx, where, cwhere, spec, container, flags):

@@ -1,106 +1,18 @@
 #include "server/security/tls_credentials.h"
 
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include <algorithm>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "server/common/log.h"
-#include "server/common/read_file.h"
 #include "server/security/authz_enforcer.h"
+#include "server/security/certificate_mirror.h"
 #include "server/security/listen_address.h"
 
 namespace card::security {
 namespace {
-
-constexpr size_t kMaxPemBytes = 1 << 20;
-
-struct OpenSslDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-  void operator()(X509* cert) const { X509_free(cert); }
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-template <typename T>
-using OpenSslPtr = std::unique_ptr<T, OpenSslDeleter>;
-
-OpenSslPtr<BIO> MemoryBio(const std::string& contents) {
-  return OpenSslPtr<BIO>(
-      BIO_new_mem_buf(contents.data(), static_cast<int>(contents.size())));
-}
-
-// Every certificate in the PEM file, in order. Error naming the field if the
-// file cannot be read or holds none.
-absl::StatusOr<std::vector<OpenSslPtr<X509>>> ReadCertificates(absl::string_view field,
-                                                               const std::string& path) {
-  absl::StatusOr<std::string> pem = ReadFileUpTo(path, kMaxPemBytes);
-  if (!pem.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", pem.status().message()));
-  }
-  OpenSslPtr<BIO> bio = MemoryBio(*pem);
-  std::vector<OpenSslPtr<X509>> certificates;
-  while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-    certificates.emplace_back(certificate);
-  }
-  ERR_clear_error();  // The read that ended the loop left an error behind.
-  if (certificates.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " ", path, ": no PEM certificate in it"));
-  }
-  return certificates;
-}
-
-std::string NotAfter(const X509* certificate) {
-  OpenSslPtr<BIO> out(BIO_new(BIO_s_mem()));
-  ASN1_TIME_print(out.get(), X509_get0_notAfter(certificate));
-  char* data = nullptr;
-  long size = BIO_get_mem_data(out.get(), &data);
-  return std::string(data, static_cast<size_t>(size));
-}
-
-// The server's own certificate and key: present, matching, not expired. gRPC
-// would otherwise start and fail every handshake, with the reason only in its
-// own logs.
-absl::Status CheckIdentity(const TransportSecurityOptions& options) {
-  absl::StatusOr<std::vector<OpenSslPtr<X509>>> chain =
-      ReadCertificates("security.tls_cert_file", options.tls_cert_file);
-  if (!chain.ok()) return chain.status();
-  X509* leaf = chain->front().get();
-  if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("security.tls_cert_file ", options.tls_cert_file,
-                     ": the certificate expired (", NotAfter(leaf), ")"));
-  }
-  absl::StatusOr<std::string> pem = ReadFileUpTo(options.tls_key_file, kMaxPemBytes);
-  if (!pem.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("security.tls_key_file: ", pem.status().message()));
-  }
-  OpenSslPtr<BIO> bio = MemoryBio(*pem);
-  OpenSslPtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  ERR_clear_error();
-  if (key == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("security.tls_key_file ", options.tls_key_file,
-                     ": no unencrypted PEM private key in it"));
-  }
-  bool matches = X509_check_private_key(leaf, key.get()) == 1;
-  ERR_clear_error();
-  if (!matches) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("security.tls_key_file ", options.tls_key_file,
-                     " is not the key of the certificate in security.tls_cert_file ",
-                     options.tls_cert_file));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status CheckFlagCombination(const TransportSecurityOptions& options,
                                   absl::string_view listen, bool tls) {
@@ -134,9 +46,11 @@ absl::Status CheckFlagCombination(const TransportSecurityOptions& options,
   return absl::OkStatus();
 }
 
-unsigned int ReloadSeconds(absl::Duration interval) {
-  return static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(interval)));
-}
+// How often gRPC re-reads the private copies: its minimum. They are small
+// regular files in a directory only this process writes, so reading them is
+// cheap and cannot block, and a rotation waits at most this long after the
+// mirror took it.
+constexpr unsigned int kCopiesReloadSeconds = 1;
 
 }  // namespace
 
@@ -157,24 +71,32 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
     security->description_ = "plaintext";
     return security;
   }
-  absl::Status identity = CheckIdentity(options);
-  if (!identity.ok()) return identity;
   bool mutual = !options.tls_client_ca_file.empty();
-  if (mutual) {
-    absl::StatusOr<std::vector<OpenSslPtr<X509>>> roots =
-        ReadCertificates("security.tls_client_ca_file", options.tls_client_ca_file);
-    if (!roots.ok()) return roots.status();
-  }
+  // gRPC is never given the operator's paths: its provider re-reads its files
+  // with a blocking open() on a thread shutdown joins, so a FIFO there would
+  // hang both (certificate_mirror.h). It reads the mirror's private copies,
+  // which change only to files read without blocking and checked.
+  absl::StatusOr<std::unique_ptr<CertificateMirror>> mirror = CertificateMirror::Create(
+      {options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file},
+      options.reload_interval);
+  if (!mirror.ok()) return mirror.status();
+  security->mirror_ = *std::move(mirror);
+  const CertificateMirror& copies = *security->mirror_;
+  const bool sabotaged = options.grpc_reads_operator_files_for_test;
+  const std::string key = sabotaged ? options.tls_key_file : copies.key_path();
+  const std::string cert = sabotaged ? options.tls_cert_file : copies.cert_path();
+  const std::string roots =
+      sabotaged ? options.tls_client_ca_file : copies.client_ca_path();
 
-  // The provider re-reads the files every interval and hands changed
-  // certificates to new handshakes; connections already up keep theirs.
-  unsigned int seconds = ReloadSeconds(options.reload_interval);
+  // The provider re-reads the copies every kCopiesReloadSeconds and hands
+  // changed certificates to new handshakes; connections already up keep
+  // theirs. A rotation reaches new connections within reload_interval (the
+  // mirror) plus that.
   auto provider =
       mutual ? std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-                   options.tls_key_file, options.tls_cert_file,
-                   options.tls_client_ca_file, seconds)
+                   key, cert, roots, kCopiesReloadSeconds)
              : std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-                   options.tls_key_file, options.tls_cert_file, seconds);
+                   key, cert, kCopiesReloadSeconds);
   grpc::experimental::TlsServerCredentialsOptions tls_options(provider);
   tls_options.watch_identity_key_cert_pairs();
   if (mutual) {
@@ -216,7 +138,8 @@ absl::StatusOr<std::unique_ptr<ServerSecurity>> ServerSecurity::Create(
                          mutual ? absl::StrCat("; client certificates must chain to ",
                                                options.tls_client_ca_file)
                                 : std::string(),
-                         "; files re-read every ", seconds, "s"));
+                         "; files re-read every ",
+                         absl::FormatDuration(options.reload_interval)));
   return security;
 }
 

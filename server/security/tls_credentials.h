@@ -3,9 +3,11 @@
 // and --allow_insecure_listen) turned into gRPC server credentials.
 //
 //  * TLS: grpc::experimental::TlsServerCredentials with a
-//    FileWatcherCertificateProvider, so the certificate, key and client CA
-//    are re-read from disk every reload interval and a rotated certificate
-//    reaches new connections without a restart.
+//    FileWatcherCertificateProvider reading private copies of the
+//    certificate, key and client CA (server/security/certificate_mirror.h):
+//    the operator's files are re-read without blocking every reload interval,
+//    checked, and only then copied, so a rotated certificate reaches new
+//    connections without a restart and a FIFO or a bad file is refused.
 //  * mTLS: with --tls_client_ca_file every client must present a certificate
 //    that chains to those roots, or the handshake fails.
 //  * Authorization: with --authz_policy_file an AuthzEnforcer
@@ -28,6 +30,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 #include "server/security/authz_enforcer.h"
+#include "server/security/certificate_mirror.h"
 
 namespace card::security {
 
@@ -42,9 +45,13 @@ struct TransportSecurityOptions {
   // Front proxies (URI or DNS SANs) whose forwarded client certificates name
   // their callers (server/security/forwarded_identity.h). Needs mutual TLS.
   std::vector<std::string> trusted_proxy_identities;
-  // How often the files above are re-read (the certificate provider counts
-  // whole seconds, at least one).
+  // How often the files above are re-read. A rotated certificate reaches new
+  // connections up to one second later (gRPC re-reading the private copies).
   absl::Duration reload_interval = absl::Seconds(2);
+  // Negative control only (tests/CMakeLists.txt): gRPC's provider reads the
+  // operator's paths itself, as before certificate_mirror.h, so a test can
+  // show it hanging on a FIFO.
+  bool grpc_reads_operator_files_for_test = false;
 };
 
 class ServerSecurity {
@@ -67,6 +74,9 @@ class ServerSecurity {
  private:
   ServerSecurity() = default;
 
+  // Before credentials_: the provider inside them reads the mirror's
+  // directory, which goes with the mirror.
+  std::unique_ptr<CertificateMirror> mirror_;
   std::shared_ptr<grpc::ServerCredentials> credentials_;
   std::shared_ptr<AuthzEnforcer> authz_;
   std::string description_;

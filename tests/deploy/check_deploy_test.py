@@ -44,6 +44,9 @@ BREAKS = [
      "            - name: tls\n              mountPath: /etc/card-server/tls\n",
      "            - name: tls\n              mountPath: /etc/card-server/tls\n"
      "              subPath: tls.crt\n", "mounted with subPath"),
+    ("k8s-no-writable-tmp", "k8s/deployment.yaml",
+     "            - name: tmp\n              mountPath: /tmp\n", "",
+     "needs a writable emptyDir mounted at /tmp"),
     ("k8s-probe-without-tls", "k8s/deployment.yaml", "                - --tls\n", "",
      "readinessProbe lacks --tls"),
     ("k8s-probe-targets-another-pod", "k8s/deployment.yaml", "- --target=127.0.0.1:50051",
