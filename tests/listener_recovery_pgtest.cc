@@ -28,6 +28,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/support/health.h"
 #include "tests/support/pg_environment.h"
@@ -208,9 +209,17 @@ TEST(ListenerRecovery, AfterDescriptorsRunOutNewConnectionsAreServedOrTheServerE
                                             absl::FormatDuration(*exited_after))
                              : "no")
             << "; old connection SERVING after the flood: " << serving_after_flood
-            << " polls; NOT_SERVING seen the flood's connection closed: "
-            << (saw_not_serving ? "yes" : "no") << "; self-check line logged: "
+            << " polls; NOT_SERVING seen on it: " << (saw_not_serving ? "yes" : "no")
+            << "; self-check line logged: "
             << (absl::StrContains(log, kCheckLine) ? "yes" : "no") << std::endl;
+
+  // The server's own account, for whoever reads the test's output.
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, "listener") || absl::StrContains(line, "exit code") ||
+        absl::StrContains(line, "accept4")) {
+      std::cout << "  server: " << line << "\n";
+    }
+  }
 
   if (served_after && *served_after <= kRecoveryBound) {
     // The stack recovered by itself: nothing else to ask.
