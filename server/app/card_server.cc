@@ -183,10 +183,11 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   if (built.ok()) built = BuildStorage(config, parts.get());
   if (built.ok()) BuildRpc(config, parts.get());
   if (built.ok()) built = BuildGrpcServer(config, parts.get());
-  if (built.ok()) built = StartBackground(config, parts.get());
+  // The check before the metrics start serving (their scrape reads it).
   if (built.ok()) {
     built = StartListenerCheck(config, std::move(on_listener_stuck), parts.get());
   }
+  if (built.ok()) built = StartBackground(config, parts.get());
   if (!built.ok()) return built;
   return std::unique_ptr<CardServer>(new CardServer(std::move(parts)));
 }
@@ -307,6 +308,9 @@ absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* part
     levels.db_connections_idle = use.idle;
     levels.serving = !parts->shut_down.load() && !parts->listener_stuck.load() &&
                      parts->health->serving();
+    if (parts->listener_check) {
+      levels.listener_check_failures = parts->listener_check->failures();
+    }
     return levels;
   });
   const std::string& listen = config.observability.metrics_listen;
@@ -319,8 +323,7 @@ absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* part
   return serving;
 }
 
-// Last, once the port is bound and health published: the first check is one
-// interval later.
+// Once the port is bound: the first check is one interval later.
 absl::Status CardServer::StartListenerCheck(const ServerConfig& config,
                                             std::function<void()> on_stuck,
                                             Parts* parts) {
