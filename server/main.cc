@@ -1,13 +1,16 @@
 // card-server: the CardService gRPC server.
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -175,6 +178,18 @@ CARD_SERVER_FLAG(
     absl::ZeroDuration(),
     "If set, clients are asked to reconnect after a connection has lived this "
     "long, so replicas added by a scale-up receive traffic (0: never).");
+CARD_SERVER_FLAG(
+    absl::Duration, listener_check_interval, transport.listener_check_interval,
+    absl::Seconds(1),
+    "Listener self-check: this often, a fresh connection to --listen's own port "
+    "must get the server's HTTP/2 SETTINGS within 2s. gRPC 1.51 stops accepting "
+    "for good once it runs out of descriptors, while open connections (health "
+    "included) keep working; this notices. 0 turns it off.");
+CARD_SERVER_FLAG(
+    absl::Duration, listener_check_give_up, transport.listener_check_give_up,
+    absl::Seconds(10),
+    "Self-checks failing for this long: health NOT_SERVING, a short drain, then "
+    "exit code 70 for the supervisor to restart the server.");
 CARD_SERVER_FLAG(bool, migrate, migration.apply, true,
                  "Apply pending schema migrations at start-up.");
 ABSL_FLAG(bool, migrate_only, false, "Apply pending schema migrations and exit.");
@@ -240,6 +255,19 @@ CARD_SERVER_FLAG(
 namespace {
 
 constexpr int kExitUsage = 2;
+// EX_SOFTWARE: the listener stopped accepting new connections (the listener
+// self-check gave up); a restart is the cure.
+constexpr int kExitListenerStuck = 70;
+// Before the drain after the self-check gave up: health checkers on open
+// connections see NOT_SERVING before the GOAWAY.
+constexpr absl::Duration kListenerStuckNotServingHold = absl::Seconds(2);
+// The drain after that: in-flight calls on open connections may finish.
+constexpr absl::Duration kListenerStuckMaxDrain = absl::Seconds(5);
+// Past the hold and the drain: the process ends whatever is still running.
+constexpr absl::Duration kListenerStuckWatchdogSlack = absl::Seconds(5);
+
+// Set by the listener self-check, before it wakes main with SIGTERM.
+std::atomic<bool> listener_stuck{false};
 
 std::string DatabaseUrl() {
   std::string url = absl::GetFlag(FLAGS_database_url);
@@ -351,7 +379,8 @@ int main(int argc, char** argv) {
       "card-server",
       "CardService gRPC server.\n  card-server --database_url=postgresql://... "
       "[--listen=127.0.0.1:50051]\nExit codes: 0 clean shutdown, 1 failure, 2 bad "
-      "command line.",
+      "command line, 70 the listener stopped accepting new connections (restart "
+      "it).",
       kExitUsage};
   if (!card::cli::ParseCommandLineOrExit(argc, argv, program).empty()) {
     card::cli::PrintUsageError(program.name, "takes no positional arguments");
@@ -390,7 +419,12 @@ int main(int argc, char** argv) {
 
   const ServerConfig config = ConfigFromFlags();
   absl::StatusOr<std::unique_ptr<card::app::CardServer>> server =
-      card::app::CardServer::Start(config);
+      card::app::CardServer::Start(config, [] {
+        // Woken like by SIGTERM (this thread must not shut the server down:
+        // Shutdown waits for it); main tells the two apart by the flag.
+        listener_stuck = true;
+        kill(getpid(), SIGTERM);
+      });
   if (!server.ok()) {
     card::log::Error(
         absl::StrCat("start-up failed: ", InFlagNames(ForPeople(server.status()))));
@@ -401,6 +435,27 @@ int main(int argc, char** argv) {
                                config.database.repository.pool_size, ")"));
 
   const int received = WaitForShutdownSignal(signals);
+  if (listener_stuck) {
+    const absl::Duration drain =
+        std::min(absl::GetFlag(FLAGS_shutdown_grace), kListenerStuckMaxDrain);
+    // Bounded whatever happens below: a stuck process is worse than an abrupt end.
+    std::thread([limit =
+                     kListenerStuckNotServingHold + drain + kListenerStuckWatchdogSlack] {
+      absl::SleepFor(limit);
+      card::log::Error(absl::StrCat("shutdown took longer than ",
+                                    absl::FormatDuration(limit), "; exiting now"));
+      std::_Exit(kExitListenerStuck);
+    }).detach();
+    card::log::Info(absl::StrCat("health NOT_SERVING; draining for up to ",
+                                 absl::FormatDuration(drain), " after ",
+                                 absl::FormatDuration(kListenerStuckNotServingHold),
+                                 ", then exit code ", kExitListenerStuck));
+    absl::SleepFor(kListenerStuckNotServingHold);
+    (*server)->Shutdown(drain);
+    card::log::Info(absl::StrCat("card-server stopped (exit code ", kExitListenerStuck,
+                                 ": the listener stopped accepting)"));
+    return kExitListenerStuck;
+  }
   card::log::Info(absl::StrCat(
       "received ", received == SIGTERM ? "SIGTERM" : "SIGINT", "; draining for up to ",
       absl::FormatDuration(absl::GetFlag(FLAGS_shutdown_grace))));

@@ -14,6 +14,7 @@
 #include "server/common/log.h"
 #include "server/common/rate_limited_log.h"
 #include "server/exec/cancellation.h"
+#include "server/exec/listener_check.h"
 #include "server/exec/per_user_scheduler.h"
 #include "server/exec/periodic_task.h"
 #include "server/observability/grpc_call_observer.h"
@@ -52,6 +53,8 @@ struct CardServer::Parts {
   // Background work.
   std::unique_ptr<HealthMonitor> health;
   std::unique_ptr<PeriodicTask> request_id_sweeper;
+  std::unique_ptr<ListenerCheck> listener_check;  // Null when turned off.
+  std::atomic<bool> listener_stuck{false};
   // Cancelled at shutdown, so that a probe or a sweep stuck on a frozen
   // database does not hold shutdown up until its deadline. Members, so they
   // outlive the tasks using them (destroyed after ~Parts' body).
@@ -65,6 +68,7 @@ struct CardServer::Parts {
   // top down, the repositories, and last what everything reports to. Also
   // correct for a Start that failed half way (unbuilt parts are null).
   ~Parts() {
+    listener_check.reset();
     request_id_sweeper.reset();
     health.reset();
     server.reset();
@@ -175,7 +179,7 @@ MetricsSink* SinkOf(observability::ServerMetrics* metrics) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
-    const ServerConfig& config) {
+    const ServerConfig& config, std::function<void()> on_listener_stuck) {
   absl::Status valid = config.Validate();
   if (!valid.ok()) return valid;
   auto parts = std::make_unique<Parts>();
@@ -184,6 +188,10 @@ absl::StatusOr<std::unique_ptr<CardServer>> CardServer::Start(
   if (built.ok()) built = BuildStorage(config, parts.get());
   if (built.ok()) BuildRpc(config, parts.get());
   if (built.ok()) built = BuildGrpcServer(config, parts.get());
+  // The check before the metrics start serving (their scrape reads it).
+  if (built.ok()) {
+    built = StartListenerCheck(config, std::move(on_listener_stuck), parts.get());
+  }
   if (built.ok()) built = StartBackground(config, parts.get());
   if (!built.ok()) return built;
   return std::unique_ptr<CardServer>(new CardServer(std::move(parts)));
@@ -306,7 +314,11 @@ absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* part
     levels.db_connections_max = use.size;
     levels.db_connections_in_use = use.in_use;
     levels.db_connections_idle = use.idle;
-    levels.serving = !parts->shut_down.load() && parts->health->serving();
+    levels.serving = !parts->shut_down.load() && !parts->listener_stuck.load() &&
+                     parts->health->serving();
+    if (parts->listener_check) {
+      levels.listener_check_failures = parts->listener_check->failures();
+    }
     return levels;
   });
   const std::string& listen = config.observability.metrics_listen;
@@ -317,6 +329,42 @@ absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* part
                            parts->metrics->port(), ")"));
   }
   return serving;
+}
+
+// Once the port is bound: the first check is one interval later.
+absl::Status CardServer::StartListenerCheck(const ServerConfig& config,
+                                            std::function<void()> on_stuck,
+                                            Parts* parts) {
+  const TransportConfig& transport = config.transport;
+  if (transport.listener_check_interval <= absl::ZeroDuration()) {
+    log::Info("listener self-check off (transport.listener_check_interval is 0)");
+    return absl::OkStatus();
+  }
+  ListenerProbeTarget target;
+  target.listen = transport.listen;
+  target.port = parts->port;
+  target.tls = !config.security.tls_cert_file.empty();
+  absl::StatusOr<ListenerAddress> address = ListenerAddress::Resolve(target);
+  if (!address.ok()) {
+    // An address the check cannot reach is no reason not to serve.
+    log::Warning(absl::StrCat("listener self-check off: ", address.status().message()));
+    return absl::OkStatus();
+  }
+  ListenerCheck::Options options;
+  options.interval = transport.listener_check_interval;
+  options.give_up_after = transport.listener_check_give_up;
+  grpc::HealthCheckServiceInterface* health = parts->server->GetHealthCheckService();
+  std::atomic<bool>* stuck = &parts->listener_stuck;
+  // Health first: every status NOT_SERVING, later updates ignored (what
+  // Shutdown does too), so probes on open connections see it before the exit.
+  parts->listener_check =
+      std::make_unique<ListenerCheck>(*std::move(address), target.tls, options,
+                                      [health, stuck, on_stuck = std::move(on_stuck)] {
+                                        stuck->store(true);
+                                        health->Shutdown();
+                                        if (on_stuck) on_stuck();
+                                      });
+  return absl::OkStatus();
 }
 
 CardServer::CardServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -336,6 +384,9 @@ void CardServer::Shutdown(absl::Duration grace) {
   // Load balancers and probes see NOT_SERVING from here on; the monitor's
   // later results are ignored.
   parts_->server->GetHealthCheckService()->Shutdown();
+  // Before anything it checks goes away (it may be the one that asked for
+  // this shutdown: Stop waits for its run, which never waits for us).
+  if (parts_->listener_check) parts_->listener_check->Stop();
   parts_->health_cancellation.Cancel();
   parts_->sweeper_cancellation.Cancel();
   parts_->health->Stop();

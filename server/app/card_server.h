@@ -4,6 +4,7 @@
 // this class, from a ServerConfig (server/app/server_config.h).
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -17,7 +18,13 @@ class CardServer {
   // Validates `config`, applies migrations (unless disabled), then listens.
   // Fails if the database stays unreachable for migration.startup_timeout or
   // the address cannot be bound. Error messages name ServerConfig's fields.
-  static absl::StatusOr<std::unique_ptr<CardServer>> Start(const ServerConfig& config);
+  //
+  // `on_listener_stuck` runs once, on a thread of the server's, if the
+  // listener self-check gives up (transport.listener_check_give_up): health
+  // is NOT_SERVING for good by then. main() ends the process with it, for the
+  // supervisor to restart; without it the server just stays NOT_SERVING.
+  static absl::StatusOr<std::unique_ptr<CardServer>> Start(
+      const ServerConfig& config, std::function<void()> on_listener_stuck = nullptr);
 
   ~CardServer();  // Shuts down with no grace if Shutdown was not called.
 
@@ -40,6 +47,8 @@ class CardServer {
   static void BuildRpc(const ServerConfig& config, Parts* parts);
   static absl::Status BuildGrpcServer(const ServerConfig& config, Parts* parts);
   static absl::Status StartBackground(const ServerConfig& config, Parts* parts);
+  static absl::Status StartListenerCheck(const ServerConfig& config,
+                                         std::function<void()> on_stuck, Parts* parts);
 
   std::unique_ptr<Parts> parts_;
 };

@@ -37,6 +37,15 @@ absl::Status ServerConfig::Validate() const {
                      absl::FormatDuration(service::kMinRequestIdRetention),
                      " (the API's promise to retrying callers)"));
   }
+  if (transport.listener_check_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "transport.listener_check_interval must be >= 0 (0 turns the check off)");
+  }
+  if (transport.listener_check_interval > absl::ZeroDuration() &&
+      transport.listener_check_give_up < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "transport.listener_check_give_up must be at least 1s");
+  }
   double rate = observability.access_log.ok_sample_rate;
   if (!(rate >= 0 && rate <= 1)) {
     return absl::InvalidArgumentError(

@@ -37,6 +37,12 @@ struct TransportConfig {
   // Zero: connections live as long as clients keep them. Otherwise the server
   // asks clients to reconnect after this long, so new replicas get traffic.
   absl::Duration max_connection_age = absl::ZeroDuration();
+  // The listener self-check (server/exec/listener_check.h): a fresh
+  // connection to `listen` this often must be answered. Zero: no check.
+  absl::Duration listener_check_interval = absl::Seconds(1);
+  // Checks failing for this long: health NOT_SERVING, and the process exits
+  // (main: code 70) for the supervisor to restart it.
+  absl::Duration listener_check_give_up = absl::Seconds(10);
 };
 
 struct DatabaseConfig {

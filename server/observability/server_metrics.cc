@@ -114,6 +114,14 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
                             "answers and the server is not shutting down), else 0.")
                         .Register(registry);
     serving_ = &serving.Add({});
+    listener_check_failures_ =
+        &prometheus::BuildCounter()
+             .Name("card_server_listener_check_failures_total")
+             .Help(
+                 "Listener self-checks whose fresh connection to the server's own "
+                 "port got no answer (--listener_check_interval).")
+             .Register(registry)
+             .Add({});
     log_lines_dropped_ =
         &prometheus::BuildCounter()
              .Name("card_server_log_lines_dropped_total")
@@ -141,6 +149,10 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
       in_use_->Set(now.db_connections_in_use);
       idle_->Set(now.db_connections_idle);
       serving_->Set(now.serving ? 1 : 0);
+      // Counted by the check (server/exec is below prometheus-cpp).
+      listener_check_failures_->Increment(
+          static_cast<double>(now.listener_check_failures) -
+          listener_check_failures_->Value());
     }
     // Counted by the logger (server/common is below prometheus-cpp).
     log_lines_dropped_->Increment(static_cast<double>(log::DroppedLines()) -
@@ -158,6 +170,7 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
   prometheus::Gauge* in_use_;
   prometheus::Gauge* idle_;
   prometheus::Gauge* serving_;
+  prometheus::Counter* listener_check_failures_;
   prometheus::Counter* log_lines_dropped_;
 };
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -72,6 +73,7 @@ struct Levels {
   int db_connections_in_use = 0;
   int db_connections_idle = 0;
   bool serving = false;
+  int64_t listener_check_failures = 0;  // So far (a counter).
 };
 
 struct BuildInfo {
