@@ -176,20 +176,12 @@ class Workspace:
         """HAProxy with deploy/proxy/haproxy.cfg on 127.0.0.1:<free port> before
         `server` (started with certs.server_behind_proxy); its log is WORK/NAME.log.
         Returns a Server record for the proxy (target: where callers connect)."""
-        def combined(stem):
-            path = self.path(f"{name}-{stem}.pem")
-            with open(path, "w") as out:
-                for part in ("crt", "key"):
-                    with open(os.path.join(certs.certs, f"{stem}.{part}")) as f:
-                        out.write(f.read())
-            os.chmod(path, 0o600)
-            return path
         port = free_port()
         env = dict(os.environ,
-                   CARD_PROXY_LISTEN=f"127.0.0.1:{port}", CARD_PROXY_CERT=combined("server"),
+                   CARD_PROXY_LISTEN=f"127.0.0.1:{port}", CARD_PROXY_CERT=os.path.join(certs.certs, "server.crt"),
                    CARD_PROXY_CLIENT_CA=os.path.join(certs.certs, "ca.crt"),
                    CARD_SERVER_ADDRESS=server.target, CARD_SERVER_NAME="card-server",
-                   CARD_PROXY_CLIENT_CERT=combined("card-proxy"),
+                   CARD_PROXY_CLIENT_CERT=os.path.join(certs.certs, "card-proxy.crt"),
                    CARD_SERVER_CA=os.path.join(certs.certs, "ca.crt"),
                    CARD_PROXY_MAXCONN=str(maxconn))
         log_path = self.path(f"{name}.log")

@@ -112,10 +112,11 @@ def check_server_container(ctx, m, where, pod, labels, container):
     spec = pod["spec"]
     cwhere = f"{where}: container {container['name']}"
     flags = effective_flags(ctx, cwhere, container, spec, m.by_name)
-    server.check_listen(ctx.findings, cwhere, flags)
+    proxy = front_proxy_of(ctx, cwhere, spec, flags)
+    server.check_listen(ctx.findings, cwhere, flags, container=proxy is None)
     ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
     port = int(flag_value(flags, "listen", server.DEFAULT_LISTEN).rsplit(":", 1)[1])
-    if port not in ports.values():
+    if proxy is None and port not in ports.values():
         ctx.problem(cwhere, f"no containerPort {port} (the --listen port)")
     check_readiness(ctx, cwhere, container, spec, m.by_name, m.secret_keys, flags, port)
     check_metrics_port(ctx, cwhere, flags, ports, pod["metadata"].get("annotations") or {})
@@ -126,12 +127,38 @@ def check_server_container(ctx, m, where, pod, labels, container):
     check_database_url(ctx, cwhere, container, spec, m.by_name, m.secret_keys, m.secret_values)
     check_private_tmp(ctx, cwhere, container, spec, flags)
     for w, policy in m.of("NetworkPolicy"):
-        check_network_policy(ctx, w, policy, labels, container)
+        # The gRPC port is the proxy's when there is one; metrics stay card-server's.
+        exposed = {"ports": container.get("ports", []) + (proxy or {}).get("ports", [])}
+        check_network_policy(ctx, w, policy, labels, exposed)
     if (container.get("livenessProbe") or {}).get("grpc") is not None:
         ctx.problem(cwhere, "livenessProbe must not be a gRPC health probe: every service the "
                             "server registers follows the database, so an outage would restart "
                             "every pod")
     check_termination(ctx, where, cwhere, spec, container, flags)
+
+
+def front_proxy_of(ctx, where, spec, flags):
+    """The pod's front proxy container (deploy/proxy/haproxy.cfg) in front of
+    card-server, which every deploy needs: gRPC 1.51 alone falls to HTTP/2
+    rapid reset. None, with a problem, if it is missing or misconnected."""
+    proxies = [c for c in spec["containers"]
+               if "haproxy" in argv_of(c.get("command")) + argv_of(c.get("args"))]
+    if not proxies:
+        ctx.problem(where, "no front proxy container (haproxy -f deploy/proxy/haproxy.cfg) in "
+                           "the pod: card-server's gRPC 1.51 alone falls to HTTP/2 rapid reset")
+        return None
+    proxy = proxies[0]
+    env = {e.get("name"): e.get("value") for e in proxy.get("env") or []}
+    listen = flag_value(flags, "listen", server.DEFAULT_LISTEN)
+    if env.get("CARD_SERVER_ADDRESS") != listen:
+        ctx.problem(where, f"the proxy's CARD_SERVER_ADDRESS {env.get('CARD_SERVER_ADDRESS')} "
+                           f"is not card-server's --listen {listen}")
+    if not flag_value(flags, "trusted_proxy_identities"):
+        ctx.problem(where, "behind a proxy without --trusted_proxy_identities every call acts "
+                           "as the proxy, and the policy denies it")
+    if not proxy.get("ports"):
+        ctx.problem(where, f"proxy container {proxy['name']} has no containerPort")
+    return proxy
 
 
 def check_private_tmp(ctx, where, container, spec, flags):
@@ -310,26 +337,40 @@ def check_network_policy(ctx, where, policy, labels, container):
 def check_certificate(ctx, where, certificate, deployments):
     spec = certificate["spec"]
     usages = set(spec.get("usages") or [])
-    if not {"server auth", "client auth"} <= usages:
+    probed = probing_containers(spec["secretName"], deployments)
+    if probed and not {"server auth", "client auth"} <= usages:
         ctx.problem(where, "usages must include server auth and client auth: the readiness probe "
                        "presents the server's own certificate")
+    if "client auth" not in usages:
+        ctx.problem(where, "usages must include client auth: it is presented to card-server")
     if not any(str(u).startswith("spiffe://") for u in spec.get("uris") or []):
         ctx.problem(where, "no spiffe:// URI SAN: the workload identity other services' "
                            "policies name")
-    used = False
-    for _, deployment in deployments:
-        pod = deployment["spec"]["template"]["spec"]
-        if any((v.get("secret") or {}).get("secretName") == spec["secretName"]
-               for v in pod.get("volumes", [])):
-            used = True
-            for c in pod["containers"]:
-                probe = argv_of(((c.get("readinessProbe") or {}).get("exec") or {}).get("command"))
-                name = flag_value([t for t in probe if t.startswith("--")], "tls_server_name")
-                if name and name not in (spec.get("dnsNames") or []):
-                    ctx.problem(where, f"dnsNames lacks {name}, the readiness probe's "
-                                           "--tls_server_name")
+    used = any(any((v.get("secret") or {}).get("secretName") == spec["secretName"]
+                   for v in deployment["spec"]["template"]["spec"].get("volumes", []))
+               for _, deployment in deployments)
+    for c in probed:
+        probe = argv_of(((c.get("readinessProbe") or {}).get("exec") or {}).get("command"))
+        name = flag_value([t for t in probe if t.startswith("--")], "tls_server_name")
+        if name and name not in (spec.get("dnsNames") or []):
+            ctx.problem(where, f"dnsNames lacks {name}, the readiness probe's "
+                                   "--tls_server_name")
     if not used:
         ctx.problem(where, f"no Deployment mounts its Secret {spec['secretName']}")
+
+
+def probing_containers(secret_name, deployments):
+    """Containers that mount the Secret and have an exec readiness probe."""
+    found = []
+    for _, deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {v["name"] for v in pod.get("volumes", [])
+                   if (v.get("secret") or {}).get("secretName") == secret_name}
+        for c in pod["containers"]:
+            mounts = {m["name"] for m in c.get("volumeMounts") or []}
+            if volumes & mounts and ((c.get("readinessProbe") or {}).get("exec")):
+                found.append(c)
+    return found
 
 
 def check_policy_copy(ctx, where, text):

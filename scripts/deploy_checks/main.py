@@ -61,7 +61,10 @@ def check_files(ctx):
             ctx.findings.guarded(path, dockerfile.check_dockerfile, ctx, path, lines)
         elif name.endswith(".service"):
             ctx.commands.sweep_text(path, lines)
-            if "card-server" in ctx.programs.binaries:
+            # card-proxy.service runs HAProxy, not card-server: only swept.
+            runs_proxy = any(line.startswith("ExecStart=") and "haproxy" in line
+                             for line in lines)
+            if "card-server" in ctx.programs.binaries and not runs_proxy:
                 ctx.findings.guarded(path, systemd.check_unit, ctx, path, lines)
         else:
             ctx.commands.sweep_text(path, lines)
