@@ -20,6 +20,11 @@ import pytest
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHECKER = os.path.join(REPO_ROOT, "scripts", "check_deploy.py")
 
+# card-server's readiness probe (the proxy's is a TCP probe; the startup probe
+# runs the same command, so the texts below anchor on this header to be unique).
+READINESS_EXEC = ("          readinessProbe:\n            exec:\n              command:\n"
+                  "                - cardctl\n")
+
 # (case, file under deploy/, text, replacement, what the refusal must say)
 BREAKS = [
     ("dockerfile-root-user", "Dockerfile", "USER 10001:10001", "USER root",
@@ -31,9 +36,15 @@ BREAKS = [
      '"--timeout=3s", "health"]', "HEALTHCHECK lacks --tls_key_file"),
     ("compose-stop-before-drain", "docker-compose.yml", "stop_grace_period: 30s",
      "stop_grace_period: 15s", "must exceed --shutdown_grace (20s)"),
-    ("compose-plaintext-beyond-loopback", "docker-compose.yml",
-     '"--authz_policy_file=/etc/card-server/authz/policy.json"]', '"--db_pool_size=8"]',
-     "without --authz_policy_file"),
+    ("compose-no-front-proxy", "docker-compose.yml",
+     '    network_mode: "service:card-server-1"\n', "",
+     "no front proxy (a haproxy service with network_mode: service:card-server-1)"),
+    ("compose-proxy-not-trusted", "docker-compose.yml",
+     ',\n            "--trusted_proxy_identities=spiffe://cards.example/ns/cards/sa/card-proxy"]',
+     "]", "without --trusted_proxy_identities every call acts as the proxy"),
+    ("k8s-no-front-proxy", "k8s/deployment.yaml",
+     'command: ["haproxy", "-db", "-f", "/etc/card-server/proxy/haproxy.cfg"]',
+     'command: ["sleep", "infinity"]', "no front proxy container"),
     ("k8s-duplicate-key", "k8s/deployment.yaml", "terminationGracePeriodSeconds: 40",
      "terminationGracePeriodSeconds: 40\n      terminationGracePeriodSeconds: 41",
      "duplicate key 'terminationGracePeriodSeconds'"),
@@ -41,16 +52,22 @@ BREAKS = [
      "terminationGracePeriodSeconds: 40", "terminationGracePeriodSeconds: 25",
      "terminationGracePeriodSeconds (25) must exceed preStop sleep"),
     ("k8s-subpath-mount", "k8s/deployment.yaml",
+     "              mountPath: /etc/card-server/flags\n              readOnly: true\n"
      "            - name: tls\n              mountPath: /etc/card-server/tls\n",
+     "              mountPath: /etc/card-server/flags\n              readOnly: true\n"
      "            - name: tls\n              mountPath: /etc/card-server/tls\n"
      "              subPath: tls.crt\n", "mounted with subPath"),
     ("k8s-no-writable-tmp", "k8s/deployment.yaml",
      "            - name: tmp\n              mountPath: /tmp\n", "",
      "needs a writable emptyDir mounted at /tmp"),
-    ("k8s-probe-without-tls", "k8s/deployment.yaml", "                - --tls\n", "",
+    ("k8s-probe-without-tls", "k8s/deployment.yaml",
+     READINESS_EXEC + "                - --target=127.0.0.1:50052\n                - --tls\n",
+     READINESS_EXEC + "                - --target=127.0.0.1:50052\n",
      "readinessProbe lacks --tls"),
-    ("k8s-probe-targets-another-pod", "k8s/deployment.yaml", "- --target=127.0.0.1:50051",
-     "- --target=card-server:50051", "the probe runs in the pod; use 127.0.0.1:50051"),
+    ("k8s-probe-targets-another-pod", "k8s/deployment.yaml",
+     READINESS_EXEC + "                - --target=127.0.0.1:50052\n",
+     READINESS_EXEC + "                - --target=card-server:50052\n",
+     "the probe runs in the pod; use 127.0.0.1:50052"),
     ("k8s-flagfile-not-mounted", "k8s/deployment.yaml",
      "--flagfile=/etc/card-server/flags/card-server.flags",
      "--flagfile=/etc/card-server/other/card-server.flags",
@@ -75,8 +92,8 @@ BREAKS = [
      "TimeoutStopSec=10s", "TimeoutStopSec (10s) must exceed --shutdown_grace"),
     ("systemd-runs-as-root", "systemd/card-server.service", "User=card-server\n", "",
      "runs as root"),
-    ("prose-unknown-flag", "README.md", "The image runs `card-server --listen=0.0.0.0:50051`",
-     "Mind --made_up_flag here.\nThe image runs `card-server --listen=0.0.0.0:50051`",
+    ("prose-unknown-flag", "README.md", "alone runs `card-server --listen=0.0.0.0:50051`",
+     "alone runs\nMind --made_up_flag here.\n`card-server --listen=0.0.0.0:50051`",
      "--made_up_flag is not a flag of card-server, card-stress or cardctl"),
 ]
 
