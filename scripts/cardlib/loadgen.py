@@ -18,6 +18,7 @@ class PgbenchFigures:
     failed_pct: str   # as pgbench prints it; "0" when it prints none
     p50_ms: float
     p99_ms: float
+    transactions: int = 0  # completed (failed ones excluded)
 
 
 def percentile(sorted_values, q):
@@ -44,6 +45,7 @@ def run_pgbench(work_dir, url, script, clients, seconds, users, *extra):
         text = f.read()
     tps = re.search(r"^tps = ([0-9.]*)", text, re.M)
     failed = re.search(r"^number of failed transactions: [0-9]* \(([0-9.]*)%\)", text, re.M)
+    done = re.search(r"^number of transactions actually processed: ([0-9]+)", text, re.M)
     latencies = []
     for log in glob.glob(prefix + ".*"):
         with open(log) as f:
@@ -54,7 +56,8 @@ def run_pgbench(work_dir, url, script, clients, seconds, users, *extra):
     latencies.sort()
     return PgbenchFigures(float(tps.group(1)) if tps and tps.group(1) else 0.0,
                           failed.group(1) if failed else "0",
-                          percentile(latencies, 0.50), percentile(latencies, 0.99))
+                          percentile(latencies, 0.50), percentile(latencies, 0.99),
+                          int(done.group(1)) if done else 0)
 
 
 def run_card_stress(stress, report_path, *flags, check=False):

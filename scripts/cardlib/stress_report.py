@@ -17,6 +17,8 @@ class StressFigures:
     failed: int                # failed + indeterminate calls
     client_cpu_s: float        # user + system
     client_peak_rss_mb: float
+    operations: int = 0        # calls finished during the load
+    elapsed_s: float = 0.0     # the load's length (verification excluded)
 
 
 def load(path):
@@ -31,7 +33,8 @@ def figures(report):
         p50_ms=latency["p50"], p99_ms=latency["p99"], exit_code=report["exit_code"],
         failed=totals.get("failed", 0) + totals.get("indeterminate", 0),
         client_cpu_s=client.get("user_cpu_s", 0) + client.get("system_cpu_s", 0),
-        client_peak_rss_mb=client.get("peak_rss_mb", 0))
+        client_peak_rss_mb=client.get("peak_rss_mb", 0),
+        operations=int(totals.get("operations", 0)), elapsed_s=report.get("elapsed_s", 0.0))
 
 
 def create_outcome(report):
