@@ -136,6 +136,16 @@ CARD_SERVER_FLAG(
     "calls (each user's still in arrival order; a batch of several users never "
     "waits for a user's lock).");
 CARD_SERVER_FLAG(
+    int, db_active_turns, scheduler.max_active_turns, 4,
+    "Turns (a call, or a batch of them) that run on the database at once; further "
+    "calls wait and join larger batches. About twice the database's cores. A turn "
+    "running longer than --db_active_turn_hold (waiting for a user's lock, most "
+    "likely) no longer counts. 0: one per connection.");
+CARD_SERVER_FLAG(absl::Duration, db_active_turn_hold, scheduler.active_turn_hold,
+                 absl::Milliseconds(20),
+                 "How long a turn counts against --db_active_turns: the most a turn "
+                 "blocked on a user's lock delays other users' calls.");
+CARD_SERVER_FLAG(
     size_t, max_queued_bytes, scheduler.max_queued_bytes, size_t{64} << 20,
     "Total size of the requests waiting in the per-user queues; more are refused "
     "with RESOURCE_EXHAUSTED.");

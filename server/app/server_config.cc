@@ -26,6 +26,13 @@ absl::Status ServerConfig::Validate() const {
        }) {
     if (!status.ok()) return status;
   }
+  if (scheduler.max_active_turns < 0) {
+    return absl::InvalidArgumentError(
+        "scheduler.max_active_turns must be >= 0 (0: one per connection)");
+  }
+  if (scheduler.active_turn_hold <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("scheduler.active_turn_hold must be > 0");
+  }
   if (scheduler.workers > database.repository.pool_size) {
     return absl::InvalidArgumentError(
         "scheduler.workers must be <= database.repository.pool_size (a worker must "

@@ -1,5 +1,7 @@
 #include "server/exec/per_user_scheduler.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/common/check.h"
@@ -62,7 +64,8 @@ absl::StatusOr<PerUserScheduler::JobId> PerUserScheduler::Submit(
       queued_bytes_ += bytes;
       if (was_idle) {
         queue->ready_position = ready_.insert(ready_.end(), user);
-        work_ready_.Signal();
+        // Without a free slot, the worker that frees one takes it.
+        if (SlotFree()) work_ready_.Signal();
       }
       if (earliest) expiry_changed_.Signal();
     }
@@ -188,25 +191,58 @@ void PerUserScheduler::EndTurn(std::string user) {
   if (user_it->second.entries.empty()) {
     users_.erase(user_it);
   } else {
-    // Round robin: back of the line.
+    // Round robin: back of the line. No wake-up: the worker ending the turn
+    // looks for its next one now (NextTurn).
     user_it->second.ready_position = ready_.insert(ready_.end(), std::move(user));
+  }
+}
+
+bool PerUserScheduler::SlotFree() const {
+  return limits_.max_active_turns <= 0 ||
+         active_since_.size() < static_cast<size_t>(limits_.max_active_turns);
+}
+
+void PerUserScheduler::TakeSlot(Turn* turn) {
+  if (limits_.max_active_turns <= 0) return;
+  turn->slot.emplace(absl::Now(), next_slot_id_++);
+  bool earliest = active_since_.empty();
+  active_since_.insert(*turn->slot);
+  if (earliest) expiry_changed_.Signal();
+}
+
+void PerUserScheduler::ReleaseSlot(Turn* turn) {
+  if (!turn->slot.has_value()) return;
+  // This worker looks for its next turn right away: no one to wake.
+  active_since_.erase(*turn->slot);
+  turn->slot.reset();
+}
+
+void PerUserScheduler::ReleaseOverdueSlots(absl::Time now) {
+  while (!active_since_.empty() &&
+         active_since_.begin()->first + limits_.active_turn_hold <= now) {
+    active_since_.erase(active_since_.begin());
     work_ready_.Signal();
   }
 }
 
 bool PerUserScheduler::NextTurn(Turn* turn) {
   absl::MutexLock lock(&mu_);
+  ReleaseSlot(turn);
   if (turn->user.has_value()) {
     EndTurn(*std::move(turn->user));
     turn->user.reset();
     for (std::string& other : turn->also_served) EndTurn(std::move(other));
     turn->also_served.clear();
   }
-  while (!stopping_ && ready_.empty()) work_ready_.Wait(&mu_);
+  while (!stopping_ && (ready_.empty() || !SlotFree())) work_ready_.Wait(&mu_);
   if (ready_.empty()) return false;  // stopping, nothing left to start
+  TakeSlot(turn);
   std::string user = std::move(ready_.front());
   ready_.pop_front();
   TakeTurn(std::move(user), turn);
+  // One wake-up at a time, passed on while there is work and a slot for it:
+  // never a herd of workers that find nothing to do.
+  if (!ready_.empty() && SlotFree()) work_ready_.Signal();
   return true;
 }
 
@@ -227,12 +263,13 @@ bool PerUserScheduler::NextExpired(Dropped* expired) {
   absl::MutexLock lock(&mu_);
   for (;;) {
     if (stopping_) return false;
-    if (by_deadline_.empty()) {
-      expiry_changed_.Wait(&mu_);
-      continue;
-    }
-    absl::Time next = by_deadline_.begin()->first;
     absl::Time now = absl::Now();
+    ReleaseOverdueSlots(now);
+    absl::Time next = absl::InfiniteFuture();
+    if (!by_deadline_.empty()) next = by_deadline_.begin()->first;
+    if (!active_since_.empty()) {
+      next = std::min(next, active_since_.begin()->first + limits_.active_turn_hold);
+    }
     if (next > now) {
       expiry_changed_.WaitWithDeadline(&mu_, next);
       continue;

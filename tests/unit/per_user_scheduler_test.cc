@@ -336,5 +336,87 @@ TEST(PerUserScheduler, MaxBatchOneRunsEveryJobAlone) {
   EXPECT_EQ(log.ran, std::vector<std::string>({"block", "c1", "c2", "c3"}));
 }
 
+// Counts the jobs running at once, each blocked until released.
+class CountingJob final : public PerUserScheduler::Job {
+ public:
+  struct Gauge {
+    std::atomic<int> running{0};
+    std::atomic<int> ran{0};
+  };
+  CountingJob(Gauge* gauge, absl::Notification* release)
+      : gauge_(gauge), release_(release) {}
+  void Run() override {
+    gauge_->running++;
+    release_->WaitForNotification();
+    gauge_->running--;
+    gauge_->ran++;
+  }
+  void Drop(const absl::Status&) override {}
+
+ private:
+  Gauge* gauge_;
+  absl::Notification* release_;
+};
+
+TEST(PerUserScheduler, AtMostMaxActiveTurnsRunAtOnceWhileTheyAreYoung) {
+  CountingJob::Gauge gauge;
+  absl::Notification release;
+  SchedulerLimits limits;
+  limits.workers = 8;
+  limits.max_active_turns = 2;
+  limits.active_turn_hold = absl::Seconds(30);
+  PerUserScheduler scheduler(limits);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(scheduler
+                    .Submit("user-" + std::to_string(i), Later(), 1,
+                            std::make_unique<CountingJob>(&gauge, &release))
+                    .ok());
+  }
+  WaitFor([&] { return gauge.running.load() == 2; });
+  absl::SleepFor(absl::Milliseconds(100));  // time for a wrongly woken worker to start
+  EXPECT_EQ(gauge.running.load(), 2);
+  EXPECT_EQ(scheduler.queued(), 6u);
+  release.Notify();
+  WaitFor([&] { return gauge.ran.load() == 8; });
+  EXPECT_EQ(gauge.ran.load(), 8);
+}
+
+// Isolation: turns blocked past the hold (a user's lock, say) give their slots
+// up, so other users' jobs run on the remaining workers.
+TEST(PerUserScheduler, TurnsRunningPastTheHoldLetOthersStart) {
+  CountingJob::Gauge blocked;
+  absl::Notification release;
+  RecordingJob::Log log;
+  SchedulerLimits limits;
+  limits.workers = 8;
+  limits.max_active_turns = 2;
+  limits.active_turn_hold = absl::Milliseconds(20);
+  PerUserScheduler scheduler(limits);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(scheduler
+                    .Submit("blocked-" + std::to_string(i), Later(), 1,
+                            std::make_unique<CountingJob>(&blocked, &release))
+                    .ok());
+  }
+  WaitFor([&] { return blocked.running.load() == 4; });
+  EXPECT_EQ(blocked.running.load(), 4);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(scheduler
+                    .Submit("free-" + std::to_string(i), Later(), 1,
+                            std::make_unique<RecordingJob>(&log, "f" + std::to_string(i)))
+                    .ok());
+  }
+  WaitFor([&] {
+    std::lock_guard<std::mutex> lock(log.mu);
+    return log.ran.size() == 3;
+  });
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    EXPECT_EQ(log.ran.size(), 3u) << "free users waited behind blocked ones";
+  }
+  release.Notify();
+  WaitFor([&] { return blocked.ran.load() == 4; });
+}
+
 }  // namespace
 }  // namespace card
