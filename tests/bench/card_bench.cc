@@ -1,7 +1,8 @@
 // Micro-benchmarks of the work done per request outside the database: request
 // validation, page tokens, status mapping, and card-stress's latency histogram
 // (recorded once per RPC from many threads), and the per-user scheduler's cost
-// per request with and without group commit. Run:
+// per request with and without group commit, and with every worker active or
+// at most four turns at once (--db_active_turns). Run:
 //   build/tests/bench/card_bench --benchmark_filter=. [--benchmark_format=json]
 #include <atomic>
 #include <memory>
@@ -111,6 +112,7 @@ void BM_SchedulerPerRequest(benchmark::State& state) {
   limits.workers = 16;
   limits.max_batch = static_cast<size_t>(state.range(0));
   const int users = static_cast<int>(state.range(1));
+  limits.max_active_turns = static_cast<int>(state.range(2));  // 0: one per worker
   constexpr int kRequests = 2000;
   limits.max_queued_per_user = kRequests;  // none refused: every request takes a turn
   card::PerUserScheduler scheduler(limits);
@@ -139,11 +141,12 @@ void BM_SchedulerPerRequest(benchmark::State& state) {
                    : 0;
 }
 BENCHMARK(BM_SchedulerPerRequest)
-    ->ArgNames({"max_batch", "users"})
-    ->Args({1, 1})
-    ->Args({64, 1})
-    ->Args({1, 1000})
-    ->Args({64, 1000})
+    ->ArgNames({"max_batch", "users", "active_turns"})
+    ->Args({1, 1, 4})
+    ->Args({64, 1, 4})
+    ->Args({1, 1000, 4})
+    ->Args({64, 1000, 0})
+    ->Args({64, 1000, 4})
     ->UseRealTime();
 
 }  // namespace
