@@ -14,7 +14,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 sys.path.insert(0, os.path.join(REPO_ROOT, "scripts"))
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "metrics"))
 
-from cardlib import bench, junit, loadgen, prometheus, stress_report  # noqa: E402
+from cardlib import bench, cpu, junit, loadgen, prometheus, stress_report  # noqa: E402
 import prometheus_checks  # noqa: E402
 
 BEFORE = """card_server_batch_size_bucket{le="1"} 10
@@ -53,14 +53,34 @@ def test_percentile_takes_rank_floor_n_q_plus_one_like_the_awk_it_replaced():
 
 def test_stress_report_figures():
     report = {"totals": {"ops_per_second": 1200.5, "error_rate": 0.01, "failed": 3,
-                         "indeterminate": 2},
-              "latency_ms": {"p50": 1.5, "p99": 9.25}, "exit_code": 0,
+                         "indeterminate": 2, "operations": "9604"},  # uint64: a JSON string
+              "latency_ms": {"p50": 1.5, "p99": 9.25}, "exit_code": 0, "elapsed_s": 8.0,
               "client": {"user_cpu_s": 1.25, "system_cpu_s": 0.5, "peak_rss_mb": 40.0},
               "operations": {"create": {"status_codes": {"OK": 97}, "retries": 0}}}
     figures = stress_report.figures(report)
     assert (figures.ops_per_second, figures.failed, figures.client_cpu_s) == (1200.5, 5, 1.75)
     assert (figures.p50_ms, figures.p99_ms, figures.exit_code) == (1.5, 9.25, 0)
+    assert (figures.operations, figures.elapsed_s) == (9604, 8.0)
     assert stress_report.create_outcome(report) == (97, 0)
+
+
+def test_cpu_meter_cuts_where_the_load_ended_interpolating_between_samples():
+    meter = cpu.Meter(postmaster=None)
+    # (monotonic s, server CPU s, PostgreSQL CPU s), every 0.5 s
+    meter.samples = [(10.0, 1.0, 5.0), (10.5, 1.2, 5.6), (11.0, 1.4, 6.2), (11.5, 1.5, 6.3)]
+    server, postgres = meter.used_within(0.75)
+    assert server == pytest.approx(0.3)
+    assert postgres == pytest.approx(0.9)
+    assert meter.used_within() == pytest.approx((0.5, 1.3))
+    assert meter.used_within(60) == pytest.approx((0.5, 1.3))  # past the last sample
+    assert cpu.per_item_us(0.3, 3000) == pytest.approx(100.0)
+    assert cpu.per_item_us(0.3, 0) == 0.0
+
+
+def test_cpu_of_this_process_and_its_reaped_children_is_read_from_proc():
+    assert cpu.process_cpu_s(os.getpid()) > 0
+    assert cpu.process_cpu_s(os.getpid(), with_reaped_children=True) >= cpu.process_cpu_s(
+        os.getpid())
 
 
 def test_junit_summary_line_names_the_failed_cases(tmp_path):
