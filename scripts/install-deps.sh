@@ -20,11 +20,25 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Node.js and npm: machines of this kind come with them; elsewhere Debian's.
+command -v npm >/dev/null || missing+=(nodejs npm)
 
-echo "install-deps: installing ${missing[*]}" >&2
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# From the npm registry, at the versions package-lock.json pins: the buf CLI
+# (buf lint, buf breaking, buf curl) and the Node example's gRPC libraries.
+# In scripts/node/node_modules; reinstalled only when the lock file changes.
+node_tools="$(cd "$(dirname "$0")" && pwd)/node"
+if ! cmp -s "$node_tools/package-lock.json" "$node_tools/node_modules/.installed-lock.json"; then
+  echo "install-deps: npm ci in $node_tools" >&2
+  npm ci --prefix "$node_tools" --no-audit --no-fund --loglevel=error
+  cp "$node_tools/package-lock.json" "$node_tools/node_modules/.installed-lock.json"
+fi
+"$node_tools/node_modules/.bin/buf" --version >/dev/null
