@@ -1,0 +1,78 @@
+"""scripts/cardlib/suites.py: how scripts/test.sh reads each suite's counts
+from its output, and the summary table it ends with.
+
+    python3 -m pytest tests/pylib
+"""
+import os
+import subprocess
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO_ROOT, "scripts"))
+
+from cardlib import suites  # noqa: E402
+
+
+def test_a_suites_own_last_counts_line_wins_over_nested_ones():
+    # scripts/pgbouncer-test.sh runs deploy/local-cluster, which prints its own line first.
+    output = "local-cluster: 4 passed, 0 failed\nmore\npgbouncer-test: 2 passed, 0 failed\n"
+    assert suites.counts(output, 0) == (2, 0)
+
+
+def test_ctest_summary_counts_tests():
+    output = ("95% tests passed, 3 tests failed out of 57\n\nLabel Time Summary:\n"
+              "The following tests FAILED:\n\t 12 - x (Failed)\n")
+    assert suites.counts(output, 8) == (54, 3)
+
+
+def test_lines_that_only_contain_counts_do_not_count():
+    # pytest's "== 1 failed, 5 passed in 3.2s ==" and the like are not a suite's own line.
+    output = "===== 5 passed, 1 failed in 3.21s =====\n"
+    assert suites.counts(output, 0) == (1, 0)
+
+
+def test_without_counts_the_exit_status_counts():
+    assert suites.counts("built\n", 0) == (1, 0)
+    assert suites.counts("error: no such file\n", 2) == (0, 1)
+
+
+def test_a_non_zero_exit_is_a_failure_even_if_the_counts_say_none():
+    assert suites.counts("load test: 5 passed, 0 failed\n", 1) == (5, 1)
+
+
+def test_summary_table_and_last_line(tmp_path):
+    (tmp_path / "build.log").write_text("[100%] Built target card-server\n")
+    (tmp_path / "ctest.log").write_text("100% tests passed, 0 tests failed out of 158\n")
+    (tmp_path / "load-test.log").write_text("load test: 4 passed, 1 failed\n")
+    tsv = tmp_path / "suites.tsv"
+    tsv.write_text("".join(f"{name}\t{status}\t{seconds}\t{tmp_path / name}.log\n"
+                           for name, status, seconds in
+                           [("build", 0, 41), ("ctest", 0, 611), ("load-test", 1, 95)]))
+    lines, status = suites.summarize(str(tsv))
+    assert status == 1
+    assert lines[0].split() == ["suite", "passed", "failed", "seconds"]
+    assert lines[1].split() == ["build", "1", "0", "41"]
+    assert lines[2].split() == ["ctest", "158", "0", "611"]
+    assert lines[3].startswith("load-test") and f"log {tmp_path}/load-test.log" in lines[3]
+    assert lines[4].split() == ["total", "163", "1", "747"]
+    assert lines[-1] == "163 passed, 1 failed"
+
+
+def test_the_runner_keeps_going_and_exits_non_zero(tmp_path):
+    # scripts/lib/suites.sh itself: a failing suite, then a passing one; both in the table.
+    script = f"""set -euo pipefail
+source {REPO_ROOT}/scripts/lib/suites.sh
+suites_init {tmp_path}/logs
+two() {{ echo one; false; echo never; }}
+suite broken two
+suite fine echo "fine: 3 passed, 0 failed"
+suites_summary
+"""
+    run = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert run.returncode == 1
+    out = run.stdout.splitlines()
+    assert "never" not in out
+    assert out[-1] == "3 passed, 1 failed"
+    assert out[-4].split()[:4] == ["broken", "0", "1", "0"]
+    assert out[-3].split() == ["fine", "3", "0", "0"]
+    assert (tmp_path / "logs" / "broken.log").read_text() == "one\n"
