@@ -6,7 +6,9 @@
 # Then the negative control: the same pooler with the default
 # --db_statement_mode=prepared must fail, with PostgreSQL complaining about
 # the prepared statements; if it passed, the first run would prove nothing.
-# Exit 0 only if the first run passes and the negative control fails that way.
+# Exit 0 only if the first run passes and the negative control fails that way;
+# then the negative control prints "expected failure (ok)", never FAIL. Ends
+# with "pgbouncer-test: N passed, N failed" (the two runs).
 #   scripts/pgbouncer-test.sh [--build=build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,12 +34,13 @@ echo "pgbouncer-test: --db_statement_mode=prepared through PgBouncer must fail (
 negative=$(mktemp)
 trap 'rm -f "$negative"' EXIT
 if bash deploy/local-cluster --build="$build" --pgbouncer --db_statement_mode=prepared \
-    --scenarios=hot-user,mixed 2>&1 | tee "$negative"; then
+    --scenarios=hot-user,mixed --negative_control 2>&1 | tee "$negative"; then
   echo "pgbouncer-test: FAIL: prepared statements passed through PgBouncer 1.18: the" \
     "pgbouncer run above proves nothing" >&2
   failed=$((failed + 1))
 elif grep -q 'prepared statement' "$negative"; then
-  echo "pgbouncer-test: the negative control failed as it must (prepared statements)"
+  echo "pgbouncer-test: prepared mode through PgBouncer: expected failure (ok)," \
+    "PostgreSQL refused the prepared statements"
   passed=$((passed + 1))
 else
   echo "pgbouncer-test: FAIL: the negative control failed, but not on prepared statements" >&2

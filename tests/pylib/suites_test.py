@@ -1,5 +1,6 @@
 """scripts/cardlib/suites.py: how scripts/test.sh reads each suite's counts
-from its output, and the summary table it ends with.
+from its output, and the summary table it ends with; how a negative
+control's JUnit file is shown (cardlib/junit.py): never as FAIL.
 
     python3 -m pytest tests/pylib
 """
@@ -10,7 +11,7 @@ import sys
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO_ROOT, "scripts"))
 
-from cardlib import suites  # noqa: E402
+from cardlib import junit, suites  # noqa: E402
 
 
 def test_a_suites_own_last_counts_line_wins_over_nested_ones():
@@ -76,3 +77,20 @@ suites_summary
     assert out[-4].split()[:4] == ["broken", "0", "1", "0"]
     assert out[-3].split() == ["fine", "3", "0", "0"]
     assert (tmp_path / "logs" / "broken.log").read_text() == "one\n"
+
+
+def test_a_negative_controls_junit_reads_as_expected_failure(tmp_path):
+    path = tmp_path / "without-lock.expected-failure.xml"
+    path.write_text(
+        '<testsuites><testsuite name="card-stress.first-card" tests="2" failures="1" errors="0">'
+        '<properties><property name="operations" value="100"/>'
+        '<property name="ops_per_second" value="250.4"/><property name="p99_ms" value="12.34"/>'
+        '</properties><testcase name="card_count"/>'
+        '<testcase name="exactly_one_default"><failure message="3 of 500 users violate: one '
+        'default"/></testcase></testsuite></testsuites>')
+    lines = junit.expected_failure_lines(path)
+    assert lines == [
+        "card-stress.first-card: expected failure (ok): 1 of 2 checks broke; 100 operations, "
+        "250/s, p99 12.3 ms",
+        "  exactly_one_default: 3 of 500 users violate: one default"]
+    assert not any("FAIL" in line or " failed" in line for line in lines)
