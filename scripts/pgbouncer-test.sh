@@ -34,7 +34,7 @@ echo "pgbouncer-test: --db_statement_mode=prepared through PgBouncer must fail (
 negative=$(mktemp)
 trap 'rm -f "$negative"' EXIT
 if bash deploy/local-cluster --build="$build" --pgbouncer --db_statement_mode=prepared \
-    --scenarios=hot-user,mixed --negative_control 2>&1 | tee "$negative"; then
+    --scenarios=hot-user,mixed --negative-control 2>&1 | tee "$negative"; then
   echo "pgbouncer-test: FAIL: prepared statements passed through PgBouncer 1.18: the" \
     "pgbouncer run above proves nothing" >&2
   failed=$((failed + 1))
