@@ -31,7 +31,7 @@ suite() {
   local name=$1 start=$SECONDS status
   shift
   local log=$SUITES_LOGS/$name.log
-  echo "=== $name: $* ==="
+  echo "==> $name: $*"
   set +e
   (
     set -e
@@ -41,12 +41,12 @@ suite() {
   set -e
   local seconds=$((SECONDS - start))
   printf '%s\t%s\t%s\t%s\n' "$name" "$status" "$seconds" "$log" >>"$SUITES_LOGS/suites.tsv"
-  echo "=== $name: exit $status after $seconds s ==="
+  echo "==> $name: exit $status after $seconds s"
   echo
 }
 
 # suites_summary: the table and the totals' line; fails if any suite failed.
 suites_summary() {
-  echo "=== summary (each suite's output: $SUITES_LOGS/NAME.log) ==="
+  echo "==> summary (each suite's output: $SUITES_LOGS/NAME.log)"
   /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/../suite_summary.py" "$SUITES_LOGS/suites.tsv"
 }
