@@ -14,6 +14,10 @@ order of preference:
 A suite that exited non-zero is failed even if its counts say nothing failed
 (it died after printing them, or before its own summary): it counts at least
 one failure.
+
+A suite's row also shows its note, if it has one: the rest of the last line of
+its output that starts with `NAME: ` (its own name) and is not a counts line,
+e.g. scripts/fuzz.sh's `fuzz: 877812 runs in 61 s, 0 crashes (log: ...)`.
 """
 import re
 
@@ -41,6 +45,16 @@ def counts(output, status):
     return passed, failed
 
 
+def note(output, name):
+    """What the suite said about itself last ("NAME: ..."), or "" (see above)."""
+    prefix = f"{name}: "
+    for line in reversed(output.splitlines()):
+        line = line.strip()
+        if line.startswith(prefix):
+            return "" if _OWN.match(line) else line[len(prefix):]
+    return ""
+
+
 def read_suites(tsv_path):
     """[(name, status, seconds, log_path)] in the order the suites ran."""
     rows = []
@@ -55,15 +69,17 @@ def read_suites(tsv_path):
 def table(results):
     """The summary: one row per suite, then the totals' line, last.
 
-    results: [(name, status, seconds, log, passed, failed)]. A failed suite's
-    row names its log. Returns the lines (no trailing newline)."""
+    results: [(name, status, seconds, log, passed, failed, note)]. A row ends
+    with the suite's note, and for a failed suite its exit status and log.
+    Returns the lines (no trailing newline)."""
     width = max([len("suite")] + [len(r[0]) for r in results])
     lines = [f'{"suite":<{width}}  {"passed":>6}  {"failed":>6}  {"seconds":>7}']
-    for name, status, seconds, log, passed, failed in results:
-        row = f"{name:<{width}}  {passed:>6}  {failed:>6}  {seconds:>7}"
+    for name, status, seconds, log, passed, failed, said in results:
+        tail = [said] if said else []
         if failed:
-            row += f"  exit {status}, log {log}"
-        lines.append(row)
+            tail.append(f"exit {status}, log {log}")
+        lines.append(f"{name:<{width}}  {passed:>6}  {failed:>6}  {seconds:>7}  "
+                     f"{'; '.join(tail)}".rstrip())
     total_seconds = sum(r[2] for r in results)
     lines.append(f'{"total":<{width}}  {sum(r[4] for r in results):>6}  '
                  f'{sum(r[5] for r in results):>6}  {total_seconds:>7}')
@@ -81,5 +97,5 @@ def summarize(tsv_path):
         except OSError:
             output = ""
         passed, failed = counts(output, status)
-        results.append((name, status, seconds, log, passed, failed))
+        results.append((name, status, seconds, log, passed, failed, note(output, name)))
     return table(results), (1 if not results or any(r[5] for r in results) else 0)

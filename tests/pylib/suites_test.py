@@ -41,22 +41,33 @@ def test_a_non_zero_exit_is_a_failure_even_if_the_counts_say_none():
     assert suites.counts("load test: 5 passed, 0 failed\n", 1) == (5, 1)
 
 
+def test_a_suite_notes_what_it_said_about_itself_last():
+    output = "fuzz: building\nfuzz: 877812 runs in 61 s, 0 crashes (log: f.log)\n"
+    assert suites.note(output, "fuzz") == "877812 runs in 61 s, 0 crashes (log: f.log)"
+    assert suites.note("local-cluster: 3 replicas\nlocal-cluster: 4 passed, 0 failed\n",
+                       "local-cluster") == ""
+    assert suites.note("check-deploy: OK\n", "deploy-checks") == ""
+
+
 def test_summary_table_and_last_line(tmp_path):
     (tmp_path / "build.log").write_text("[100%] Built target card-server\n")
     (tmp_path / "ctest.log").write_text("100% tests passed, 0 tests failed out of 158\n")
     (tmp_path / "load-test.log").write_text("load test: 4 passed, 1 failed\n")
+    (tmp_path / "fuzz.log").write_text("fuzz: 9 runs in 5 s, 0 crashes (log: f.log)\n")
     tsv = tmp_path / "suites.tsv"
     tsv.write_text("".join(f"{name}\t{status}\t{seconds}\t{tmp_path / name}.log\n"
                            for name, status, seconds in
-                           [("build", 0, 41), ("ctest", 0, 611), ("load-test", 1, 95)]))
+                           [("build", 0, 41), ("ctest", 0, 611), ("load-test", 1, 95),
+                            ("fuzz", 0, 6)]))
     lines, status = suites.summarize(str(tsv))
     assert status == 1
     assert lines[0].split() == ["suite", "passed", "failed", "seconds"]
     assert lines[1].split() == ["build", "1", "0", "41"]
     assert lines[2].split() == ["ctest", "158", "0", "611"]
     assert lines[3].startswith("load-test") and f"log {tmp_path}/load-test.log" in lines[3]
-    assert lines[4].split() == ["total", "163", "1", "747"]
-    assert lines[-1] == "163 passed, 1 failed"
+    assert lines[4] == "fuzz            1       0        6  9 runs in 5 s, 0 crashes (log: f.log)"
+    assert lines[5].split() == ["total", "164", "1", "753"]
+    assert lines[-1] == "164 passed, 1 failed"
 
 
 def test_the_runner_keeps_going_and_exits_non_zero(tmp_path):
