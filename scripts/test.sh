@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j2
+bash scripts/buf-check.sh
 (cd build && ctest -j2 --output-on-failure --timeout 900)
 bash scripts/load-test.sh
 bash deploy/local-cluster
