@@ -47,11 +47,11 @@ bool AbslParseFlag(absl::string_view text, VisibilityFlag* flag, std::string* er
   if (name.empty() || name == "unspecified") {
     flag->value = v1::VISIBILITY_UNSPECIFIED;
   } else if (name == "public") {
-    flag->value = v1::PUBLIC;
+    flag->value = v1::VISIBILITY_PUBLIC;
   } else if (name == "unlisted") {
-    flag->value = v1::UNLISTED;
+    flag->value = v1::VISIBILITY_UNLISTED;
   } else if (name == "private") {
-    flag->value = v1::PRIVATE;
+    flag->value = v1::VISIBILITY_PRIVATE;
   } else {
     *error = "must be public, unlisted or private";
     return false;

@@ -82,11 +82,11 @@ void PrintLinkRows(std::ostream& out,
 
 std::string VisibilityName(v1::Visibility visibility) {
   switch (visibility) {
-    case v1::PUBLIC:
+    case v1::VISIBILITY_PUBLIC:
       return "public";
-    case v1::UNLISTED:
+    case v1::VISIBILITY_UNLISTED:
       return "unlisted";
-    case v1::PRIVATE:
+    case v1::VISIBILITY_PRIVATE:
       return "private";
     default:
       return "unspecified";

@@ -49,6 +49,7 @@ if $ci; then
   suite thread-safety bash scripts/thread-safety-check.sh
 fi
 suite build build
+suite buf-check bash scripts/buf-check.sh
 suite ctest ctest --test-dir build -j2 --output-on-failure --timeout 900
 suite load-test bash scripts/load-test.sh
 suite local-cluster bash deploy/local-cluster

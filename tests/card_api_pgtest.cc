@@ -50,7 +50,8 @@ TEST_F(CardApiTest, FirstCardIsDefaultLaterOnesAreNot) {
   EXPECT_EQ(first.user_id(), "alice");
   EXPECT_EQ(first.title(), "Jane Doe, Engineer");
   EXPECT_EQ(first.description(), "Builds things");
-  EXPECT_EQ(first.visibility(), v1::PUBLIC);  // unspecified on create means PUBLIC
+  EXPECT_EQ(first.visibility(),
+            v1::VISIBILITY_PUBLIC);  // unspecified on create means PUBLIC
   EXPECT_TRUE(first.qr_enabled());
   EXPECT_EQ(first.id().size(), 36u);
   EXPECT_EQ(first.slug().rfind("jane-doe-engineer-", 0), 0u) << first.slug();
@@ -58,11 +59,11 @@ TEST_F(CardApiTest, FirstCardIsDefaultLaterOnesAreNot) {
   EXPECT_GT(first.create_time().seconds(), 1600000000);
   EXPECT_EQ(first.create_time().seconds(), first.update_time().seconds());
 
-  request.mutable_card()->set_visibility(v1::PRIVATE);
+  request.mutable_card()->set_visibility(v1::VISIBILITY_PRIVATE);
   v1::Card second;
   ASSERT_TRUE(stub_->CreateCard(Context().get(), request, &second).ok());
   EXPECT_FALSE(second.is_default());
-  EXPECT_EQ(second.visibility(), v1::PRIVATE);
+  EXPECT_EQ(second.visibility(), v1::VISIBILITY_PRIVATE);
   EXPECT_NE(second.slug(), first.slug());
 
   // Another user's first card is their default, whatever alice has.

@@ -85,13 +85,13 @@ TEST_F(CardLifecycleTest, UpdateChangesOnlyMaskedFieldsAndTheEtag) {
   v1::UpdateCardRequest request = UpdateOf(card, {"title", "visibility", "qr_enabled"});
   request.mutable_card()->set_title("New title");
   request.mutable_card()->set_description("ignored: not in the mask");
-  request.mutable_card()->set_visibility(v1::UNLISTED);
+  request.mutable_card()->set_visibility(v1::VISIBILITY_UNLISTED);
   request.mutable_card()->set_qr_enabled(true);
   v1::Card updated;
   ASSERT_TRUE(client_->UpdateCard(request, &updated).ok());
   EXPECT_EQ(updated.title(), "New title");
   EXPECT_EQ(updated.description(), "");
-  EXPECT_EQ(updated.visibility(), v1::UNLISTED);
+  EXPECT_EQ(updated.visibility(), v1::VISIBILITY_UNLISTED);
   EXPECT_TRUE(updated.qr_enabled());
   EXPECT_TRUE(updated.is_default());
   EXPECT_EQ(updated.slug(), card.slug());  // shared links stay valid
@@ -345,9 +345,9 @@ TEST_F(CardLifecycleTest, GetDefaultIsNotFoundWithoutCards) {
 }
 
 TEST_F(CardLifecycleTest, SharedCardsArePublicOrUnlistedOnly) {
-  v1::Card public_card = MustCreate("alice", "Public", v1::PUBLIC);
-  v1::Card unlisted = MustCreate("alice", "Unlisted", v1::UNLISTED);
-  v1::Card hidden = MustCreate("alice", "Private", v1::PRIVATE);
+  v1::Card public_card = MustCreate("alice", "Public", v1::VISIBILITY_PUBLIC);
+  v1::Card unlisted = MustCreate("alice", "Unlisted", v1::VISIBILITY_UNLISTED);
+  v1::Card hidden = MustCreate("alice", "Private", v1::VISIBILITY_PRIVATE);
   auto shared = [&](const std::string& slug, v1::Card* out) {
     v1::GetSharedCardRequest request;
     request.set_slug(slug);

@@ -80,7 +80,7 @@ TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunct
   ASSERT_EQ(listed.cards(0).links_size(), 1);
   EXPECT_EQ(listed.cards(0).links(0).id(), link_id);
   EXPECT_EQ(listed.cards(1).id(), second_id);
-  EXPECT_EQ(listed.cards(1).visibility(), v1::PRIVATE);
+  EXPECT_EQ(listed.cards(1).visibility(), v1::VISIBILITY_PRIVATE);
   EXPECT_TRUE(listed.cards(1).qr_enabled());
 
   // The idempotency key written by the old function still answers a retry.
@@ -88,7 +88,7 @@ TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunct
   retry.set_user_id("alice");
   retry.mutable_card()->set_title("First");
   retry.mutable_card()->set_description("d");
-  retry.mutable_card()->set_visibility(v1::PUBLIC);
+  retry.mutable_card()->set_visibility(v1::VISIBILITY_PUBLIC);
   retry.add_link_ids(link_id);
   retry.set_request_id("req-1");
   v1::Card retried;

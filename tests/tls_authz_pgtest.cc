@@ -300,7 +300,7 @@ TEST_F(TlsAuthzTest, ReadOnlyIdentityReadsButCannotWrite) {
   update.set_user_id("bob");
   update.mutable_card()->set_id(card.id());
   update.mutable_card()->set_title("Renamed");
-  update.mutable_card()->set_visibility(v1::PRIVATE);
+  update.mutable_card()->set_visibility(v1::VISIBILITY_PRIVATE);
   update.mutable_update_mask()->add_paths("title");
   update.mutable_update_mask()->add_paths("visibility");
   EXPECT_EQ(reader->UpdateCard(update, &read).error_code(),

@@ -7,6 +7,16 @@
 namespace card::rpc {
 namespace {
 
+// Visibility crosses this boundary by number (and is stored by number:
+// cards.visibility smallint), so the proto's value names may change without
+// touching the model or the database, but the numbers may not.
+namespace v1 = devcard::card::v1;
+static_assert(static_cast<int>(model::Visibility::kUnspecified) ==
+              v1::VISIBILITY_UNSPECIFIED);
+static_assert(static_cast<int>(model::Visibility::kPublic) == v1::VISIBILITY_PUBLIC);
+static_assert(static_cast<int>(model::Visibility::kUnlisted) == v1::VISIBILITY_UNLISTED);
+static_assert(static_cast<int>(model::Visibility::kPrivate) == v1::VISIBILITY_PRIVATE);
+
 // Times in the model have microsecond precision (PostgreSQL's).
 void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
   *out =

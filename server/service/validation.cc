@@ -131,7 +131,8 @@ absl::Status ValidateVisibility(model::Visibility visibility, absl::string_view 
     return known ? absl::OkStatus() : InvalidField(field, "unknown value");
   }
   if (!known || visibility == model::Visibility::kUnspecified) {
-    return InvalidField(field, "must be PUBLIC, UNLISTED or PRIVATE");
+    return InvalidField(
+        field, "must be VISIBILITY_PUBLIC, VISIBILITY_UNLISTED or VISIBILITY_PRIVATE");
   }
   return absl::OkStatus();
 }

@@ -96,7 +96,7 @@ TEST_F(CardctlCommandsTest, CreatePrintsTheCardAsTableAndAsJson) {
       sql_->quote(id));
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0].as<std::string>(), "Alice Doe");
-  EXPECT_EQ(rows[0][2].as<int>(), 2);  // UNLISTED
+  EXPECT_EQ(rows[0][2].as<int>(), 2);  // VISIBILITY_UNLISTED: stored by number
   EXPECT_TRUE(rows[0][3].as<bool>());
   EXPECT_TRUE(rows[0][4].as<bool>());
   // cardctl always sends a request_id: a fresh UUID when none is given.
@@ -112,7 +112,7 @@ TEST_F(CardctlCommandsTest, CreatePrintsTheCardAsTableAndAsJson) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   v1::Card card = ParseJson<v1::Card>(run.out);
   EXPECT_EQ(card.title(), "Second card");
-  EXPECT_EQ(card.visibility(), v1::PUBLIC);  // unspecified is public
+  EXPECT_EQ(card.visibility(), v1::VISIBILITY_PUBLIC);  // unspecified is public
   EXPECT_FALSE(card.is_default());
   EXPECT_FALSE(card.qr_enabled());
   ASSERT_EQ(card.links_size(), 2);
@@ -219,7 +219,7 @@ TEST_F(CardctlCommandsTest, UpdateChangesOnlyTheFieldsGiven) {
   EXPECT_EQ(updated.description(), "");
   EXPECT_FALSE(updated.qr_enabled());
   EXPECT_EQ(updated.links_size(), 0);
-  EXPECT_EQ(updated.visibility(), v1::PRIVATE);
+  EXPECT_EQ(updated.visibility(), v1::VISIBILITY_PRIVATE);
   pqxx::result row =
       Query("SELECT title, description, qr_enabled, visibility FROM cards");
   EXPECT_EQ(row[0][0].as<std::string>(), "New");

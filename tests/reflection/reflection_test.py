@@ -12,7 +12,10 @@ file_containing_symbol with all its dependencies (grpc.reflection.v1alpha and
 grpc.reflection.v1), and runs every `grpcurl` line of README.md's grpcurl
 block in order against a real card-server on a throwaway PostgreSQL,
 substituting the README's placeholders (<link N>, <card N>, <slug N>, <etag>)
-with what the lines before it returned.
+with what the lines before it returned. Then the same for every line of the
+README's `buf curl` block, run as written by the real buf binary
+(scripts/node/node_modules/.bin/buf, or $BUF): grpcurl is packaged by neither
+Debian nor npm, buf is.
 
 Usage: reflection_test.py --server=PATH/card-server --source=REPO_ROOT
 """
@@ -20,6 +23,7 @@ import json
 import os
 import re
 import shlex
+import subprocess
 import sys
 import unittest
 
@@ -144,16 +148,30 @@ class Grpcurl:
             json_format.MessageToJson(response, descriptor_pool=pool))
 
 
-def readme_grpcurl_lines(source):
-    """The grpcurl block of README.md: its variable line and its grpcurl lines."""
+def readme_lines(source, tool):
+    """README.md's block for `tool` ("grpcurl" or "buf curl"): the ```sh block
+    that starts with a variable line (S=...) and runs `tool`; its variables
+    and its `tool` lines."""
     with open(os.path.join(source, "README.md"), encoding="utf-8") as readme:
         text = readme.read()
-    block = re.search(r"```sh\n(S=.*?)```", text, re.S)
-    assert block, "README.md has no grpcurl block starting with S=..."
-    lines = block.group(1).splitlines()
+    blocks = [b.splitlines() for b in re.findall(r"```sh\n(S=.*?)```", text, re.S)]
+    blocks = [b for b in blocks if any(line.startswith(tool + " ") for line in b[1:])]
+    assert len(blocks) == 1, f"README.md has {len(blocks)} {tool} blocks starting with S=..."
+    lines = blocks[0]
     variables = dict(re.findall(r"(\w+)=([^;\s]+)", lines[0]))
-    commands = [line for line in lines[1:] if line.startswith("grpcurl ")]
+    commands = [line for line in lines[1:] if line.startswith(tool + " ")]
+    assert len(commands) == len(lines) - 1, f"a line of the {tool} block runs something else"
     return variables, commands
+
+
+def expand(word, variables):
+    """$NAME in a README line, as the shell would expand it."""
+    return re.sub(r"\$(\w+)", lambda m: variables[m[1]], word)
+
+
+def buf_binary(source):
+    return os.environ.get("BUF") or os.path.join(source, "scripts", "node", "node_modules",
+                                                 ".bin", "buf")
 
 
 class Placeholders:
@@ -191,8 +209,8 @@ class ReflectionTest(unittest.TestCase):
         os.mkdir(gen)
         cls.messages = {v: generated_module(gen, f"grpc/reflection/{v}/reflection.proto")
                         for v in REFLECTION_VERSIONS}
-        target = cls.cluster.start_server(ARGS.server, "--db_pool_size=2").target
-        cls.channel = grpc.insecure_channel(target)
+        cls.target = cls.cluster.start_server(ARGS.server, "--db_pool_size=2").target
+        cls.channel = grpc.insecure_channel(cls.target)
         grpc.channel_ready_future(cls.channel).result(timeout=30)
         cls.reflection = {v: ReflectionClient(cls.channel, v, cls.messages[v])
                           for v in REFLECTION_VERSIONS}
@@ -240,7 +258,7 @@ class ReflectionTest(unittest.TestCase):
             grpcurl.call("devcard.card.v1.CardService/UpdateCard", body)
 
     def test_every_grpcurl_line_of_the_readme_works(self):
-        variables, commands = readme_grpcurl_lines(ARGS.source)
+        variables, commands = readme_lines(ARGS.source, "grpcurl")
         self.assertGreaterEqual(len(commands), 10)
         self.assertTrue(any(re.search(r'"update_mask":"[^"]*[a-z][A-Z]', c) for c in commands),
                         "the README shows no update_mask path of more than one word")
@@ -249,7 +267,7 @@ class ReflectionTest(unittest.TestCase):
         for command in commands:
             with self.subTest(command=command):
                 words = shlex.split(command)
-                words = [re.sub(r"\$(\w+)", lambda m: variables[m[1]], w) for w in words]
+                words = [expand(w, variables) for w in words]
                 self.assertEqual(words[:2], ["grpcurl", "-plaintext"])
                 body = None
                 if words[2] == "-d":
@@ -265,6 +283,67 @@ class ReflectionTest(unittest.TestCase):
                     self.assertEqual(code, grpc.StatusCode.OK, response)
                     placeholders.learn(action[0], response)
                     self.check_response(action[0], json.loads(body), response)
+
+    def test_every_buf_curl_line_of_the_readme_works(self):
+        variables, commands = readme_lines(ARGS.source, "buf curl")
+        grpcurl_variables, grpcurl_commands = readme_lines(ARGS.source, "grpcurl")
+        # Every RPC the grpcurl tour calls, the buf curl tour calls too.
+        self.assertEqual(
+            [c.rsplit("/", 1)[1] for c in commands if "--data" in c],
+            [c.rsplit("/", 1)[1] for c in grpcurl_commands if " -d " in c])
+        self.assertEqual(variables["C"], grpcurl_variables["C"])
+        buf = buf_binary(ARGS.source)
+        self.assertTrue(os.access(buf, os.X_OK), f"no buf at {buf}: run scripts/install-deps.sh")
+        base = variables["S"]
+        self.assertEqual(base, "http://" + grpcurl_variables["S"])
+        variables = {**variables, "S": "http://" + self.target}  # the test's server
+        placeholders = Placeholders()
+        for command in commands:
+            with self.subTest(command=command):
+                words = [expand(w, variables) for w in shlex.split(command)]
+                self.assertEqual(words[:5], ["buf", "curl", "--protocol", "grpc",
+                                             "--http2-prior-knowledge"])
+                body = None
+                if "--data" in words:
+                    at = words.index("--data") + 1
+                    body = words[at] = placeholders.fill(words[at])
+                result = subprocess.run([buf] + words[1:], capture_output=True, text=True,
+                                        timeout=60)
+                self.assertEqual(result.returncode, 0,
+                                 f"{' '.join(words)}\nstdout: {result.stdout}\n"
+                                 f"stderr: {result.stderr}")
+                url = words[-1]
+                if "--list-services" in words:
+                    self.assertIn("devcard.card.v1.CardService", result.stdout.split())
+                elif "--list-methods" in words:
+                    self.assertIn("devcard.card.v1.CardService/UpdateCard", result.stdout.split())
+                else:
+                    self.assertTrue(url.startswith(variables["S"] + "/"), url)
+                    method = url[len(variables["S"]) + 1:]
+                    response = json.loads(result.stdout)
+                    placeholders.learn(method, response)
+                    self.check_response(method, json.loads(body), response)
+        self.assertEqual(len(placeholders.cards), 2)  # the lines' CreateCards ran
+
+    def test_buf_curl_refuses_the_old_visibility_names(self):
+        # Visibility's values were PUBLIC, UNLISTED and PRIVATE until issue 22.
+        # JSON is parsed by the client, from the descriptors reflection serves,
+        # and those know only the new names: the old ones fail before sending.
+        buf = buf_binary(ARGS.source)
+        for old, new in (("PUBLIC", "VISIBILITY_PUBLIC"), ("PRIVATE", "VISIBILITY_PRIVATE")):
+            results = {}
+            for name in (old, new):
+                body = json.dumps({"user_id": "renamed", "request_id": name,
+                                   "card": {"title": name, "visibility": name}})
+                results[name] = subprocess.run(
+                    [buf, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--data",
+                     body, f"http://{self.target}/devcard.card.v1.CardService/CreateCard"],
+                    capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(results[old].returncode, 0, results[old].stdout)
+            self.assertIn(f'invalid value for enum field visibility: "{old}"',
+                          results[old].stderr)
+            self.assertEqual(results[new].returncode, 0, results[new].stderr)
+            self.assertEqual(json.loads(results[new].stdout)["visibility"], new)
 
     def check_response(self, method, request, response):
         if method == "grpc.health.v1.Health/Check":
