@@ -283,8 +283,8 @@ TEST_F(CardctlCommandsTest, SetDefaultAndGetDefault) {
 
 TEST_F(CardctlCommandsTest, SharedShowsPublicAndUnlistedCardsBySlug) {
   v1::PlatformLink link = CreateLink("alice", "octo");
-  v1::Card card = CreateCard("alice", "Shared",
-                             {"--visibility=UNLISTED", "--link_ids=" + link.id()});
+  v1::Card card =
+      CreateCard("alice", "Shared", {"--visibility=UNLISTED", "--link_ids=" + link.id()});
   CardctlRun run = Cardctl({"shared", "--slug=" + card.slug()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(FieldOf(run.out, "title").value, "Shared");
