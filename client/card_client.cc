@@ -168,7 +168,7 @@ grpc::Status CardClient::GetDefaultCard(const v1::GetDefaultCardRequest& request
 }
 
 grpc::Status CardClient::GetSharedCard(const v1::GetSharedCardRequest& request,
-                                       v1::Card* card) {
+                                       v1::SharedCard* card) {
   return stub_->GetSharedCard(NewContext().get(), request, card);
 }
 

@@ -74,7 +74,8 @@ class CardClient {
   grpc::Status DeleteCard(const v1::DeleteCardRequest& request);
   grpc::Status SetDefaultCard(const v1::SetDefaultCardRequest& request, v1::Card* card);
   grpc::Status GetDefaultCard(const v1::GetDefaultCardRequest& request, v1::Card* card);
-  grpc::Status GetSharedCard(const v1::GetSharedCardRequest& request, v1::Card* card);
+  grpc::Status GetSharedCard(const v1::GetSharedCardRequest& request,
+                             v1::SharedCard* card);
   grpc::Status CreatePlatformLink(const v1::CreatePlatformLinkRequest& request,
                                   v1::PlatformLink* link);
   grpc::Status ListPlatformLinks(const v1::ListPlatformLinksRequest& request,

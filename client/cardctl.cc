@@ -318,10 +318,10 @@ int GetDefault(Context& context) {
 int Shared(Context& context) {
   v1::GetSharedCardRequest request;
   request.set_slug(absl::GetFlag(FLAGS_slug));
-  v1::Card card;
+  v1::SharedCard card;
   grpc::Status status = context.client.GetSharedCard(request, &card);
   if (!status.ok()) return Fail(status);
-  PrintCard(std::cout, card, context.format);
+  PrintSharedCard(std::cout, card, context.format);
   return kExitOk;
 }
 

@@ -120,6 +120,28 @@ void PrintCard(std::ostream& out, const v1::Card& card, Format format) {
   if (card.links_size() > 0) PrintLinkRows(out, card.links(), "  ");
 }
 
+void PrintSharedCard(std::ostream& out, const v1::SharedCard& card, Format format) {
+  if (format == Format::kJson) {
+    out << ToJson(card) << "\n";
+    return;
+  }
+  Table table({"title:", card.title()});
+  table.Add({"description:", card.description()});
+  table.Add({"slug:", card.slug()});
+  table.Add({"visibility:", VisibilityName(card.visibility())});
+  table.Add({"qr_enabled:", card.qr_enabled() ? "true" : "false"});
+  table.Add({"links:", absl::StrCat(card.links_size())});
+  table.Print(out);
+  if (card.links_size() == 0) return;
+  // The position is the order the card shows them in; the message has no field for it.
+  Table links({"#", "PLATFORM", "USERNAME", "URL"});
+  for (int i = 0; i < card.links_size(); ++i) {
+    const v1::SharedCard::Link& link = card.links(i);
+    links.Add({absl::StrCat(i), link.platform(), link.username(), link.url()});
+  }
+  links.Print(out, "  ");
+}
+
 void PrintCards(std::ostream& out, const std::vector<v1::Card>& cards, Format format) {
   if (format == Format::kJson) {
     v1::ListCardsResponse response;

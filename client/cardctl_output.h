@@ -27,6 +27,11 @@ std::string VisibilityName(v1::Visibility visibility);
 // JSON: a devcard.card.v1.Card.
 void PrintCard(std::ostream& out, const v1::Card& card, Format format);
 
+// A card as GetSharedCard shows it to anyone with the slug (no owner, ids,
+// times or etag). Table: one "key: value" line per field, then its links
+// (#, PLATFORM, USERNAME, URL). JSON: a devcard.card.v1.SharedCard.
+void PrintSharedCard(std::ostream& out, const v1::SharedCard& card, Format format);
+
 // Cards. Table: ID, TITLE, DEFAULT ("*"), VISIBILITY, LINKS, SLUG, UPDATED.
 // JSON: a devcard.card.v1.ListCardsResponse holding every card (no page token).
 void PrintCards(std::ostream& out, const std::vector<v1::Card>& cards, Format format);

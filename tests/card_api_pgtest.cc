@@ -180,7 +180,8 @@ TEST_F(CardApiTest, CreateCardRefusesAnotherUsersLinkAndWritesNothing) {
   request.add_link_ids(bobs_link);
   v1::Card card;
   grpc::Status status = stub_->CreateCard(Context().get(), request, &card);
-  EXPECT_EQ(status.error_code(), StatusCode::PERMISSION_DENIED);
+  // Like an unknown id: which link ids exist is not the caller's to learn.
+  EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("link_ids[0]"), std::string::npos);
   EXPECT_EQ(CardRows(), 0);
 }

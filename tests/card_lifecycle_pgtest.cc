@@ -5,6 +5,9 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "tests/support/server_fixture.h"
 
 namespace card::testing {
@@ -231,7 +234,7 @@ TEST_F(CardLifecycleTest, UpdateLinksRefusesAnotherUsersLinkAndChangesNothing) {
   request.add_link_ids(theirs.id());
   v1::Card out;
   grpc::Status status = client_->UpdateCard(request, &out);
-  EXPECT_EQ(status.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message().rfind("link_ids[1]:", 0), 0u)
       << status.error_message();
   EXPECT_EQ(Query("SELECT count(*) FROM card_links")[0][0].as<int>(), 0);
@@ -348,16 +351,18 @@ TEST_F(CardLifecycleTest, SharedCardsArePublicOrUnlistedOnly) {
   v1::Card public_card = MustCreate("alice", "Public", v1::VISIBILITY_PUBLIC);
   v1::Card unlisted = MustCreate("alice", "Unlisted", v1::VISIBILITY_UNLISTED);
   v1::Card hidden = MustCreate("alice", "Private", v1::VISIBILITY_PRIVATE);
-  auto shared = [&](const std::string& slug, v1::Card* out) {
+  auto shared = [&](const std::string& slug, v1::SharedCard* out) {
     v1::GetSharedCardRequest request;
     request.set_slug(slug);
     return client_->GetSharedCard(request, out);
   };
-  v1::Card out;
+  v1::SharedCard out;
   ASSERT_TRUE(shared(public_card.slug(), &out).ok());
-  EXPECT_EQ(out.id(), public_card.id());
+  EXPECT_EQ(out.slug(), public_card.slug());
+  EXPECT_EQ(out.title(), "Public");
   ASSERT_TRUE(shared(unlisted.slug(), &out).ok());
-  EXPECT_EQ(out.id(), unlisted.id());
+  EXPECT_EQ(out.slug(), unlisted.slug());
+  EXPECT_EQ(out.visibility(), unlisted.visibility());
   grpc::Status private_status = shared(hidden.slug(), &out);
   grpc::Status unknown_status = shared("no-such-slug-12345678", &out);
   EXPECT_EQ(private_status.error_code(), StatusCode::NOT_FOUND);
@@ -365,6 +370,129 @@ TEST_F(CardLifecycleTest, SharedCardsArePublicOrUnlistedOnly) {
   EXPECT_EQ(private_status.error_message(),
             unknown_status.error_message());  // reveals nothing
   EXPECT_EQ(shared("", &out).error_code(), StatusCode::INVALID_ARGUMENT);
+}
+
+// GetSharedCard answers anyone holding the slug: it carries what the card
+// shows, and nothing that names the owner (user_id) or that the owner's calls
+// take (card id, link ids, etag).
+TEST_F(CardLifecycleTest, SharedCardCarriesOnlyThePublicView) {
+  v1::PlatformLink first = MustCreateLink("alice-owner-7f3e", "octo");
+  v1::PlatformLink second = MustCreateLink("alice-owner-7f3e", "cat");
+  v1::CreateCardRequest create;
+  create.set_user_id("alice-owner-7f3e");
+  create.mutable_card()->set_title("Alice Doe");
+  create.mutable_card()->set_description("Engineer");
+  create.mutable_card()->set_visibility(v1::VISIBILITY_UNLISTED);
+  create.mutable_card()->set_qr_enabled(true);
+  create.add_link_ids(second.id());  // shown first
+  create.add_link_ids(first.id());
+  v1::Card card;
+  ASSERT_TRUE(client_->CreateCard(create, &card).ok());
+
+  v1::GetSharedCardRequest request;
+  request.set_slug(card.slug());
+  v1::SharedCard shared;
+  grpc::Status status = client_->GetSharedCard(request, &shared);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(shared.title(), "Alice Doe");
+  EXPECT_EQ(shared.description(), "Engineer");
+  EXPECT_EQ(shared.slug(), card.slug());
+  EXPECT_EQ(shared.visibility(), card.visibility());
+  EXPECT_TRUE(shared.qr_enabled());
+  ASSERT_EQ(shared.links_size(), 2);
+  EXPECT_EQ(shared.links(0).platform(), "github");
+  EXPECT_EQ(shared.links(0).username(), "cat");
+  EXPECT_EQ(shared.links(0).url(), "https://github.com/cat");
+  EXPECT_EQ(shared.links(1).username(), "octo");
+  EXPECT_EQ(shared.links(1).url(), "https://github.com/octo");
+
+  // Everything the server sent: a parsed message keeps fields it does not
+  // know, so these bytes include any the schema above would not show.
+  const std::string bytes = shared.SerializeAsString();
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(shared, &json, options).ok());
+  EXPECT_EQ(shared.GetReflection()->GetUnknownFields(shared).field_count(), 0);
+  for (const std::string& secret :
+       {card.user_id(), card.id(), first.id(), second.id(), card.etag()}) {
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
+    EXPECT_EQ(json.find(secret), std::string::npos) << secret << " in " << json;
+  }
+  for (const char* key : {"\"user_id\"", "\"id\"", "\"etag\"", "\"is_default\"",
+                          "\"create_time\"", "\"update_time\"", "\"display_order\""}) {
+    EXPECT_EQ(json.find(key), std::string::npos) << key << " in " << json;
+  }
+
+  // A client built when GetSharedCard returned Card reads the same bytes as a
+  // Card: the shown fields land where they always did, the rest stays empty.
+  v1::Card as_old_card;
+  ASSERT_TRUE(as_old_card.ParseFromString(bytes));
+  EXPECT_EQ(as_old_card.title(), "Alice Doe");
+  EXPECT_EQ(as_old_card.slug(), card.slug());
+  EXPECT_TRUE(as_old_card.qr_enabled());
+  ASSERT_EQ(as_old_card.links_size(), 2);
+  EXPECT_EQ(as_old_card.links(0).url(), "https://github.com/cat");
+  EXPECT_EQ(as_old_card.id(), "");
+  EXPECT_EQ(as_old_card.user_id(), "");
+  EXPECT_EQ(as_old_card.etag(), "");
+  EXPECT_EQ(as_old_card.links(0).id(), "");
+
+  // A card without links is one row with NULL link columns: no empty link.
+  v1::Card bare = MustCreate("alice-owner-7f3e", "Bare", v1::VISIBILITY_PUBLIC);
+  request.set_slug(bare.slug());
+  ASSERT_TRUE(client_->GetSharedCard(request, &shared).ok());
+  EXPECT_EQ(shared.title(), "Bare");
+  EXPECT_EQ(shared.links_size(), 0);
+}
+
+// Which link ids exist must not be learnable from CreateCard or UpdateCard: a
+// link of another user and an id no link has get the same answer (code,
+// message, BadRequest detail), and nothing is written either way.
+TEST_F(CardLifecycleTest, AnotherUsersLinkAndAnUnknownLinkAnswerAlike) {
+  v1::PlatformLink mine = MustCreateLink("alice", "mine");
+  v1::PlatformLink bobs = MustCreateLink("bob", "theirs");
+  const std::string unknown = "0b1e2c3d-4f50-4a6b-8c7d-9e0f1a2b3c4d";
+  auto create = [&](const std::string& link_id) {
+    v1::CreateCardRequest request;
+    request.set_user_id("alice");
+    request.mutable_card()->set_title("Card");
+    request.add_link_ids(mine.id());
+    request.add_link_ids(link_id);
+    v1::Card out;
+    return client_->CreateCard(request, &out);
+  };
+  auto expect_alike = [](const grpc::Status& theirs, const grpc::Status& none) {
+    EXPECT_EQ(theirs.error_code(), StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(theirs.error_code(), none.error_code());
+    EXPECT_EQ(theirs.error_message(), none.error_message());
+    EXPECT_EQ(theirs.error_message().rfind("link_ids[1]:", 0), 0u)
+        << theirs.error_message();
+    EXPECT_EQ(theirs.error_details(), none.error_details());
+    google::rpc::Status details;
+    google::rpc::BadRequest bad_request;
+    ASSERT_TRUE(details.ParseFromString(theirs.error_details()));
+    ASSERT_EQ(details.details_size(), 1);
+    ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+    ASSERT_EQ(bad_request.field_violations_size(), 1);
+    EXPECT_EQ(bad_request.field_violations(0).field(), "link_ids[1]");
+  };
+  expect_alike(create(bobs.id()), create(unknown));
+  EXPECT_EQ(Query("SELECT count(*) FROM cards")[0][0].as<int>(), 0);
+
+  v1::Card card = MustCreate("alice", "Card");
+  auto update = [&](const std::string& link_id) {
+    v1::UpdateCardRequest request = UpdateOf(card, {"links", "title"});
+    request.mutable_card()->set_title("Changed");
+    request.add_link_ids(mine.id());
+    request.add_link_ids(link_id);
+    v1::Card out;
+    return client_->UpdateCard(request, &out);
+  };
+  expect_alike(update(bobs.id()), update(unknown));
+  EXPECT_EQ(Query("SELECT count(*) FROM card_links")[0][0].as<int>(), 0);
+  EXPECT_EQ(Query("SELECT title FROM cards")[0][0].c_str(), std::string("Card"));
 }
 
 TEST_F(CardLifecycleTest, PlatformLinksAreValidated) {

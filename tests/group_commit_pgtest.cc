@@ -140,7 +140,7 @@ TEST_F(GroupCommitTest, QueuedCreatesCommitTogetherEachWithItsOwnStatus) {
   EXPECT_EQ(retry_of_first->card.id(), first->card.id());
   EXPECT_EQ(reused_id->status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(reused_id->status.error_message().find("request_id"), std::string::npos);
-  EXPECT_EQ(stale_link->status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stale_link->status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(stale_link->status.error_message().find("link_ids[0]"), std::string::npos);
   ASSERT_TRUE(second->status.ok()) << second->status.error_message();
   EXPECT_FALSE(second->card.is_default());

@@ -282,7 +282,7 @@ TEST_F(OverloadTest, SlugsAreValidatedAndUnguessable) {
   ASSERT_TRUE(Create("alice", "Shared Card", &card).ok());
   EXPECT_TRUE(RE2Like(card.slug())) << card.slug();
   v1::GetSharedCardRequest request;
-  v1::Card found;
+  v1::SharedCard found;
   request.set_slug(card.slug());
   ASSERT_TRUE(stub_->GetSharedCard(Context().get(), request, &found).ok());
 

@@ -44,6 +44,25 @@ struct Card {
   int64_t version = 0;  // Bumped by every change; the etag is derived from it.
 };
 
+// A card as anyone holding its slug sees it (GetSharedCard): what the card
+// shows and nothing that names its owner or addresses it through the owner's
+// calls. A type of its own, so that storage never reads those columns for it
+// and no later field of Card reaches the public view by accident.
+struct SharedLink {
+  std::string platform;
+  std::string username;
+  std::string url;
+};
+
+struct SharedCard {
+  std::string title;
+  std::string description;
+  std::string slug;
+  Visibility visibility = Visibility::kPublic;  // kPublic or kUnlisted.
+  bool qr_enabled = false;
+  std::vector<SharedLink> links;  // In display order.
+};
+
 // What CreateCard writes; validated by the service layer before storage sees it.
 struct NewCard {
   std::string user_id;

@@ -53,9 +53,9 @@ class CardRepository {
   // NOT_FOUND when the user has no cards.
   virtual absl::StatusOr<Card> GetDefaultCard(const std::string& user_id,
                                               absl::Time deadline) = 0;
-  // NOT_FOUND unless a public or unlisted card has this slug.
-  virtual absl::StatusOr<Card> GetSharedCard(const std::string& slug,
-                                             absl::Time deadline) = 0;
+  // NOT_FOUND unless a PUBLIC or UNLISTED card has this slug.
+  virtual absl::StatusOr<SharedCard> GetSharedCard(const std::string& slug,
+                                                   absl::Time deadline) = 0;
   // Up to `limit` cards after `after` (or from the start), oldest first.
   virtual absl::StatusOr<std::vector<Card>> ListCards(
       const std::string& user_id, const std::optional<CardCursor>& after, int limit,

@@ -140,9 +140,10 @@ CardServiceImpl::Reactor* CardServiceImpl::GetDefaultCard(Context* context,
 CardServiceImpl::Reactor* CardServiceImpl::GetSharedCard(Context* context,
                                                          const Bytes* request,
                                                          Bytes* response) {
-  return Serve<v1::GetSharedCardRequest, v1::Card>(
+  return Serve<v1::GetSharedCardRequest, v1::SharedCard>(
       context, request, response,
-      [this](const v1::GetSharedCardRequest& in, v1::Card* out, absl::Time deadline) {
+      [this](const v1::GetSharedCardRequest& in, v1::SharedCard* out,
+             absl::Time deadline) {
         return Reply(service_->GetSharedCard(in.slug(), deadline), out);
       });
 }

@@ -50,6 +50,20 @@ void ToProto(const model::Card& card, devcard::card::v1::Card* out) {
   out->set_etag(service::EtagForVersion(card.version));
 }
 
+void ToProto(const model::SharedCard& card, devcard::card::v1::SharedCard* out) {
+  out->set_title(card.title);
+  out->set_description(card.description);
+  out->set_slug(card.slug);
+  out->set_visibility(static_cast<devcard::card::v1::Visibility>(card.visibility));
+  out->set_qr_enabled(card.qr_enabled);
+  for (const model::SharedLink& link : card.links) {
+    devcard::card::v1::SharedCard::Link* shown = out->add_links();
+    shown->set_platform(link.platform);
+    shown->set_username(link.username);
+    shown->set_url(link.url);
+  }
+}
+
 model::NewCard FromProto(const devcard::card::v1::CreateCardRequest& request) {
   model::NewCard card;
   card.user_id = request.user_id();

@@ -8,6 +8,8 @@ namespace card::rpc {
 
 void ToProto(const model::Card& card, devcard::card::v1::Card* out);
 void ToProto(const model::PlatformLink& link, devcard::card::v1::PlatformLink* out);
+// The public view: only what model::SharedCard holds, so no owner, ids or etag.
+void ToProto(const model::SharedCard& card, devcard::card::v1::SharedCard* out);
 
 model::NewCard FromProto(const devcard::card::v1::CreateCardRequest& request);
 model::CardPatch FromProto(const devcard::card::v1::UpdateCardRequest& request);

@@ -236,8 +236,8 @@ absl::StatusOr<model::Card> CardService::GetDefaultCard(const std::string& user_
   return repository_->GetDefaultCard(user_id, deadline);
 }
 
-absl::StatusOr<model::Card> CardService::GetSharedCard(const std::string& slug,
-                                                       absl::Time deadline) {
+absl::StatusOr<model::SharedCard> CardService::GetSharedCard(const std::string& slug,
+                                                             absl::Time deadline) {
   CARD_RETURN_IF_ERROR(ValidateSlug(slug));
   return repository_->GetSharedCard(slug, deadline);
 }

@@ -67,7 +67,8 @@ class CardService {
                                       const std::string& card_id, absl::Time deadline);
   absl::StatusOr<model::Card> GetDefaultCard(const std::string& user_id,
                                              absl::Time deadline);
-  absl::StatusOr<model::Card> GetSharedCard(const std::string& slug, absl::Time deadline);
+  absl::StatusOr<model::SharedCard> GetSharedCard(const std::string& slug,
+                                                  absl::Time deadline);
   // `page_size` 0 means kDefaultPageSize; larger than kMaxPageSize is lowered.
   absl::StatusOr<model::CardPage> ListCards(const std::string& user_id, int page_size,
                                             const std::string& page_token,

@@ -49,6 +49,27 @@ std::vector<model::Card> CardsFromRows(const pqxx::result& rows,
   return cards;
 }
 
+std::optional<model::SharedCard> SharedCardFromRows(const pqxx::result& rows) {
+  if (rows.empty()) return std::nullopt;
+  model::SharedCard card;
+  const pqxx::row first = rows[0];
+  card.title = first["title"].c_str();
+  card.description = first["description"].c_str();
+  card.slug = first["slug"].c_str();
+  card.visibility = static_cast<model::Visibility>(first["visibility"].as<int>());
+  card.qr_enabled = first["qr_enabled"].as<bool>();
+  for (const pqxx::row& row : rows) {
+    // platform is NOT NULL in platform_links: NULL here is the one row of a
+    // card without links.
+    if (row["link_platform"].is_null()) continue;
+    model::SharedLink& link = card.links.emplace_back();
+    link.platform = row["link_platform"].c_str();
+    link.username = row["link_username"].c_str();
+    link.url = row["link_url"].c_str();
+  }
+  return card;
+}
+
 std::vector<model::PlatformLink> LinksFromRows(const pqxx::result& rows) {
   std::vector<model::PlatformLink> links;
   links.reserve(rows.size());

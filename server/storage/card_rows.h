@@ -2,6 +2,7 @@
 // of each card, consecutive rows per card, links in position order.
 #pragma once
 
+#include <optional>
 #include <pqxx/result>
 #include <vector>
 
@@ -14,6 +15,11 @@ std::vector<model::Card> CardsFromRows(const pqxx::result& rows);
 std::vector<model::Card> CardsFromRows(const pqxx::result& rows,
                                        pqxx::result::size_type begin,
                                        pqxx::result::size_type end);
+
+// The one card of a GetSharedCard result: card_rows' title, description, slug,
+// visibility and qr_enabled, with link_platform, link_username and link_url per
+// row, in link order. nullopt for no rows.
+std::optional<model::SharedCard> SharedCardFromRows(const pqxx::result& rows);
 
 // Reading the platform_link_rows shape (see definitions/03_platform_link_rows.sql).
 std::vector<model::PlatformLink> LinksFromRows(const pqxx::result& rows);

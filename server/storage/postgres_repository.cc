@@ -63,8 +63,12 @@ constexpr PreparedStatement kGetDefaultCard{"card_get_default", R"sql(
   SELECT * FROM card_rows
   WHERE id = (SELECT id FROM cards WHERE user_id = $1 AND is_default)
   ORDER BY link_position)sql"};
+// Only the columns the public view shows (model::SharedCard): the owner, the
+// ids and the version never leave the database for an anonymous caller.
 constexpr PreparedStatement kGetSharedCard{"card_get_shared", R"sql(
-  SELECT * FROM card_rows
+  SELECT title, description, slug, visibility, qr_enabled,
+         link_platform, link_username, link_url
+  FROM card_rows
   WHERE id = (SELECT id FROM cards WHERE slug = $1 AND visibility IN (1, 2))
   ORDER BY link_position)sql"};
 constexpr PreparedStatement kListCardsFirst{"card_list_first", R"sql(
@@ -287,10 +291,14 @@ absl::StatusOr<model::Card> PostgresRepository::GetDefaultCard(const std::string
                  "user_id: this user has no cards");
 }
 
-absl::StatusOr<model::Card> PostgresRepository::GetSharedCard(const std::string& slug,
-                                                              absl::Time deadline) {
-  return OneCard(pool_->Execute("GetSharedCard", deadline, kGetSharedCard, slug),
-                 "slug: no shared card with this slug");
+absl::StatusOr<model::SharedCard> PostgresRepository::GetSharedCard(
+    const std::string& slug, absl::Time deadline) {
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Execute("GetSharedCard", deadline, kGetSharedCard, slug);
+  if (!rows.ok()) return rows.status();
+  std::optional<model::SharedCard> card = SharedCardFromRows(*rows);
+  if (!card) return absl::NotFoundError("slug: no shared card with this slug");
+  return *std::move(card);
 }
 
 absl::StatusOr<std::vector<model::Card>> PostgresRepository::ListCards(

@@ -85,8 +85,8 @@ class PostgresRepository final : public model::CardRepository {
                                       absl::Time deadline) override;
   absl::StatusOr<model::Card> GetDefaultCard(const std::string& user_id,
                                              absl::Time deadline) override;
-  absl::StatusOr<model::Card> GetSharedCard(const std::string& slug,
-                                            absl::Time deadline) override;
+  absl::StatusOr<model::SharedCard> GetSharedCard(const std::string& slug,
+                                                  absl::Time deadline) override;
   absl::StatusOr<std::vector<model::Card>> ListCards(
       const std::string& user_id, const std::optional<model::CardCursor>& after,
       int limit, absl::Time deadline) override;

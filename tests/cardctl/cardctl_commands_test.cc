@@ -282,14 +282,31 @@ TEST_F(CardctlCommandsTest, SetDefaultAndGetDefault) {
 }
 
 TEST_F(CardctlCommandsTest, SharedShowsPublicAndUnlistedCardsBySlug) {
-  v1::Card card = CreateCard("alice", "Shared", {"--visibility=UNLISTED"});
+  v1::PlatformLink link = CreateLink("alice", "octo");
+  v1::Card card =
+      CreateCard("alice", "Shared", {"--visibility=UNLISTED", "--link_ids=" + link.id()});
   CardctlRun run = Cardctl({"shared", "--slug=" + card.slug()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(FieldOf(run.out, "id").value, card.id());
+  EXPECT_EQ(FieldOf(run.out, "title").value, "Shared");
+  EXPECT_EQ(FieldOf(run.out, "slug").value, card.slug());
   EXPECT_EQ(FieldOf(run.out, "visibility").value, "unlisted");
+  EXPECT_EQ(FieldOf(run.out, "links").value, "1");
+  EXPECT_TRUE(absl::StrContains(run.out, link.url())) << run.out;
+  // The public view shows neither the owner nor anything that addresses the
+  // card or its links in the owner's calls.
+  for (const std::string& secret : {card.id(), card.user_id(), link.id(), card.etag()}) {
+    EXPECT_FALSE(absl::StrContains(run.out, secret)) << secret << " in\n" << run.out;
+  }
   run = Cardctl({"shared", "--output=json", "--slug=" + card.slug()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(ParseJson<v1::Card>(run.out).title(), "Shared");
+  v1::SharedCard shared = ParseJson<v1::SharedCard>(run.out);
+  EXPECT_EQ(shared.title(), "Shared");
+  ASSERT_EQ(shared.links_size(), 1);
+  EXPECT_EQ(shared.links(0).username(), link.username());
+  for (const std::string& secret : {card.id(), link.id(), std::string(R"("user_id")"),
+                                    std::string(R"("etag")"), std::string(R"("id")")}) {
+    EXPECT_FALSE(absl::StrContains(run.out, secret)) << secret << " in\n" << run.out;
+  }
 }
 
 TEST_F(CardctlCommandsTest, LinksCreateListAndDelete) {

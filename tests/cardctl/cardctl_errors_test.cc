@@ -108,16 +108,18 @@ TEST_F(CardctlErrorsTest, ConflictsAndPreconditionsExit5) {
   EXPECT_EQ(Query("SELECT title FROM cards")[0][0].as<std::string>(), "New");
 }
 
-TEST_F(CardctlErrorsTest, AnotherUsersLinkExits6) {
+// Refused like an unknown link id (invalid input), so that the answer does
+// not tell which link ids exist.
+TEST_F(CardctlErrorsTest, AnotherUsersLinkExits3) {
   v1::PlatformLink bobs = CreateLink("bob", "bob");
   CardctlRun run =
       Cardctl({"create", "--user_id=alice", "--title=Mine", "--link_ids=" + bobs.id()});
-  ExpectFailure(run, 6, "PERMISSION_DENIED");
+  ExpectFailure(run, 3, "INVALID_ARGUMENT");
   EXPECT_TRUE(absl::StrContains(run.err, "link_ids[0]")) << run.err;
   v1::Card card = CreateCard("alice", "Mine");
   ExpectFailure(Cardctl({"update", "--user_id=alice", "--card_id=" + card.id(),
                          "--link_ids=" + bobs.id()}),
-                6, "PERMISSION_DENIED");
+                3, "INVALID_ARGUMENT");
   EXPECT_EQ(Query("SELECT count(*) FROM card_links")[0][0].as<int>(), 0);
 }
 

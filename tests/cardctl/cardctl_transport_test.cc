@@ -176,7 +176,7 @@ class FlakyCardService final : public v1::CardService::Service {
   }
   grpc::Status GetSharedCard(grpc::ServerContext*,
                              const v1::GetSharedCardRequest* request,
-                             v1::Card* card) override {
+                             v1::SharedCard* card) override {
     if (Fail("GetSharedCard")) return Unavailable();
     card->set_slug(request->slug());
     return grpc::Status::OK;

@@ -354,6 +354,11 @@ class ReflectionTest(unittest.TestCase):
                 if path != "links":
                     sent = request["card"].get(path, request["card"].get(field))
                     self.assertEqual(response.get(path), sent, path)
+        if method.endswith("/GetSharedCard"):
+            # The public view: what the card shows, not who owns it or its ids.
+            self.assertEqual(response["slug"], request["slug"])
+            for key in ("id", "userId", "etag", "isDefault", "createTime"):
+                self.assertNotIn(key, response)
         if method.endswith("/SetDefaultCard"):
             self.assertTrue(response["isDefault"])
 

@@ -105,12 +105,20 @@ class FakeRepository final : public model::CardRepository {
     return absl::NotFoundError("user_id: this user has no cards");
   }
 
-  absl::StatusOr<model::Card> GetSharedCard(const std::string& slug,
-                                            absl::Time deadline) override {
+  absl::StatusOr<model::SharedCard> GetSharedCard(const std::string& slug,
+                                                  absl::Time deadline) override {
     Record(deadline);
     for (const model::Card& card : cards_) {
-      if (card.slug == slug && card.visibility != model::Visibility::kPrivate)
-        return card;
+      if (card.slug != slug || card.visibility == model::Visibility::kPrivate) continue;
+      model::SharedCard shared;
+      shared.title = card.title;
+      shared.description = card.description;
+      shared.slug = card.slug;
+      shared.visibility = card.visibility;
+      shared.qr_enabled = card.qr_enabled;
+      for (const model::PlatformLink& link : card.links)
+        shared.links.push_back({link.platform, link.username, link.url});
+      return shared;
     }
     return absl::NotFoundError("slug: no shared card with this slug");
   }

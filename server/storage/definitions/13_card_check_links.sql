@@ -1,5 +1,5 @@
--- Raises unless every id is one of the user's own platform links (CS400 for an
--- unknown link, CS403 for another user's), naming the first bad position.
+-- Raises unless every id is one of the user's own platform links: CS400 naming
+-- the first bad position, the same for an unknown link and another user's.
 CREATE OR REPLACE FUNCTION card_check_links(p_user_id text, p_link_ids uuid[])
   RETURNS void
   LANGUAGE plpgsql AS $$
