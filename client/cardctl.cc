@@ -463,11 +463,15 @@ int Main(int argc, char** argv) {
     PrintHelp();
     return kExitOk;
   }
+  if (invocation.helpfull) {
+    std::cout << card::cli::FullFlagHelp("cardctl", kUsage);
+    return kExitOk;
+  }
   if (invocation.version) {
     std::cout << card::cli::VersionLine("cardctl") << "\n";
     return kExitOk;
   }
-  // Sets the same values again; handles --helpfull, --flagfile and the like.
+  // Sets the same values again.
   absl::ParseCommandLine(argc, argv);
   if (invocation.words.empty()) return UsageFailure("no command given");
 
