@@ -125,7 +125,8 @@ TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunct
   EXPECT_EQ(
       One(sql,
           "SELECT string_agg(name, ',' ORDER BY version) FROM card_schema_migrations"),
-      "0001_cards,0002_card_lifecycle,0003_group_commit,0004_definition_fingerprints");
+      "0001_cards,0002_card_lifecycle,0003_group_commit,0004_definition_fingerprints,"
+      "0005_card_health_check");
   server->Shutdown(absl::Seconds(2));
 }
 
