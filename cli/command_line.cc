@@ -24,8 +24,8 @@ bool IsHelpFlag(absl::string_view name) {
 
 // Abseil's other usage flags, which its parse handles (and exits 1 on).
 bool IsAbseilUsageFlag(absl::string_view name) {
-  return name == "helppackage" || name == "helpon" ||
-         name == "helpmatch" || name == "only_check_args";
+  return name == "helppackage" || name == "helpon" || name == "helpmatch" ||
+         name == "only_check_args";
 }
 
 // A flag defined by Abseil itself (--flagfile and the like), not by us.
@@ -143,8 +143,8 @@ std::string FullFlagHelp(const std::string& program, const std::string& usage) {
   // Abseil's parse would have set it; the listing starts "<program>: <usage>".
   absl::flags_internal::SetProgramInvocationName(program);
   std::ostringstream out;
-  absl::flags_internal::FlagsHelp(out, "", absl::flags_internal::HelpFormat::kHumanReadable,
-                                  usage);
+  absl::flags_internal::FlagsHelp(
+      out, "", absl::flags_internal::HelpFormat::kHumanReadable, usage);
   std::string text = out.str();
   // Abseil 20220623 ends every listing with it; ParseCommandLine exits 1 after.
   const size_t hint = text.rfind("\nTry --helpfull");

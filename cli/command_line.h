@@ -5,7 +5,8 @@
 // So the command line is scanned once here first, the way Abseil will parse it,
 // checking every flag and value: a mistake exits with the program's own usage
 // code, --help prints the program's flags and exits 0, --helpfull every flag
-// (Abseil's too) and exits 0, --version prints the version and exits 0. Only then does Abseil parse (and set the same values).
+// (Abseil's too) and exits 0, --version prints the version and exits 0. Only then does
+// Abseil parse (and set the same values).
 #ifndef CARD_CLI_COMMAND_LINE_H_
 #define CARD_CLI_COMMAND_LINE_H_
 

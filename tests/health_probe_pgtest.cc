@@ -74,8 +74,7 @@ class HealthProbe : public ::testing::Test {
     url_ = PostgresEnvironment::Get().CreateDatabase();
     address_ = absl::StrCat("127.0.0.1:", UnusedLoopbackPort());
     log_path_ = absl::StrCat(::testing::TempDir(), "/health-probe-", getpid(), ".log");
-    int log_fd =
-        open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     ASSERT_GE(log_fd, 0);
     pid_ = Spawn({CARD_SERVER_BINARY, "--listen=" + address_, "--database_url=" + url_,
                   "--db_pool_size=2"},
@@ -143,8 +142,8 @@ TEST_F(HealthProbe, FunctionThatRaisesTurnsHealthNotServing) {
 }
 
 TEST_F(HealthProbe, DroppedFunctionTurnsHealthNotServing) {
-  BreakAndRepair("card_health_check dropped", "DROP FUNCTION card_health_check",
-                 "42883", ShippedDefinition());
+  BreakAndRepair("card_health_check dropped", "DROP FUNCTION card_health_check", "42883",
+                 ShippedDefinition());
 }
 
 // What the upgrade did: PL/pgSQL's handler cannot be loaded. Pointing the

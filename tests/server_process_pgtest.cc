@@ -213,8 +213,8 @@ TEST(ServerProcess, AnInvalidDatabaseUrlStopsStartUpAtOnce) {
     int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     ASSERT_GE(log_fd, 0);
     const absl::Time start = absl::Now();
-    pid_t pid = Spawn({CARD_SERVER_BINARY, "--listen=127.0.0.1:0", "--database_url=" + url,
-                       "--startup_timeout=30s"},
+    pid_t pid = Spawn({CARD_SERVER_BINARY, "--listen=127.0.0.1:0",
+                       "--database_url=" + url, "--startup_timeout=30s"},
                       log_fd);
     close(log_fd);
     const int code = WaitExit(pid, absl::Seconds(10));

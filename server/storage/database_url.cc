@@ -46,8 +46,8 @@ std::string PercentDecoded(absl::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(text[i + 1]) &&
         std::isxdigit(text[i + 2])) {
-      out.push_back(static_cast<char>(std::strtol(
-          std::string(text.substr(i + 1, 2)).c_str(), nullptr, 16)));
+      out.push_back(static_cast<char>(
+          std::strtol(std::string(text.substr(i + 1, 2)).c_str(), nullptr, 16)));
       i += 2;
     } else {
       out.push_back(text[i]);
@@ -87,14 +87,15 @@ std::vector<std::string> PasswordCandidates(const std::string& url) {
     absl::string_view value = after.substr(equals + 1);
     if (scheme != std::string::npos) value = value.substr(0, value.find('&'));
     add(value);
-    for (absl::string_view word : absl::StrSplit(value, absl::ByAnyChar(" \t\n'="),
-                                                 absl::SkipWhitespace())) {
+    for (absl::string_view word :
+         absl::StrSplit(value, absl::ByAnyChar(" \t\n'="), absl::SkipWhitespace())) {
       add(word);
     }
   }
   // Longest first, so that a piece of a longer candidate is never left over.
-  std::sort(found.begin(), found.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
+    return a.size() > b.size();
+  });
   return found;
 }
 
@@ -126,7 +127,7 @@ bool IsLibpqInt(const std::string& value) {
 // libpq's words. Returns "" when `keyword`=`value` is fine.
 std::string OptionProblem(const std::string& keyword, const std::string& value) {
   static const std::set<std::string> kIntegers = {
-      "connect_timeout", "keepalives",       "keepalives_idle",
+      "connect_timeout",     "keepalives",       "keepalives_idle",
       "keepalives_interval", "keepalives_count", "tcp_user_timeout"};
   static const std::map<std::string, std::set<std::string>> kModes = {
       {"sslmode", {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
@@ -170,7 +171,8 @@ absl::StatusOr<std::string> ConnectionString(const std::string& database_url) {
     std::string reason = error != nullptr ? error : "out of memory";
     if (error != nullptr) PQfreemem(error);
     return absl::InvalidArgumentError(
-        absl::StrCat("the database URL is invalid: ", Redacted(reason, PasswordCandidates(database_url))));
+        absl::StrCat("the database URL is invalid: ",
+                     Redacted(reason, PasswordCandidates(database_url))));
   }
   // Parsed: the password is known exactly (a URL's, percent-decoded).
   std::vector<std::string> password;
@@ -189,8 +191,8 @@ absl::StatusOr<std::string> ConnectionString(const std::string& database_url) {
                                     : OptionProblem(option->keyword, option->val);
     if (!problem.empty()) {
       PQconninfoFree(options);
-      return absl::InvalidArgumentError(absl::StrCat("the database URL is invalid: ",
-                                                     Redacted(problem, password)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the database URL is invalid: ", Redacted(problem, password)));
     }
     missing.erase(option->keyword);
     absl::StrAppend(&connection, connection.empty() ? "" : " ", option->keyword, "=",

@@ -66,7 +66,8 @@ TEST(ConnectionString, NamesWhatLibpqRejects) {
   // The password quoted as a value is still withheld.
   absl::StatusOr<std::string> same = ConnectionString("host=h password=70000 port=70000");
   ASSERT_FALSE(same.ok());
-  EXPECT_EQ(same.status().message().find("70000"), absl::string_view::npos) << same.status();
+  EXPECT_EQ(same.status().message().find("70000"), absl::string_view::npos)
+      << same.status();
 }
 
 // libpq quotes the offending part, which may be the password, or a piece of it.
