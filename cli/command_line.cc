@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 
 #include "absl/flags/commandlineflag.h"
+#include "absl/flags/internal/program_name.h"
+#include "absl/flags/internal/usage.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
@@ -19,12 +22,10 @@ bool IsHelpFlag(absl::string_view name) {
   return name == "help" || name == "h" || name == "helpshort";
 }
 
-// Abseil's other usage flags, which its parse handles (and exits on).
-// --helpfull stays Abseil's: every flag with its type and default, in the
-// format scripts/check_deploy.py reads.
+// Abseil's other usage flags, which its parse handles (and exits 1 on).
 bool IsAbseilUsageFlag(absl::string_view name) {
-  return name == "helpfull" || name == "helppackage" || name == "helpon" ||
-         name == "helpmatch" || name == "only_check_args";
+  return name == "helppackage" || name == "helpon" || name == "helpmatch" ||
+         name == "only_check_args";
 }
 
 // A flag defined by Abseil itself (--flagfile and the like), not by us.
@@ -63,6 +64,10 @@ CommandLine ScanCommandLine(int argc, char** argv) {
     std::string value = has_value ? std::string(arg.substr(equals + 1)) : "";
     if (IsHelpFlag(name)) {
       line.help = true;
+      continue;
+    }
+    if (name == "helpfull") {
+      line.helpfull = true;
       continue;
     }
     if (name == "version") {
@@ -134,6 +139,19 @@ std::string FlagHelp(const std::vector<std::string>& names) {
   return out;
 }
 
+std::string FullFlagHelp(const std::string& program, const std::string& usage) {
+  // Abseil's parse would have set it; the listing starts "<program>: <usage>".
+  absl::flags_internal::SetProgramInvocationName(program);
+  std::ostringstream out;
+  absl::flags_internal::FlagsHelp(
+      out, "", absl::flags_internal::HelpFormat::kHumanReadable, usage);
+  std::string text = out.str();
+  // Abseil 20220623 ends every listing with it; ParseCommandLine exits 1 after.
+  const size_t hint = text.rfind("\nTry --helpfull");
+  if (hint != std::string::npos) text.resize(hint + 1);
+  return text;
+}
+
 std::string VersionLine(const std::string& program) {
   std::string line = absl::StrCat(program, " ", kVersion);
   if (kGitCommit[0] != '\0') absl::StrAppend(&line, " (commit ", kGitCommit, ")");
@@ -155,6 +173,10 @@ std::vector<std::string> ParseCommandLineOrExit(int argc, char** argv,
   }
   if (line.help) {
     std::cout << program.usage << "\n\nFlags:\n" << FlagHelp();
+    std::exit(0);
+  }
+  if (line.helpfull) {
+    std::cout << FullFlagHelp(program.name, program.usage);
     std::exit(0);
   }
   if (line.version) {

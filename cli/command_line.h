@@ -4,8 +4,9 @@
 // something else to each of our binaries (card-stress: "invariant violated").
 // So the command line is scanned once here first, the way Abseil will parse it,
 // checking every flag and value: a mistake exits with the program's own usage
-// code, --help prints the program's flags and exits 0, --version prints the
-// version and exits 0. Only then does Abseil parse (and set the same values).
+// code, --help prints the program's flags and exits 0, --helpfull every flag
+// (Abseil's too) and exits 0, --version prints the version and exits 0. Only then does
+// Abseil parse (and set the same values).
 #ifndef CARD_CLI_COMMAND_LINE_H_
 #define CARD_CLI_COMMAND_LINE_H_
 
@@ -19,7 +20,8 @@ namespace card::cli {
 struct CommandLine {
   std::vector<std::string> words;  // Positional arguments, in order.
   std::set<std::string> given;     // Names of the flags given (--nofoo counts as foo).
-  bool help = false;               // --help, -h or --helpshort (--helpfull is Abseil's).
+  bool help = false;               // --help, -h or --helpshort.
+  bool helpfull = false;           // --helpfull.
   bool version = false;            // --version.
   std::string error;               // The first mistake; empty when there is none.
 };
@@ -33,6 +35,11 @@ CommandLine ScanCommandLine(int argc, char** argv);
 // "  --name=default\n      help text\n". With `names`, only those flags.
 std::string FlagHelp();
 std::string FlagHelp(const std::vector<std::string>& names);
+
+// What --helpfull prints: Abseil's list of every flag with its type and
+// default (the format scripts/deploy_checks reads), without Abseil's closing
+// "Try --helpfull ..." hint, which only makes sense after an error.
+std::string FullFlagHelp(const std::string& program, const std::string& usage);
 
 // "<program> <version> (commit <hash>)", the commit left out when unknown.
 std::string VersionLine(const std::string& program);

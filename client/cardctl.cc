@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -82,6 +83,10 @@ std::string AbslUnparseFlag(Format format) {
 }  // namespace card::cardctl
 
 // Global flags.
+// Defined in client_flags.cc; read here for the missing-certificate hint.
+ABSL_DECLARE_FLAG(bool, tls);
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Server address, host:port.");
 // The TLS flags: client/client_flags.h.
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
@@ -187,6 +192,11 @@ struct Command {
 
 int Fail(const grpc::Status& status) {
   PrintError(std::cerr, status);
+  if (LooksLikeMissingClientCertificate(status, absl::GetFlag(FLAGS_tls),
+                                        !absl::GetFlag(FLAGS_tls_cert_file).empty())) {
+    std::cerr << "hint: the server requires a client certificate "
+                 "(--tls_cert_file/--tls_key_file)\n";
+  }
   return ExitCodeFor(status.error_code());
 }
 
@@ -463,11 +473,15 @@ int Main(int argc, char** argv) {
     PrintHelp();
     return kExitOk;
   }
+  if (invocation.helpfull) {
+    std::cout << card::cli::FullFlagHelp("cardctl", kUsage);
+    return kExitOk;
+  }
   if (invocation.version) {
     std::cout << card::cli::VersionLine("cardctl") << "\n";
     return kExitOk;
   }
-  // Sets the same values again; handles --helpfull, --flagfile and the like.
+  // Sets the same values again.
   absl::ParseCommandLine(argc, argv);
   if (invocation.words.empty()) return UsageFailure("no command given");
 

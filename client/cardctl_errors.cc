@@ -1,5 +1,8 @@
 #include "client/cardctl_errors.h"
 
+#include <string>
+
+#include "absl/strings/match.h"
 #include "client/card_client.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -30,6 +33,23 @@ ExitCode ExitCodeFor(grpc::StatusCode code) {
     default:
       return kExitOther;
   }
+}
+
+bool LooksLikeMissingClientCertificate(const grpc::Status& status, bool tls,
+                                       bool presented_certificate) {
+  if (!tls || presented_certificate) return false;
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  const std::string& message = status.error_message();
+  // gRPC 1.51: the server verifies the client's certificate after the client
+  // finished its side of the TLS 1.3 handshake, then closes the socket; the
+  // client sees "Socket closed" (or a handshake read failing) rather than an
+  // alert. A refused connection or our own verification failure reads otherwise.
+  if (absl::StrContains(message, "Connection refused") ||
+      absl::StrContains(message, "CERTIFICATE_VERIFY_FAILED")) {
+    return false;
+  }
+  return absl::StrContains(message, "Socket closed") ||
+         absl::StrContains(message, "Handshake read failed");
 }
 
 void PrintError(std::ostream& out, const grpc::Status& status) {

@@ -28,4 +28,13 @@ ExitCode ExitCodeFor(grpc::StatusCode code);
 // each google.rpc.BadRequest field violation, the type name for other details.
 void PrintError(std::ostream& out, const grpc::Status& status);
 
+// True when `status` is how a call ends whose TLS handshake the server cut
+// short because no client certificate was presented (a server with
+// --tls_client_ca_file requires one): UNAVAILABLE, the connection closed by
+// the peer during the handshake, with --tls (`tls`) and no --tls_cert_file
+// (`presented_certificate` false). Not for a server that is down (connection
+// refused) or a certificate cardctl itself refused (its own handshake error).
+bool LooksLikeMissingClientCertificate(const grpc::Status& status, bool tls,
+                                       bool presented_certificate);
+
 }  // namespace card::cardctl

@@ -11,7 +11,7 @@ absl::StatusOr<std::string> ToProtoJson(const google::protobuf::Message& message
   options.always_print_primitive_fields = true;
   std::string json;
   auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) return absl::InternalError(status.ToString());
+  if (!status.ok()) return absl::InternalError(std::string(status.message()));
   return json;
 }
 

@@ -22,6 +22,7 @@
 #include "server/app/card_server.h"
 #include "server/app/server_config.h"
 #include "server/common/log.h"
+#include "server/common/status.h"
 #include "server/storage/database_url.h"
 #include "server/storage/migrations.h"
 #include "server/storage/postgres_repository.h"
@@ -65,6 +66,7 @@ std::string AbslUnparseFlag(Format format) {
 
 namespace {
 
+using card::ForPeople;
 using card::app::ServerConfig;
 
 // One flag into one ServerConfig field. CARD_SERVER_FLAG defines the flag and
@@ -294,12 +296,6 @@ ServerConfig ConfigFromFlags() {
   config.observability.build = {
       card::cli::kVersion, *card::cli::kGitCommit ? card::cli::kGitCommit : "unknown"};
   return config;
-}
-
-// "CODE: message", without the payloads Status::ToString appends (internal
-// type URLs such as the read-only marker mean nothing to an operator).
-std::string ForPeople(const absl::Status& status) {
-  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
 }
 
 // `message` with every ServerConfig field name it mentions replaced by its

@@ -126,7 +126,7 @@ TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunct
       One(sql,
           "SELECT string_agg(name, ',' ORDER BY version) FROM card_schema_migrations"),
       "0001_cards,0002_card_lifecycle,0003_group_commit,0004_definition_fingerprints,"
-      "0005_link_refusals_alike");
+      "0005_link_refusals_alike,0006_card_health_check");
   server->Shutdown(absl::Seconds(2));
 }
 

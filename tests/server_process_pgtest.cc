@@ -197,6 +197,58 @@ TEST(ServerProcess, StderrPipeWithoutReaderNeverEndsTheServer) {
   EXPECT_EQ(WaitExit(pid, absl::Seconds(10)), 0);
 }
 
+// A URL libpq can never connect with stops start-up at once, saying why in
+// libpq's words, never printing the password (issue 22: a port that is not a
+// number was retried for the whole --startup_timeout). A database that is
+// only down is still waited for.
+TEST(ServerProcess, AnInvalidDatabaseUrlStopsStartUpAtOnce) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"postgresql://u:S3cretPW@127.0.0.1:notaport/db",
+       "invalid integer value \"notaport\" for connection option \"port\""},
+      {"postgresql://u:S3cretPW@127.0.0.1/db?no_such_option=1",
+       "invalid URI query parameter: \"no_such_option\""},
+  };
+  for (const auto& [url, reason] : cases) {
+    std::string log_path = absl::StrCat(::testing::TempDir(), "/url-", getpid(), ".log");
+    int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(log_fd, 0);
+    const absl::Time start = absl::Now();
+    pid_t pid = Spawn({CARD_SERVER_BINARY, "--listen=127.0.0.1:0",
+                       "--database_url=" + url, "--startup_timeout=30s"},
+                      log_fd);
+    close(log_fd);
+    const int code = WaitExit(pid, absl::Seconds(10));
+    const absl::Duration took = absl::Now() - start;
+    const std::string log = ReadWholeFile(log_path);
+    EXPECT_NE(code, 0) << url;
+    EXPECT_NE(code, -1) << url << ": still running after 10 s";
+    EXPECT_LT(took, absl::Seconds(3)) << url;
+    EXPECT_TRUE(absl::StrContains(log, reason)) << log;
+    EXPECT_FALSE(absl::StrContains(log, "S3cret")) << log;
+    EXPECT_FALSE(absl::StrContains(log, "retrying")) << log;
+    unlink(log_path.c_str());
+  }
+
+  // Nobody listening: retried until --startup_timeout, as before.
+  std::string log_path = absl::StrCat(::testing::TempDir(), "/down-", getpid(), ".log");
+  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(log_fd, 0);
+  const absl::Time start = absl::Now();
+  pid_t pid = Spawn({CARD_SERVER_BINARY, "--listen=127.0.0.1:0",
+                     absl::StrCat("--database_url=postgresql://u:S3cretPW@127.0.0.1:",
+                                  UnusedLoopbackPort(), "/db"),
+                     "--startup_timeout=3s"},
+                    log_fd);
+  KillAtExit kill_at_exit(pid);
+  close(log_fd);
+  EXPECT_NE(WaitExit(pid, absl::Seconds(20)), 0);
+  EXPECT_GE(absl::Now() - start, absl::Seconds(3));
+  const std::string log = ReadWholeFile(log_path);
+  EXPECT_TRUE(absl::StrContains(log, "retrying until --startup_timeout")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "S3cret")) << log;
+  unlink(log_path.c_str());
+}
+
 TEST(ServerProcess, HelpListsTheOperatorFlags) {
   std::string help =
       RunCommand(absl::StrCat(CARD_SERVER_BINARY, " --helpfull 2>&1; true"));

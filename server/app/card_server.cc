@@ -13,6 +13,7 @@
 #include "server/app/health_monitor.h"
 #include "server/common/log.h"
 #include "server/common/rate_limited_log.h"
+#include "server/common/status.h"
 #include "server/exec/cancellation.h"
 #include "server/exec/listener_check.h"
 #include "server/exec/per_user_scheduler.h"
@@ -165,7 +166,7 @@ void ExpireRequestIds(service::CardService* service, MetricsSink* metrics) {
   absl::StatusOr<int> expired = service->ExpireRequestIds();
   if (expired.ok()) metrics->CountExpiredRequestIds(*expired);
   if (!expired.ok()) {
-    log::Warning(absl::StrCat("expiring request ids: ", expired.status().ToString()));
+    log::Warning(absl::StrCat("expiring request ids: ", ForPeople(expired.status())));
   } else if (*expired > 0) {
     log::Info(absl::StrCat("expired ", *expired, " request id(s)"));
   }

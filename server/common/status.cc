@@ -15,6 +15,10 @@ absl::Status FieldError(absl::StatusCode code, absl::string_view field,
   return status;
 }
 
+std::string ForPeople(const absl::Status& status) {
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+}
+
 std::optional<std::string> ErrorField(const absl::Status& status) {
   absl::optional<absl::Cord> field = status.GetPayload(kFieldPayload);
   if (!field) return std::nullopt;

@@ -24,6 +24,12 @@ inline absl::Status InvalidField(absl::string_view field, absl::string_view desc
   return FieldError(absl::StatusCode::kInvalidArgument, field, description);
 }
 
+// "CODE: message", for log lines people read: without the payloads
+// Status::ToString appends (internal type URLs such as
+// type.devcard.dev/card.connection_lost, which mean nothing to an operator).
+// Log a status with this, never with ToString().
+std::string ForPeople(const absl::Status& status);
+
 // The field named by FieldError, if any.
 std::optional<std::string> ErrorField(const absl::Status& status);
 

@@ -2,9 +2,22 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <map>
+#include <set>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace card::storage {
 namespace {
@@ -28,6 +41,124 @@ std::string Quote(const char* value) {
   return quoted;
 }
 
+std::string PercentDecoded(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(text[i + 1]) &&
+        std::isxdigit(text[i + 2])) {
+      out.push_back(static_cast<char>(
+          std::strtol(std::string(text.substr(i + 1, 2)).c_str(), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// Every piece of `url` that may be (part of) the password, raw and decoded:
+// the URI's user:password@, a password= parameter and, in key=value form,
+// every word after it (an unquoted password with a space is two words).
+// Over-generous on purpose: redacting too much only shortens a message.
+std::vector<std::string> PasswordCandidates(const std::string& url) {
+  std::vector<std::string> found;
+  auto add = [&found](absl::string_view piece) {
+    piece = absl::StripAsciiWhitespace(piece);
+    for (const std::string& candidate : {std::string(piece), PercentDecoded(piece)}) {
+      if (!candidate.empty()) found.push_back(candidate);
+    }
+  };
+  const size_t scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    absl::string_view rest = absl::string_view(url).substr(scheme + 3);
+    // libpq: the userinfo ends at the first '@' that comes before any '/'.
+    const size_t end = rest.find_first_of("@/");
+    if (end != absl::string_view::npos && rest[end] == '@') {
+      absl::string_view userinfo = rest.substr(0, end);
+      const size_t colon = userinfo.find(':');
+      if (colon != absl::string_view::npos) add(userinfo.substr(colon + 1));
+    }
+  }
+  for (size_t at = url.find("password"); at != std::string::npos;
+       at = url.find("password", at + 1)) {
+    absl::string_view after = absl::string_view(url).substr(at + 8);
+    const size_t equals = after.find('=');
+    if (equals == absl::string_view::npos) continue;
+    absl::string_view value = after.substr(equals + 1);
+    if (scheme != std::string::npos) value = value.substr(0, value.find('&'));
+    add(value);
+    for (absl::string_view word :
+         absl::StrSplit(value, absl::ByAnyChar(" \t\n'="), absl::SkipWhitespace())) {
+      add(word);
+    }
+  }
+  // Longest first, so that a piece of a longer candidate is never left over.
+  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
+    return a.size() > b.size();
+  });
+  return found;
+}
+
+// `message` without any of `secrets` (libpq's message quotes the URL or the
+// offending part of it, which may be the password).
+std::string Redacted(std::string message, const std::vector<std::string>& secrets) {
+  for (const std::string& candidate : secrets) {
+    if (candidate.empty()) continue;
+    absl::StrReplaceAll({{candidate, "********"}}, &message);
+  }
+  return std::string(absl::StripTrailingAsciiWhitespace(message));
+}
+
+// libpq's parse_int_param: an int, surrounding whitespace allowed after.
+bool IsLibpqInt(const std::string& value) {
+  errno = 0;
+  char* end = nullptr;
+  const long number = std::strtol(value.c_str(), &end, 10);
+  if (end == value.c_str() || errno != 0 || number < INT_MIN || number > INT_MAX) {
+    return false;
+  }
+  while (*end != '\0' && std::isspace(static_cast<unsigned char>(*end))) ++end;
+  return *end == '\0';
+}
+
+// What libpq checks only when it connects, and would then report as a failure
+// to connect (retried until --startup_timeout): a port, a number or a mode
+// that can never work. Checked here, before any connection, and reported in
+// libpq's words. Returns "" when `keyword`=`value` is fine.
+std::string OptionProblem(const std::string& keyword, const std::string& value) {
+  static const std::set<std::string> kIntegers = {
+      "connect_timeout",     "keepalives",       "keepalives_idle",
+      "keepalives_interval", "keepalives_count", "tcp_user_timeout"};
+  static const std::map<std::string, std::set<std::string>> kModes = {
+      {"sslmode", {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
+      {"gssencmode", {"disable", "prefer", "require"}},
+      {"channel_binding", {"disable", "prefer", "require"}},
+      {"target_session_attrs",
+       {"any", "read-write", "read-only", "primary", "standby", "prefer-standby"}},
+  };
+  if (keyword == "port") {
+    // One port, or one per host; an empty one means the default.
+    for (const std::string& port : std::vector<std::string>(absl::StrSplit(value, ','))) {
+      if (port.empty()) continue;
+      if (!IsLibpqInt(port)) {
+        return absl::StrCat("invalid integer value \"", port,
+                            "\" for connection option \"port\"");
+      }
+      const long number = std::strtol(port.c_str(), nullptr, 10);
+      if (number < 1 || number > 65535) {
+        return absl::StrCat("invalid port number: \"", port, "\"");
+      }
+    }
+  } else if (kIntegers.count(keyword) != 0 && !value.empty() && !IsLibpqInt(value)) {
+    return absl::StrCat("invalid integer value \"", value, "\" for connection option \"",
+                        keyword, "\"");
+  } else if (auto modes = kModes.find(keyword);
+             modes != kModes.end() && modes->second.count(value) == 0) {
+    return absl::StrCat("invalid ", keyword, " value: \"", value, "\"");
+  }
+  return "";
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ConnectionString(const std::string& database_url) {
@@ -37,15 +168,32 @@ absl::StatusOr<std::string> ConnectionString(const std::string& database_url) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(database_url.c_str(), &error);
   if (options == nullptr) {
-    if (error != nullptr) PQfreemem(error);  // may quote the URL: never shown
+    std::string reason = error != nullptr ? error : "out of memory";
+    if (error != nullptr) PQfreemem(error);
     return absl::InvalidArgumentError(
-        "the database URL is malformed (libpq's message is withheld: it may contain the "
-        "password)");
+        absl::StrCat("the database URL is invalid: ",
+                     Redacted(reason, PasswordCandidates(database_url))));
+  }
+  // Parsed: the password is known exactly (a URL's, percent-decoded).
+  std::vector<std::string> password;
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val != nullptr && std::string(option->keyword) == "password") {
+      password.push_back(option->val);
+    }
   }
   std::string connection;
   std::map<std::string, std::string> missing = kDefaults;
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
     if (option->val == nullptr) continue;
+    // Never the password's value: the message would print it.
+    const std::string problem = std::string(option->keyword) == "password"
+                                    ? ""
+                                    : OptionProblem(option->keyword, option->val);
+    if (!problem.empty()) {
+      PQconninfoFree(options);
+      return absl::InvalidArgumentError(
+          absl::StrCat("the database URL is invalid: ", Redacted(problem, password)));
+    }
     missing.erase(option->keyword);
     absl::StrAppend(&connection, connection.empty() ? "" : " ", option->keyword, "=",
                     Quote(option->val));

@@ -14,8 +14,10 @@ namespace card::storage {
 // failover to an unreachable address) would block a worker for hours, since
 // statement_timeout is enforced by the server that is gone.
 //
-// A malformed URL is INVALID_ARGUMENT with a fixed message: libpq's own
-// message may quote the URL, password included.
+// A URL libpq rejects, or would reject only when connecting (a port, number
+// or mode that can never work: retrying it is pointless), is INVALID_ARGUMENT
+// "the database URL is invalid: <libpq's reason>", with the password (which
+// libpq's message may quote) replaced by ********.
 absl::StatusOr<std::string> ConnectionString(const std::string& database_url);
 
 // `connection_string` (from ConnectionString) with `keyword` set to `value`,

@@ -64,6 +64,15 @@ std::optional<absl::Status> FromOurSqlState(const std::string& state,
   return std::nullopt;
 }
 
+// The SQLSTATEs FromSqlState answers with something other than INTERNAL:
+// ours, and the transient ones. Keep the two in step.
+bool Anticipated(const std::string& state) {
+  return absl::StartsWith(state, "CS") || state == "57014" || state == "55P03" ||
+         state == "23505" || state == "40001" || state == "40P01" ||
+         absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") ||
+         absl::StartsWith(state, "53") || state == "25006";
+}
+
 absl::Status FromSqlState(const std::string& state, const std::exception& error,
                           absl::string_view operation, MetricsSink* metrics) {
   if (absl::StartsWith(state, "CS")) {
@@ -133,6 +142,16 @@ absl::Status TranslateDatabaseError(const std::exception& error,
   }
   log::Error(absl::StrCat("unexpected error in ", operation, ": ", error.what()));
   return absl::InternalError("internal error");
+}
+
+std::optional<absl::Status> ProbeRefusal(const std::exception& error,
+                                         absl::string_view function) {
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
+  if (sql == nullptr || sql->sqlstate().empty() || Anticipated(sql->sqlstate())) {
+    return std::nullopt;
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      function, " failed: SQLSTATE ", sql->sqlstate(), ": ", PrimaryMessage(error)));
 }
 
 absl::Status StatusFromRefusal(const std::string& sqlstate, const std::string& message) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -27,6 +28,15 @@ namespace card::storage {
 absl::Status TranslateDatabaseError(const std::exception& error,
                                     absl::string_view operation,
                                     MetricsSink* metrics = MetricsSink::None());
+
+// For the health probe, whose one statement calls our own PL/pgSQL: when
+// `error` says that statement cannot run (what TranslateDatabaseError answers
+// INTERNAL to: `function` missing or raising, PL/pgSQL unable to load),
+// FAILED_PRECONDITION "<function> failed: SQLSTATE <state>: <message>",
+// logged by nobody here (the health monitor logs NOT_SERVING reasons,
+// rate-limited); nullopt for every other error, left to TranslateDatabaseError.
+std::optional<absl::Status> ProbeRefusal(const std::exception& error,
+                                         absl::string_view function);
 
 // The status for a refusal our SQL functions return instead of raising (a CS
 // SQLSTATE and a '<field>: <description>' message, as in the table above).

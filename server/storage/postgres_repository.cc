@@ -1,6 +1,7 @@
 #include "server/storage/postgres_repository.h"
 
 #include <algorithm>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string_view>
 #include <utility>
@@ -95,14 +96,11 @@ constexpr PreparedStatement kListLinksAfter{"card_list_links_after", R"sql(
 // The health probe, one catalog query: whether the database takes writes (a
 // demoted primary or a standby does not), and which of the functions and views
 // the server calls ($1, every definition's object) are missing.
+// Through one of our own PL/pgSQL functions, so that the probe fails whenever
+// the mutations would: PL/pgSQL unloadable, the function missing or raising.
 constexpr PreparedStatement kPing{"card_ping", R"sql(
-  SELECT current_setting('transaction_read_only') = 'on', pg_is_in_recovery(),
-         array_to_string(ARRAY(
-           SELECT o FROM unnest($1::text[]) AS o
-           WHERE NOT EXISTS (SELECT 1 FROM pg_proc p
-                             WHERE p.proname = o AND pg_function_is_visible(p.oid))
-             AND to_regclass(o) IS NULL
-           ORDER BY o), ', '))sql"};
+  SELECT read_only, in_recovery, missing
+  FROM card_health_check(p_objects => $1::text[]))sql"};
 
 std::vector<PreparedStatement> Statements() {
   return {kCreateCards,    kUpdateCard,           kDeleteCard,
@@ -363,10 +361,21 @@ absl::StatusOr<int> PostgresRepository::ExpireCreateRequests(absl::Duration age,
 void PostgresRepository::ReconnectIdle() { pool_->DropIdle(); }
 
 absl::Status PostgresRepository::Ping(absl::Time deadline) {
-  absl::StatusOr<pqxx::result> rows =
-      pool_->Execute("Ping", deadline, kPing, DefinedObjectsArray());
-  if (!rows.ok()) return rows.status();
-  const pqxx::row row = (*rows)[0];
+  pqxx::result rows;
+  std::optional<absl::Status> refused;
+  absl::Status status = pool_->Run("Ping", deadline, [&](pqxx::connection& conn) {
+    pqxx::nontransaction txn(conn);
+    try {
+      rows = pool_->ExecuteIn(txn, kPing, DefinedObjectsArray());
+    } catch (const std::exception& e) {
+      // Not thrown on: TranslateDatabaseError would log it on every probe.
+      refused = ProbeRefusal(e, "card_health_check");
+      if (!refused) throw;
+    }
+  });
+  if (!status.ok()) return status;
+  if (refused) return *refused;
+  const pqxx::row row = rows[0];
   absl::Status writable = ReadOnlyDatabaseStatus(row[1].as<bool>(), row[0].as<bool>());
   if (!writable.ok()) return writable;
   const std::string missing = row[2].as<std::string>();

@@ -139,6 +139,10 @@ TEST_F(CardctlErrorsTest, UnreachableServerExits7WithinTheTimeout) {
         << run.err;
     EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << args[0];
   }
+  // Nobody listening, with --tls and no client certificate: no hint about one.
+  CardctlRun down = RunCardctl({target, "--tls", "--timeout=700ms", "health"});
+  EXPECT_EQ(down.exit_code, 7) << down.err;
+  EXPECT_FALSE(absl::StrContains(down.err, "hint:")) << down.err;
   // A create that may have happened says how to retry it safely.
   CardctlRun run = RunCardctl({target, "--timeout=300ms", "create", "--user_id=a",
                                "--title=T", "--request_id=r-7"});

@@ -72,6 +72,10 @@ TEST_F(CardctlTlsTest, RefusesWhatItCannotVerify) {
   EXPECT_TRUE(run.err.rfind("UNAVAILABLE: ", 0) == 0 ||
               run.err.rfind("DEADLINE_EXCEEDED: ", 0) == 0)
       << run.err;
+  // This server requires no client certificate: none of these is about one.
+  EXPECT_EQ(run.err.find("hint:"), std::string::npos) << run.err;
+  run = Tls({"--timeout=2s", "health"});
+  EXPECT_EQ(run.err.find("hint:"), std::string::npos) << run.err;
 }
 
 // The same server requiring a client certificate chaining to that same
@@ -91,9 +95,20 @@ TEST_F(CardctlMutualTlsTest, PresentsItsCertificateWhenTheServerRequiresOne) {
   CardctlRun run = Tls({"--tls_server_name=card.test", cert, key, "health"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "SERVING\n");
-  // Without a certificate the handshake fails: unavailable.
+  // Without a certificate the handshake fails: unavailable, and the hint says why.
   run = Tls({"--tls_server_name=card.test", "--timeout=2s", "health"});
   EXPECT_EQ(run.exit_code, 7) << run.err;
+  EXPECT_NE(run.err.find("hint: the server requires a client certificate "
+                         "(--tls_cert_file/--tls_key_file)"),
+            std::string::npos)
+      << run.err;
+  // A call, not only health.
+  run = Tls({"--tls_server_name=card.test", "--timeout=2s", "get", "--user_id=alice",
+             "--card_id=00000000-0000-0000-0000-000000000000"});
+  EXPECT_EQ(run.exit_code, 7) << run.err;
+  EXPECT_NE(run.err.find("hint: the server requires a client certificate"),
+            std::string::npos)
+      << run.err;
 }
 
 TEST_F(CardctlMutualTlsTest, CertificateFlagsNeedEachOtherAndTls) {

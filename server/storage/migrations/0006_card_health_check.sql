@@ -1,0 +1,3 @@
+-- No schema change: this release adds definitions/18_card_health_check.sql.
+-- The number tells a replica of the previous release that restarts during the
+-- rollout to leave the definitions alone (storage/README.md).
