@@ -253,10 +253,9 @@ TEST_F(MetricsTest, ACallCancelledBeforeItsAnswerSendsNoMessage) {
   request.set_user_id("impatient");
   request.set_card_id(card.id());
   v1::Card out;
-  EXPECT_EQ(
-      stub_->SetDefaultCard(Context(absl::Milliseconds(300)).get(), request, &out)
-          .error_code(),
-      StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(stub_->SetDefaultCard(Context(absl::Milliseconds(300)).get(), request, &out)
+                .error_code(),
+            StatusCode::DEADLINE_EXCEEDED);
 
   // Wait until the server has finished the call (its status counted), then
   // give a send that would be counted time to be.
@@ -412,11 +411,11 @@ TEST(ProcessMetrics, DescribeTheServerProcess) {
   // /proc's start time is in clock ticks (10 ms) after boot, and boot time in
   // whole seconds: allow 1 s either side.
   double before = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) - 1;
-  pid_t pid = Spawn({"/bin/sh", "-c",
-                     absl::StrCat("ulimit -n 4000 && exec ", CARD_SERVER_BINARY,
-                                  " --listen=", listen, " --database_url='", url,
-                                  "' --db_pool_size=2 --metrics_listen=127.0.0.1:",
-                                  metrics_port)});
+  pid_t pid = Spawn(
+      {"/bin/sh", "-c",
+       absl::StrCat("ulimit -n 4000 && exec ", CARD_SERVER_BINARY, " --listen=", listen,
+                    " --database_url='", url,
+                    "' --db_pool_size=2 --metrics_listen=127.0.0.1:", metrics_port)});
   bool serving = TimeUntilHealth(listen, kServing, absl::Seconds(20)) < absl::Seconds(20);
   ASSERT_TRUE(serving) << "server never became SERVING";
   ASSERT_TRUE(MetricsPortOpensWithin(metrics_port, absl::Seconds(10)));

@@ -74,8 +74,9 @@ class ProcessCollector final : public prometheus::Collectable {
  public:
   ProcessCollector() {
     absl::StatusOr<std::string> proc_stat = ReadFileUpTo("/proc/stat", kMaxProcStatBytes);
-    absl::StatusOr<int64_t> boot = proc_stat.ok() ? ParseBootTime(*proc_stat)
-                                                  : absl::StatusOr<int64_t>(proc_stat.status());
+    absl::StatusOr<int64_t> boot = proc_stat.ok()
+                                       ? ParseBootTime(*proc_stat)
+                                       : absl::StatusOr<int64_t>(proc_stat.status());
     if (boot.ok()) {
       boot_time_ = *boot;
     } else {
@@ -95,8 +96,9 @@ class ProcessCollector final : public prometheus::Collectable {
     using prometheus::MetricType;
     // Names and help as client_golang's process collector has them.
     std::vector<prometheus::MetricFamily> families = {
-        Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-               MetricType::Counter, sample->cpu_seconds),
+        Family("process_cpu_seconds_total",
+               "Total user and system CPU time spent in seconds.", MetricType::Counter,
+               sample->cpu_seconds),
         Family("process_resident_memory_bytes", "Resident memory size in bytes.",
                MetricType::Gauge, sample->resident_memory_bytes),
         Family("process_virtual_memory_bytes", "Virtual memory size in bytes.",
@@ -105,8 +107,8 @@ class ProcessCollector final : public prometheus::Collectable {
                sample->open_fds),
         Family("process_max_fds", "Maximum number of open file descriptors.",
                MetricType::Gauge, sample->max_fds),
-        Family("process_threads", "Number of OS threads in the process.", MetricType::Gauge,
-               sample->threads),
+        Family("process_threads", "Number of OS threads in the process.",
+               MetricType::Gauge, sample->threads),
     };
     if (sample->start_time_seconds) {
       families.push_back(Family("process_start_time_seconds",
@@ -149,8 +151,7 @@ absl::StatusOr<double> ParseMaxOpenFiles(absl::string_view limits) {
   // "Max open files            1024                 4096                 files"
   for (absl::string_view line : absl::StrSplit(limits, '\n')) {
     if (!absl::ConsumePrefix(&line, "Max open files")) continue;
-    std::vector<absl::string_view> values =
-        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    std::vector<absl::string_view> values = absl::StrSplit(line, ' ', absl::SkipEmpty());
     if (values.empty()) break;
     if (values[0] == "unlimited") return std::numeric_limits<double>::infinity();
     uint64_t soft = 0;

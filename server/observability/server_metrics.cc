@@ -195,10 +195,11 @@ ServerMetrics::ServerMetrics(const std::vector<ServedMethod>& methods,
                            "Histogram of response latency (seconds) of gRPC that "
                            "had been application-level handled by the server.")
                        .Register(registry);
-  auto& received = prometheus::BuildCounter()
-                       .Name("grpc_server_msg_received_total")
-                       .Help("Total number of RPC stream messages received on the server.")
-                       .Register(registry);
+  auto& received =
+      prometheus::BuildCounter()
+          .Name("grpc_server_msg_received_total")
+          .Help("Total number of RPC stream messages received on the server.")
+          .Register(registry);
   auto& sent = prometheus::BuildCounter()
                    .Name("grpc_server_msg_sent_total")
                    .Help("Total number of gRPC stream messages sent by the server.")
