@@ -72,10 +72,14 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   // counted as handled: a scrape may see handled before sent. A send that
   // failed (the call was cancelled or the transport went away first) sent
   // nothing. A read that got no message (the stream ended), or a typed
-  // method's message that did not parse, has GetRecvMessage() null. (CardService's
-  // methods are raw ByteBuffers: gRPC hands them a message object even for a
-  // unary request that arrived without one, so that would count.) Two branches and
-  // at most one atomic add per batch: the labels were resolved at start-up.
+  // method's message that did not parse, has GetRecvMessage() null. But
+  // CardService's methods and gRPC's health service take raw ByteBuffers, and
+  // gRPC hands them an (empty) buffer even for a unary request that arrived
+  // with no message at all: seen with a python grpcio client half-closing at
+  // once, counted received and answered InvalidArgument. Only a non-conforming
+  // client does that; telling the cases apart here would mean guessing each
+  // method's message type. Two branches and at most one atomic add per batch:
+  // the labels were resolved at start-up.
   void CountMessages(grpc::experimental::InterceptorBatchMethods* methods) {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() != nullptr) {
