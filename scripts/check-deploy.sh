@@ -23,6 +23,9 @@
 #    NetworkPolicy selects the pods and admits named namespaces only, the
 #    policy ConfigMap equals deploy/authz/policy.json, and DATABASE_URL uses
 #    sslmode=verify-full with a mounted sslrootcert;
+#  * every PromQL expression in deploy/grafana/*.json and deploy/prometheus/
+#    rules names only metrics that a real card-server (on a throwaway
+#    PostgreSQL) serves, or that a rule records;
 #  * the systemd unit passes systemd-analyze verify and security, if installed.
 #
 #   scripts/check-deploy.sh [CARD_SERVER [CARD_STRESS [CARDCTL]]]

@@ -6,14 +6,17 @@
 // connect and send half a request, or nothing, do not hold up scrapes (with
 // CARD_TEST_SABOTAGE=old-metrics-exposer, the old Exposer(listen, 2), they
 // do: a ctest negative control); a non-loopback --metrics_listen needs
-// --allow_insecure_metrics_listen.
+// --allow_insecure_metrics_listen. Messages in and out are counted as they
+// really went; the process_* metrics describe the card-server process.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "server/observability/grpc_codes.h"
 #include "tests/support/health.h"
 #include "tests/support/pg_environment.h"
 #include "tests/support/ports.h"
@@ -112,6 +116,27 @@ std::string Started(const std::string& method, const std::string& service = kCar
   return absl::StrCat("grpc_server_started_total{grpc_method=\"", method,
                       "\",grpc_service=\"", service, "\",grpc_type=\"unary\"}");
 }
+// grpc_server_msg_received_total or grpc_server_msg_sent_total of a method.
+std::string Messages(const std::string& direction, const std::string& method,
+                     const std::string& service = kCards,
+                     const std::string& type = "unary") {
+  return absl::StrCat("grpc_server_msg_", direction, "_total{grpc_method=\"", method,
+                      "\",grpc_service=\"", service, "\",grpc_type=\"", type, "\"}");
+}
+
+// Scrapes `port` until `series` reads `wanted` or `bound` passes; the last
+// value read. A message's send is counted when gRPC completes it, which may be
+// just after the client already has the answer.
+double ValueOnceSettled(int port, const std::string& series, double wanted,
+                        absl::Duration bound = absl::Seconds(5)) {
+  absl::Time give_up = absl::Now() + bound;
+  double value = Value(Scrape(port), series);
+  while (value != wanted && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+    value = Value(Scrape(port), series);
+  }
+  return value;
+}
 
 class MetricsTest : public CardServerTest {
  protected:
@@ -138,6 +163,8 @@ TEST_F(MetricsTest, EveryMethodOfEveryServedServiceIsThereAtZeroBeforeAnyCall) {
                              "PermissionDenied", "Unauthenticated"}) {
       EXPECT_EQ(Value(scrape, Handled(method, code)), 0) << method << " " << code;
     }
+    EXPECT_EQ(Value(scrape, Messages("received", method)), 0) << method;
+    EXPECT_EQ(Value(scrape, Messages("sent", method)), 0) << method;
     EXPECT_EQ(
         Value(scrape,
               absl::StrCat("grpc_server_handling_seconds_count{grpc_method=\"", method,
@@ -185,6 +212,74 @@ TEST_F(MetricsTest, EachCallIsCountedOnceWithItsCode) {
   // Three requests joined queues that were empty, besides the invalid one
   // (refused before queueing) and the health check (not queued).
   EXPECT_EQ(Value(scrape, "card_server_user_queue_depth_count"), 3);
+}
+
+// A unary call that arrives has one message in; only an OK answer carries a
+// message out (an error status has none).
+TEST_F(MetricsTest, MessagesAreCountedAsTheyReallyWent) {
+  v1::Card card;
+  ASSERT_TRUE(Create("messages", "One", &card).ok());
+  ASSERT_TRUE(Create("messages", "Two", &card).ok());
+  EXPECT_EQ(Create("", "No user", &card).error_code(), StatusCode::INVALID_ARGUMENT);
+  v1::GetCardRequest get;
+  get.set_user_id("messages");
+  get.set_card_id("00000000-0000-0000-0000-000000000000");
+  EXPECT_EQ(stub_->GetCard(Context().get(), get, &card).error_code(),
+            StatusCode::NOT_FOUND);
+  get.set_card_id(card.id());
+  ASSERT_TRUE(stub_->GetCard(Context().get(), get, &card).ok());
+  ASSERT_EQ(HealthOf(NewChannel(3)), kServing);
+
+  const int port = server_->metrics_port();
+  EXPECT_EQ(ValueOnceSettled(port, Messages("sent", "CreateCard"), 2), 2);
+  EXPECT_EQ(ValueOnceSettled(port, Messages("sent", "GetCard"), 1), 1);
+  EXPECT_EQ(ValueOnceSettled(port, Messages("sent", "Check", "grpc.health.v1.Health"), 1),
+            1);
+  std::string scrape = ScrapeNow();
+  EXPECT_EQ(Value(scrape, Messages("received", "CreateCard")), 3);
+  EXPECT_EQ(Value(scrape, Messages("received", "GetCard")), 2);
+  EXPECT_EQ(Value(scrape, Messages("received", "Check", "grpc.health.v1.Health")), 1);
+  EXPECT_EQ(Value(scrape, Messages("received", "ListCards")), 0);
+  EXPECT_EQ(Value(scrape, Messages("sent", "ListCards")), 0);
+}
+
+// The caller gives up while the call waits for its user's lock: the request
+// arrived, no answer left. The server finishes the call (counted as handled),
+// yet sends no message.
+TEST_F(MetricsTest, ACallCancelledBeforeItsAnswerSendsNoMessage) {
+  v1::Card card;
+  ASSERT_TRUE(Create("impatient", "First", &card).ok());
+  pqxx::connection blocker(database_url_);
+  std::unique_ptr<pqxx::work> held = HoldUserLock(blocker, "impatient");
+  v1::SetDefaultCardRequest request;
+  request.set_user_id("impatient");
+  request.set_card_id(card.id());
+  v1::Card out;
+  EXPECT_EQ(stub_->SetDefaultCard(Context(absl::Milliseconds(300)).get(), request, &out)
+                .error_code(),
+            StatusCode::DEADLINE_EXCEEDED);
+
+  // Wait until the server has finished the call (its status counted), then
+  // give a send that would be counted time to be.
+  const int port = server_->metrics_port();
+  absl::Time give_up = absl::Now() + absl::Seconds(10);
+  double handled = 0;
+  while (absl::Now() < give_up) {
+    std::string scrape = Scrape(port);
+    handled = 0;
+    for (const char* code : observability::kGoCodeNames) {
+      handled += Value(scrape, Handled("SetDefaultCard", code));
+    }
+    if (handled >= 1) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(handled, 1);
+  absl::SleepFor(absl::Milliseconds(200));
+  held->abort();
+  std::string scrape = ScrapeNow();
+  EXPECT_EQ(Value(scrape, Messages("received", "SetDefaultCard")), 1);
+  EXPECT_EQ(Value(scrape, Messages("sent", "SetDefaultCard")), 0);
+  EXPECT_EQ(Value(scrape, Messages("sent", "CreateCard")), 1);
 }
 
 TEST_F(MetricsTest, AMutationReportsHowLongItWaitedForItsUsersLock) {
@@ -303,6 +398,70 @@ TEST(MetricsListen, ANonLoopbackAddressNeedsTheOptIn) {
   if (serving && MetricsPortOpensWithin(metrics_port, absl::Seconds(10))) {
     EXPECT_EQ(Value(Scrape(metrics_port), "card_server_health_serving"), 1);
   }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid, absl::Seconds(15)), 0);
+}
+
+// The process_* metrics of card-server as operators run it (its own process,
+// a file descriptor limit set by the test): start time within the test's
+// window, the limit the test set, descriptors and memory in range, CPU that
+// grows under load.
+TEST(ProcessMetrics, DescribeTheServerProcess) {
+  std::string url = PostgresEnvironment::Get().CreateDatabase();
+  std::string listen = absl::StrCat("127.0.0.1:", UnusedLoopbackPort());
+  int metrics_port = UnusedLoopbackPort();
+  // /proc's start time is in clock ticks (10 ms) after boot, and boot time in
+  // whole seconds: allow 1 s either side.
+  double before = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) - 1;
+  // A soft limit of its own, which no default has (within the hard limit).
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  const rlim_t max_fds = std::min<rlim_t>(limit.rlim_max, 4000);
+  pid_t pid = Spawn(
+      {"/bin/sh", "-c",
+       absl::StrCat("ulimit -n ", max_fds, " && exec ", CARD_SERVER_BINARY,
+                    " --listen=", listen, " --database_url='", url,
+                    "' --db_pool_size=2 --metrics_listen=127.0.0.1:", metrics_port)});
+  bool serving = TimeUntilHealth(listen, kServing, absl::Seconds(20)) < absl::Seconds(20);
+  ASSERT_TRUE(serving) << "server never became SERVING";
+  ASSERT_TRUE(MetricsPortOpensWithin(metrics_port, absl::Seconds(10)));
+  double after = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) + 1;
+
+  std::string first = Scrape(metrics_port);
+  double started = Value(first, "process_start_time_seconds");
+  EXPECT_GE(started, before);
+  EXPECT_LE(started, after);
+  EXPECT_EQ(Value(first, "process_max_fds"), static_cast<double>(max_fds));
+  double open_fds = Value(first, "process_open_fds");
+  EXPECT_GT(open_fds, 3);  // stdio, the listeners, the pool's connections
+  EXPECT_LT(open_fds, static_cast<double>(max_fds));
+  double rss = Value(first, "process_resident_memory_bytes");
+  EXPECT_GT(rss, 1 << 20);  // a gRPC server with a pool is megabytes
+  EXPECT_GE(Value(first, "process_virtual_memory_bytes"), rss);
+  EXPECT_GT(Value(first, "process_threads"), 1);
+  double cpu_before = Value(first, "process_cpu_seconds_total");
+  EXPECT_GT(cpu_before, 0);
+
+  // Load: creates until the server has used at least another 50 ms of CPU
+  // (5 clock ticks), bounded by 2000 calls and 60 s on a shared machine.
+  auto stub = v1::CardService::NewStub(
+      grpc::CreateChannel(listen, grpc::InsecureChannelCredentials()));
+  absl::Time give_up = absl::Now() + absl::Seconds(60);
+  double cpu_after = cpu_before;
+  for (int i = 0; i < 2000 && absl::Now() < give_up; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::CreateCardRequest request;
+    request.set_user_id(absl::StrCat("load-", i % 50));
+    request.mutable_card()->set_title(absl::StrCat("Card ", i));
+    v1::Card card;
+    ASSERT_TRUE(stub->CreateCard(&context, request, &card).ok()) << "call " << i;
+    if (i % 100 == 99) {
+      cpu_after = Value(Scrape(metrics_port), "process_cpu_seconds_total");
+      if (cpu_after >= cpu_before + 0.05) break;
+    }
+  }
+  EXPECT_GE(cpu_after, cpu_before + 0.05);
   kill(pid, SIGTERM);
   EXPECT_EQ(WaitExit(pid, absl::Seconds(15)), 0);
 }

@@ -11,6 +11,8 @@ one module per kind of file:
                 loopback only with mutual TLS; probes that speak it)
     dockerfile, compose, kubernetes, systemd
                 the checks particular to each
+    grafana     the dashboards' and Prometheus rules' PromQL names only
+                metrics a real card-server scrape shows
     main        walks deploy/, dispatches, reports; main() is the entry point
 
 Run from the repository root (it reads deploy/), through scripts/check-deploy.sh.

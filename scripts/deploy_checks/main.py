@@ -9,6 +9,7 @@ import sys
 import yaml
 
 from deploy_checks import compose, dockerfile, kubernetes, systemd
+from deploy_checks import grafana
 from deploy_checks.commands import Commands, StrictLoader, comment_lines
 from deploy_checks.context import Context
 from deploy_checks.findings import Findings
@@ -69,6 +70,7 @@ def check_files(ctx):
         else:
             ctx.commands.sweep_text(path, lines)
     ctx.findings.guarded("deploy/k8s", kubernetes.check_k8s, ctx, k8s_objects)
+    ctx.findings.guarded("deploy/grafana", grafana.check, ctx)
     return checked, k8s_objects
 
 

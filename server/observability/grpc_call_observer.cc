@@ -56,6 +56,7 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (metrics_ != nullptr) CountMessages(methods);
     if (!finished_ &&
         methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       Finish(methods->GetSendStatus().error_code());
@@ -64,6 +65,32 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   }
 
  private:
+  // go-grpc-prometheus counts a message when RecvMsg or SendMsg returns no
+  // error; the POST_ hook points are where gRPC C++ says the same. A unary
+  // callback call sends its response in one batch with its status, so the
+  // message is counted once that batch completed, after the status was
+  // counted as handled: a scrape may see handled before sent. A send that
+  // failed (the call was cancelled or the transport went away first) sent
+  // nothing. A read that got no message (the stream ended), or a typed
+  // method's message that did not parse, has GetRecvMessage() null. But
+  // CardService's methods and gRPC's health service take raw ByteBuffers, and
+  // gRPC hands them an (empty) buffer even for a unary request that arrived
+  // with no message at all: seen with a python grpcio client half-closing at
+  // once, counted received and answered InvalidArgument. Only a non-conforming
+  // client does that; telling the cases apart here would mean guessing each
+  // method's message type. Two branches and at most one atomic add per batch:
+  // the labels were resolved at start-up.
+  void CountMessages(grpc::experimental::InterceptorBatchMethods* methods) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() != nullptr) {
+      metrics_->msg_received->Increment();
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_SEND_MESSAGE) &&
+        methods->GetSendMessageStatus()) {
+      metrics_->msg_sent->Increment();
+    }
+  }
+
   void Finish(grpc::StatusCode code) {
     finished_ = true;
     absl::Duration took = absl::FromChrono(std::chrono::steady_clock::now() - start_);

@@ -2,6 +2,10 @@
 // metrics of server/observability/server_metrics.h and, with --access_log, one log line
 // per call (every error, a sample of the OK ones).
 //
+// Messages received and sent (grpc_server_msg_*_total) are counted at the
+// POST_RECV_MESSAGE and POST_SEND_MESSAGE hook points, only when a message
+// really arrived or its send succeeded.
+//
 // Mechanism: a server interceptor (gRPC's ServerInterceptorFactoryInterface),
 // so the same code sees CardService's raw callback methods and gRPC's
 // built-in health and reflection services. A call is started when its

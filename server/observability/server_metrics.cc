@@ -18,6 +18,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "server/common/log.h"
+#include "server/observability/process_metrics.h"
 
 namespace card::observability {
 namespace {
@@ -176,7 +177,7 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
 
 ServerMetrics::ServerMetrics(const std::vector<ServedMethod>& methods,
                              const BuildInfo& build)
-    : registry_(std::make_shared<ScrapedRegistry>()) {
+    : registry_(std::make_shared<ScrapedRegistry>()), process_(NewProcessCollector()) {
   prometheus::Registry& registry = registry_->registry;
   auto& started = prometheus::BuildCounter()
                       .Name("grpc_server_started_total")
@@ -194,6 +195,15 @@ ServerMetrics::ServerMetrics(const std::vector<ServedMethod>& methods,
                            "Histogram of response latency (seconds) of gRPC that "
                            "had been application-level handled by the server.")
                        .Register(registry);
+  auto& received =
+      prometheus::BuildCounter()
+          .Name("grpc_server_msg_received_total")
+          .Help("Total number of RPC stream messages received on the server.")
+          .Register(registry);
+  auto& sent = prometheus::BuildCounter()
+                   .Name("grpc_server_msg_sent_total")
+                   .Help("Total number of gRPC stream messages sent by the server.")
+                   .Register(registry);
   for (const ServedMethod& served : methods) {
     prometheus::Labels labels{{"grpc_service", served.service},
                               {"grpc_method", served.method},
@@ -207,6 +217,8 @@ ServerMetrics::ServerMetrics(const std::vector<ServedMethod>& methods,
       metrics.handled[static_cast<size_t>(code)] = &handled.Add(with_code);
     }
     metrics.handling_seconds = &handling.Add(labels, kHandlingBuckets);
+    metrics.msg_received = &received.Add(labels);
+    metrics.msg_sent = &sent.Add(labels);
   }
 
   lock_wait_ = &prometheus::BuildHistogram()
@@ -292,6 +304,7 @@ absl::Status ServerMetrics::Serve(const std::string& listen,
         absl::StrCat("--metrics_listen: cannot listen on ", listen, ": ", e.what()));
   }
   exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(process_);
   std::vector<int> ports = exposer_->GetListeningPorts();
   port_ = ports.empty() ? 0 : ports.front();
   return absl::OkStatus();

@@ -3,14 +3,17 @@
 //
 //  * gRPC calls, under go-grpc-prometheus's names and labels so that existing
 //    dashboards work: grpc_server_started_total, grpc_server_handled_total
-//    {grpc_service,grpc_method,grpc_type,grpc_code} and the histogram
-//    grpc_server_handling_seconds, every series pre-initialised to zero for
+//    {grpc_service,grpc_method,grpc_type,grpc_code}, the histogram
+//    grpc_server_handling_seconds and grpc_server_msg_received_total /
+//    grpc_server_msg_sent_total, every series pre-initialised to zero for
 //    every method of every served service (observability/grpc_call_observer.h counts).
 //  * Events from the layers below (MetricsSink, server/common/metrics.h): lock waits,
 //    queue depths, database errors, backstop violations, expired request ids,
 //    group-commit batch sizes.
 //  * Levels read at scrape time through a Levels callback: requests queued,
 //    database connections in use and idle, health.
+//  * The standard process_* metrics (CPU, memory, file descriptors, start
+//    time), read from /proc at scrape time: observability/process_metrics.h.
 //
 // Every label value comes from a fixed set (methods known at start-up, status
 // codes, SQLSTATE classes): a caller cannot grow the number of series.
@@ -32,6 +35,7 @@
 // prometheus-cpp stays private to card_observability: its types are only
 // named here, through pointers.
 namespace prometheus {
+class Collectable;
 class Counter;
 class Exposer;
 class Histogram;
@@ -64,6 +68,10 @@ struct MethodMetrics {
   prometheus::Counter* started = nullptr;
   std::array<prometheus::Counter*, kGrpcCodeCount> handled{};  // by grpc::StatusCode
   prometheus::Histogram* handling_seconds = nullptr;
+  // Messages read from the caller, and sent to it (only those whose send
+  // succeeded: an answer to a call cancelled first was not sent).
+  prometheus::Counter* msg_received = nullptr;
+  prometheus::Counter* msg_sent = nullptr;
 };
 
 // What the server reads when scraped.
@@ -118,6 +126,7 @@ class ServerMetrics final : public MetricsSink {
   class ScrapedRegistry;
 
   std::shared_ptr<ScrapedRegistry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_;  // process_*: process_metrics.h
   absl::flat_hash_map<std::string, MethodMetrics> methods_;  // by path; fixed
   prometheus::Histogram* lock_wait_ = nullptr;
   prometheus::Histogram* batch_size_ = nullptr;

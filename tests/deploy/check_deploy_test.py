@@ -1,7 +1,8 @@
 """scripts/check_deploy.py against deliberately broken copies of deploy/: the
 shipped tree passes, and each break, one per check family (Dockerfile,
-compose, Kubernetes, systemd, flags against the binaries, prose), is refused
-with the message that names it.
+compose, Kubernetes, systemd, flags against the binaries, prose, metric
+names in the Grafana dashboard and Prometheus rules), is refused with the
+message that names it.
 
     python3 -m pytest tests/deploy --server=PATH/card-server \\
         --stress=PATH/card-stress --cardctl=PATH/cardctl
@@ -92,6 +93,21 @@ BREAKS = [
      "TimeoutStopSec=10s", "TimeoutStopSec (10s) must exceed --shutdown_grace"),
     ("systemd-runs-as-root", "systemd/card-server.service", "User=card-server\n", "",
      "runs as root"),
+    ("compose-metrics-beyond-loopback-without-opt-in", "docker-compose.yml",
+     '"--metrics_listen=0.0.0.0:9090", "--allow_insecure_metrics_listen",',
+     '"--metrics_listen=0.0.0.0:9090",',
+     "without --allow_insecure_metrics_listen: it would refuse to start"),
+    ("systemd-metrics-on-every-address-without-opt-in", "systemd/card-server.service",
+     "--metrics_listen=127.0.0.1:9090", "--metrics_listen=0.0.0.0:9090",
+     "without --allow_insecure_metrics_listen: it would refuse to start"),
+    ("grafana-panel-on-a-metric-not-exported", "grafana/card-server.json",
+     "process_open_fds{", "process_open_file_descriptors{",
+     "process_open_file_descriptors is not a metric card-server exports"),
+    ("grafana-dashboard-not-json", "grafana/card-server.json",
+     '"schemaVersion": 38,', '"schemaVersion": 38,,', "JSON does not parse"),
+    ("prometheus-alert-on-a-metric-not-exported", "prometheus/card-server-rules.yml",
+     "expr: card_server_health_serving == 0", "expr: card_server_healthy == 0",
+     "card_server_healthy is not a metric card-server exports"),
     ("prose-unknown-flag", "README.md", "alone runs `card-server --listen=0.0.0.0:50051`",
      "alone runs\nMind --made_up_flag here.\n`card-server --listen=0.0.0.0:50051`",
      "--made_up_flag is not a flag of card-server, card-stress or cardctl"),
@@ -139,3 +155,24 @@ def test_no_card_server_flags_exits_2(tmp_path):
     result = run_checker(copy_of_deploy(tmp_path), ["/bin/true", "", ""])
     assert result.returncode == 2
     assert "--helpfull lists no flags" in result.stderr
+
+
+def test_metric_names_of_promql():
+    """What the Grafana check takes for series names, on the PromQL shapes the
+    dashboard and rules use (and a few they may)."""
+    import sys
+    sys.path.insert(0, os.path.join(REPO_ROOT, "scripts"))
+    from deploy_checks.grafana import metric_names
+    assert metric_names(
+        'histogram_quantile(0.99, sum by (grpc_method, le) (rate('
+        'grpc_server_handling_seconds_bucket{job=~"$job",grpc_code!="OK"}[$__rate_interval])))'
+    ) == {"grpc_server_handling_seconds_bucket"}
+    assert metric_names(
+        'a_total / on (job, instance) group_left(version) card_server_build_info offset 5m'
+        ' > bool 1e3 and sum(b{x="y z(c)"}) without (x) unless time() - c[1h:5m]'
+    ) == {"a_total", "card_server_build_info", "b", "c"}
+    assert metric_names("card_server:grpc_server_error_ratio:rate5m > 0.01") == {
+        "card_server:grpc_server_error_ratio:rate5m"}
+    assert metric_names('label_values(card_server_build_info{job=~"$job"}, instance)') == {
+        "card_server_build_info"}
+    assert metric_names("label_values(instance)") == set()

@@ -18,7 +18,10 @@
 #     the creates card-stress saw acknowledged (its JSON report), with no retry
 #     that could blur the count; the hot user's queue shows in
 #     card_server_user_queue_depth;
-#  5. every line the server logged is one JSON object.
+#  5. every line the server logged is one JSON object;
+#  6. the messages CreateCard sent equal its OK answers, and every query of
+#     the Grafana dashboard (deploy/grafana/card-server.json) is one this
+#     Prometheus takes and answers with series.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: prometheus_scrape_test.sh BUILD_DIR [REPORT_DIR]}
@@ -158,8 +161,23 @@ check "the denied create is access-logged with the caller's identity" grep -q \
   '"code":"PERMISSION_DENIED".*"caller":"spiffe://cards.example/ns/profiles/sa/profile-renderer"' \
   "$work/server.log"
 
+# 6. Messages out, and the dashboard's queries on what Prometheus scraped.
+sent=$(query 'grpc_server_msg_sent_total{grpc_method="CreateCard"}')
+check "CreateCard sent a message per OK answer ($sent for $handled)" [ "$sent" = "$handled" ]
+# The load may have come and gone between two scrapes (3,000 group-committed
+# creates can take under a second): a few calls between two later scrapes
+# give the dashboard's rates something to show.
+wait_for_scrape_after_now || true
+for i in 1 2 3; do
+  "$build/client/cardctl" --target="127.0.0.1:$port" --timeout=5s "${CARD_AS_GATEWAY[@]}" \
+    create --user_id=metrics-dashboard --title="Card $i" >/dev/null
+done
+check "Prometheus scraped card-server after the dashboard's calls" wait_for_scrape_after_now
+check "every query of deploy/grafana/card-server.json is taken and answered" \
+  checks dashboard deploy/grafana/card-server.json "$api"
+
 echo "scrape excerpt during the hot-user run ($reports/scrape-during-hot-user.txt):"
-grep -E '^(grpc_server_handled_total\{grpc_code="OK",grpc_method="CreateCard"|grpc_server_started_total\{grpc_method="CreateCard"|grpc_server_handling_seconds_count\{grpc_method="CreateCard"|grpc_server_handling_seconds_bucket\{grpc_method="CreateCard",.*le="(0.1|1|10)"|card_server_(queued_requests|db_connections|health_serving|backstop|db_errors|user_queue_depth_(count|sum)|user_queue_depth_bucket\{le="(1|64|256|1024)"\}))' \
+grep -E '^(grpc_server_handled_total\{grpc_code="OK",grpc_method="CreateCard"|grpc_server_started_total\{grpc_method="CreateCard"|grpc_server_handling_seconds_count\{grpc_method="CreateCard"|grpc_server_handling_seconds_bucket\{grpc_method="CreateCard",.*le="(0.1|1|10)"|card_server_(queued_requests|db_connections|health_serving|backstop|db_errors|user_queue_depth_(count|sum)|user_queue_depth_bucket\{le="(1|64|256|1024)"\})|grpc_server_msg_(received|sent)_total\{grpc_method="CreateCard"|process_)' \
   "$reports/scrape-during-hot-user.txt" || true
 if [ "$failures" -eq 0 ]; then echo "prometheus scrape test: all passed"; else
   echo "prometheus scrape test: $failures FAILED" >&2; exit 1; fi
