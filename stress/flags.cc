@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "client/client_flags.h"
+#include "stress/stats.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
           "Server address(es), comma-separated; calls go round robin over them.");
@@ -49,7 +50,9 @@ ABSL_FLAG(std::string, warmup, "",
           "Leave the start out of the statistics: a duration (10s) or a count of "
           "operations (1000). Verification still covers every operation.");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
-          "Length of the time series' intervals (reports, progress lines).");
+          "Length of the time series' intervals (reports, progress lines). A run "
+          "whose length is known and shorter than 20 intervals gets a finer one "
+          "(50ms-500ms), so every chart has at least 20 points.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "Deadline of each RPC attempt.");
 ABSL_FLAG(int, max_retries, 5,
           "Retries of a create (same request_id) or set-default after UNAVAILABLE, "
@@ -217,6 +220,9 @@ absl::StatusOr<Config> ConfigFromFlags() {
   }
   if (config.user_prefix.size() > 60)
     return absl::InvalidArgumentError("--user_prefix: too long");
+  // A short run gets a finer series, so the report's charts have points enough
+  // to show a shape (stats.h); the report's settings show the one used.
+  config.interval = SeriesInterval(config);
   return config;
 }
 
