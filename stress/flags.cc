@@ -49,10 +49,10 @@ ABSL_FLAG(absl::Duration, concurrency_max_duration, absl::ZeroDuration(),
 ABSL_FLAG(std::string, warmup, "",
           "Leave the start out of the statistics: a duration (10s) or a count of "
           "operations (1000). Verification still covers every operation.");
-ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
-          "Length of the time series' intervals (reports, progress lines). A run "
-          "whose length is known and shorter than 20 intervals gets a finer one "
-          "(50ms-500ms), so every chart has at least 20 points.");
+ABSL_FLAG(absl::Duration, interval, absl::ZeroDuration(),
+          "Length of the time series' intervals (reports, progress lines); at least "
+          "100ms. 0 (the default): 1s, or finer (50ms-500ms) for a run whose length "
+          "is known and under 20s, so every chart has at least 20 points.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "Deadline of each RPC attempt.");
 ABSL_FLAG(int, max_retries, 5,
           "Retries of a create (same request_id) or set-default after UNAVAILABLE, "
@@ -148,9 +148,12 @@ absl::StatusOr<Config> ConfigFromFlags() {
           "--warmup: a duration (e.g. 10s) or a count of operations (e.g. 1000)");
     }
   }
-  config.interval = absl::GetFlag(FLAGS_interval);
-  if (config.interval < absl::Milliseconds(100)) {
-    return absl::InvalidArgumentError("--interval: at least 100ms");
+  const absl::Duration interval = absl::GetFlag(FLAGS_interval);
+  if (interval != absl::ZeroDuration()) {
+    if (interval < absl::Milliseconds(100)) {
+      return absl::InvalidArgumentError("--interval: at least 100ms (or 0: automatic)");
+    }
+    config.interval = interval;
   }
   config.timeout = absl::GetFlag(FLAGS_timeout);
   config.max_retries = absl::GetFlag(FLAGS_max_retries);
@@ -220,9 +223,10 @@ absl::StatusOr<Config> ConfigFromFlags() {
   }
   if (config.user_prefix.size() > 60)
     return absl::InvalidArgumentError("--user_prefix: too long");
-  // A short run gets a finer series, so the report's charts have points enough
-  // to show a shape (stats.h); the report's settings show the one used.
-  config.interval = SeriesInterval(config);
+  // Unless --interval was given, a short run gets a finer series, so the
+  // report's charts have points enough to show a shape (stats.h); the
+  // report's settings show the one used.
+  if (interval == absl::ZeroDuration()) config.interval = SeriesInterval(config);
   return config;
 }
 
