@@ -32,11 +32,11 @@ inline constexpr int kMinSeriesPoints = 20;
 inline constexpr absl::Duration kMinSeriesInterval = absl::Milliseconds(50);
 
 // The series' interval for a run: config.interval (1s; flags.cc calls this
-// only when --interval is not given, and keeps a given one), unless the
-// run's length is known (--duration, or --requests at a constant --rps) and shorter than
-// kMinSeriesPoints of them; then the largest of 50, 100, 200, 250 or 500 ms
-// that still gives kMinSeriesPoints (50 ms for runs under a second). Only
-// short runs get finer, so the series stays as bounded as before
+// only when --interval is not given, and keeps a given one), unless the run's
+// length is known (--duration, or --requests at a constant --rps) and shorter
+// than kMinSeriesPoints of them; then the largest of 50, 100, 200, 250 or
+// 500 ms that still gives kMinSeriesPoints (50 ms for runs under a second).
+// Only short runs get finer, so the series stays as bounded as before
 // (kMaxIntervals).
 absl::Duration SeriesInterval(const Config& config);
 
