@@ -189,11 +189,21 @@ std::string HistogramChart(const pb::Report& report) {
   for (const pb::HistogramBucket& b : buckets) most = std::max(most, b.count());
   const double y_max = most * 1.1;
   absl::StrAppend(&out, Frame(title, "latency (log scale)", "operations", y_max));
-  // x ticks at 1, 2 and 5 of every decade in range; a label only where it
-  // does not crowd the one before.
+  // x ticks at 1, 2 and 5 of every decade in range (finer when that gives
+  // fewer than three, as in a narrow range); a label only where it does not
+  // crowd the one before.
+  std::vector<double> mantissas = {1, 2, 5};
+  int in_range = 0;
+  for (double decade = std::floor(lo); decade <= hi; decade += 1) {
+    for (double m : mantissas) {
+      const double at = decade + std::log10(m);
+      in_range += at >= lo && at <= hi;
+    }
+  }
+  if (in_range < 3) mantissas = {1, 1.5, 2, 3, 4, 5, 6, 8};
   double last_px = -1e9;
   for (double decade = std::floor(lo); decade <= hi; decade += 1) {
-    for (double m : {1.0, 2.0, 5.0}) {
+    for (double m : mantissas) {
       const double value = m * std::pow(10, decade);
       const double at = std::log10(value);
       if (at < lo || at > hi) continue;

@@ -571,6 +571,21 @@ TEST(HtmlReport, TheHistogramHasACountAxisAndLatencyTicks) {
   }
 }
 
+TEST(HtmlReport, ANarrowHistogramStillGetsThreeLatencyTicks) {
+  pb::Report report;
+  for (double le : {1.1, 1.4, 1.9, 2.6}) {  // no 1, 5 or 10 ms in range
+    pb::HistogramBucket* bucket = report.add_histogram();
+    bucket->set_le_ms(le);
+    bucket->set_count(10);
+  }
+  const std::string html = HtmlReport(report);
+  const size_t chart = html.find("id=\"latency-histogram\"");
+  const std::string svg = html.substr(chart, html.find("</svg>", chart) - chart);
+  for (const char* tick : {">1.5 ms<", ">2 ms<", ">3 ms<"}) {
+    EXPECT_TRUE(absl::StrContains(svg, tick)) << tick;
+  }
+}
+
 TEST(HtmlReport, StatusCodesAreOnePerLineAndNeverWrap) {
   pb::Report report;
   pb::Operation& op = (*report.mutable_operations())["create"];
