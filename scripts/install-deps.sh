@@ -11,6 +11,7 @@ packages=(
   python3-grpcio python3-protobuf python3-yaml python3-pytest python3-h2 haproxy
   postgresql-15 postgresql-client-15 postgresql-contrib
   prometheus-cpp-dev prometheus curl libgoogle-perftools-dev
+  chromium  # tests/stress/html_render_test.py: the HTML report rendered headless
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then
   packages+=(nghttp2-client pgbouncer)  # h2load; scripts/pgbouncer-test.sh

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "client/client_flags.h"
+#include "stress/stats.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
           "Server address(es), comma-separated; calls go round robin over them.");
@@ -48,8 +49,10 @@ ABSL_FLAG(absl::Duration, concurrency_max_duration, absl::ZeroDuration(),
 ABSL_FLAG(std::string, warmup, "",
           "Leave the start out of the statistics: a duration (10s) or a count of "
           "operations (1000). Verification still covers every operation.");
-ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
-          "Length of the time series' intervals (reports, progress lines).");
+ABSL_FLAG(absl::Duration, interval, absl::ZeroDuration(),
+          "Length of the time series' intervals (reports, progress lines); at least "
+          "100ms. 0 (the default): 1s, or finer (50ms-500ms) for a run whose length "
+          "is known and under 20s, so every chart has at least 20 points.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "Deadline of each RPC attempt.");
 ABSL_FLAG(int, max_retries, 5,
           "Retries of a create (same request_id) or set-default after UNAVAILABLE, "
@@ -145,9 +148,12 @@ absl::StatusOr<Config> ConfigFromFlags() {
           "--warmup: a duration (e.g. 10s) or a count of operations (e.g. 1000)");
     }
   }
-  config.interval = absl::GetFlag(FLAGS_interval);
-  if (config.interval < absl::Milliseconds(100)) {
-    return absl::InvalidArgumentError("--interval: at least 100ms");
+  const absl::Duration interval = absl::GetFlag(FLAGS_interval);
+  if (interval != absl::ZeroDuration()) {
+    if (interval < absl::Milliseconds(100)) {
+      return absl::InvalidArgumentError("--interval: at least 100ms (or 0: automatic)");
+    }
+    config.interval = interval;
   }
   config.timeout = absl::GetFlag(FLAGS_timeout);
   config.max_retries = absl::GetFlag(FLAGS_max_retries);
@@ -217,6 +223,10 @@ absl::StatusOr<Config> ConfigFromFlags() {
   }
   if (config.user_prefix.size() > 60)
     return absl::InvalidArgumentError("--user_prefix: too long");
+  // Unless --interval was given, a short run gets a finer series, so the
+  // report's charts have points enough to show a shape (stats.h); the
+  // report's settings show the one used.
+  if (interval == absl::ZeroDuration()) config.interval = SeriesInterval(config);
   return config;
 }
 

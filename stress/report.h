@@ -69,6 +69,16 @@ std::string TextReport(const devcard::cardstress::v1::Report& report);
 std::string JunitReport(const devcard::cardstress::v1::Report& report);
 // One self-contained HTML page with inline SVG charts (report_html.cc).
 std::string HtmlReport(const devcard::cardstress::v1::Report& report);
+// The series as the HTML charts draw it. Every interval's figures are its own
+// (operations / its actual seconds), but a last interval shorter than half of
+// --interval holds too few operations for a rate or a p99 (a spike or a drop
+// to 0 that never happened), so it is left out and `left_out_s` says how long
+// it was; the chart says so.
+struct ChartSeries {
+  std::vector<const devcard::cardstress::v1::Interval*> intervals;
+  double left_out_s = 0;  // 0: nothing left out
+};
+ChartSeries ChartIntervals(const devcard::cardstress::v1::Report& report);
 // The time series, one CSV row per interval (report_export.cc).
 std::string CsvReport(const devcard::cardstress::v1::Report& report);
 // The summary in Prometheus' text exposition format (report_export.cc).

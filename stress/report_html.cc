@@ -19,8 +19,11 @@ namespace {
 
 namespace pb = devcard::cardstress::v1;
 
-constexpr int kWidth = 720, kHeight = 240;
-constexpr int kLeft = 60, kRight = 20, kTop = 30, kBottom = 36;
+constexpr int kWidth = 720, kHeight = 260;
+// The title and the legend get a row each above the plot, so neither sits on
+// the data.
+constexpr int kLeft = 60, kRight = 20, kTop = 44, kBottom = 36;
+constexpr int kPlotW = kWidth - kLeft - kRight, kPlotH = kHeight - kTop - kBottom;
 
 struct Line {
   std::string name, color;
@@ -38,43 +41,79 @@ double TickStep(double range, int ticks) {
   return 10 * magnitude;
 }
 
-std::string Axes(const std::string& title, const std::string& x_label,
-                 const std::string& y_label, double x_max, double y_max) {
+// A tick label short enough for the 60-pixel margin: 1500, 12k, 1.2M.
+std::string Compact(double value) {
+  if (value >= 1e6) return absl::StrFormat("%gM", value / 1e6);
+  if (value >= 1e4) return absl::StrFormat("%gk", value / 1e3);
+  return absl::StrFormat("%g", value);
+}
+
+std::string SvgOpen(const std::string& id, const std::string& title) {
+  return absl::StrFormat(
+      R"(<svg xmlns="http://www.w3.org/2000/svg" id="%s" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" role="img"><title>%s</title>)",
+      id, kWidth, kHeight, kWidth, kHeight, XmlEscape(title));
+}
+
+// The title, the plot's frame, the y axis' grid and ticks and both axis labels.
+std::string Frame(const std::string& title, const std::string& x_label,
+                  const std::string& y_label, double y_max) {
   std::string out;
-  const int plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
-  absl::StrAppendFormat(&out, R"(<text x="%d" y="18" class="title">%s</text>)", kLeft,
+  absl::StrAppendFormat(&out, R"(<text x="%d" y="16" class="title">%s</text>)", kLeft,
                         XmlEscape(title));
   absl::StrAppendFormat(&out,
                         R"(<rect x="%d" y="%d" width="%d" height="%d" class="plot"/>)",
-                        kLeft, kTop, plot_w, plot_h);
+                        kLeft, kTop, kPlotW, kPlotH);
   double y_step = TickStep(y_max, 4);
   for (double y = 0; y <= y_max * 1.0001; y += y_step) {
-    double py = kTop + plot_h - y / y_max * plot_h;
+    double py = kTop + kPlotH - y / y_max * kPlotH;
     absl::StrAppendFormat(
         &out,
         R"(<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" class="grid"/><text x="%d" y="%.1f" class="tick" text-anchor="end">%s</text>)",
-        kLeft, py, kLeft + plot_w, py, kLeft - 4, py + 4, absl::StrFormat("%g", y));
-  }
-  double x_step = TickStep(x_max, 8);
-  for (double x = 0; x <= x_max * 1.0001; x += x_step) {
-    double px = kLeft + x / x_max * plot_w;
-    absl::StrAppendFormat(
-        &out, R"(<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>)", px,
-        kTop + plot_h + 14, absl::StrFormat("%g", x));
+        kLeft, py, kLeft + kPlotW, py, kLeft - 4, py + 4, Compact(y));
   }
   absl::StrAppendFormat(
       &out, R"(<text x="%d" y="%d" class="label" text-anchor="middle">%s</text>)",
-      kLeft + plot_w / 2, kHeight - 4, XmlEscape(x_label));
+      kLeft + kPlotW / 2, kHeight - 4, XmlEscape(x_label));
   absl::StrAppendFormat(
       &out,
       R"~(<text x="12" y="%d" class="label" text-anchor="middle" transform="rotate(-90 12 %d)">%s</text>)~",
-      kTop + plot_h / 2, kTop + plot_h / 2, XmlEscape(y_label));
+      kTop + kPlotH / 2, kTop + kPlotH / 2, XmlEscape(y_label));
+  return out;
+}
+
+// A note in the chart's top-right corner, e.g. what was left out.
+std::string Note(const std::string& text) {
+  return absl::StrFormat(
+      R"(<text x="%d" y="16" class="note" text-anchor="end">%s</text>)", kLeft + kPlotW,
+      XmlEscape(text));
+}
+
+// One legend entry per line in the row above the plot, right-aligned: a swatch
+// drawn as the line is (dashed or not), then its name.
+std::string Legend(const std::vector<Line>& lines) {
+  constexpr int kSwatch = 20, kGap = 14;
+  constexpr double kCharWidth = 6.5;  // at the legend's 11px
+  double width = 0;
+  for (const Line& line : lines)
+    width += kSwatch + 4 + kCharWidth * line.name.size() + kGap;
+  double x = kLeft + kPlotW - width + kGap;
+  const int y = kTop - 10;
+  std::string out;
+  for (const Line& line : lines) {
+    absl::StrAppendFormat(
+        &out,
+        R"(<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"%s class="swatch"/><text x="%.1f" y="%d" class="legend">%s</text>)",
+        x, y - 4, x + kSwatch, y - 4, line.color,
+        line.dashed ? R"( stroke-dasharray="6 4")" : "", x + kSwatch + 4, y,
+        XmlEscape(line.name));
+    x += kSwatch + 4 + kCharWidth * line.name.size() + kGap;
+  }
   return out;
 }
 
 std::string LineChart(const std::string& id, const std::string& title,
-                      const std::string& y_label, const std::vector<Line>& lines,
-                      double warmup_end) {
+                      const std::string& y_label, std::vector<Line> lines,
+                      double warmup_end, const std::string& note) {
   double x_max = 1e-9, y_max = 1e-9;
   for (const Line& line : lines) {
     for (const auto& [x, y] : line.points) {
@@ -83,79 +122,112 @@ std::string LineChart(const std::string& id, const std::string& title,
     }
   }
   y_max *= 1.1;
-  const int plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
-  std::string out = absl::StrFormat(
-      R"(<svg xmlns="http://www.w3.org/2000/svg" id="%s" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" role="img"><title>%s</title>)",
-      id, kWidth, kHeight, kWidth, kHeight, XmlEscape(title));
-  absl::StrAppend(&out, Axes(title, "seconds since the start", y_label, x_max, y_max));
+  std::string out = SvgOpen(id, title);
+  absl::StrAppend(&out, Frame(title, "seconds since the start", y_label, y_max));
+  double x_step = TickStep(x_max, 8);
+  for (double x = 0; x <= x_max * 1.0001; x += x_step) {
+    absl::StrAppendFormat(
+        &out, R"(<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>)",
+        kLeft + x / x_max * kPlotW, kTop + kPlotH + 14, absl::StrFormat("%g", x));
+  }
   if (warmup_end > 0) {
+    const double width = std::min(warmup_end / x_max, 1.0) * kPlotW;
     absl::StrAppendFormat(
         &out, R"(<rect x="%d" y="%d" width="%.1f" height="%d" class="warmup"/>)", kLeft,
-        kTop, std::min(warmup_end / x_max, 1.0) * plot_w, plot_h);
+        kTop, width, kPlotH);
+    // At the top, where the 10% headroom above the highest point keeps it off
+    // the lines; inside the shading when the word fits, else just after it.
+    absl::StrAppendFormat(&out,
+                          R"(<text x="%.1f" y="%d" class="warmup-label">warm-up</text>)",
+                          width >= 56 ? kLeft + 4.0 : kLeft + width + 4, kTop + 12);
   }
-  int legend_x = kLeft + plot_w - 10;
+  // Dashed lines (the target) last, so the measured lines cannot hide them.
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const Line& a, const Line& b) { return !a.dashed && b.dashed; });
   for (const Line& line : lines) {
     std::vector<std::string> points;
     for (const auto& [x, y] : line.points) {
-      points.push_back(absl::StrFormat("%.1f,%.1f", kLeft + x / x_max * plot_w,
-                                       kTop + plot_h - y / y_max * plot_h));
+      points.push_back(absl::StrFormat("%.1f,%.1f", kLeft + x / x_max * kPlotW,
+                                       kTop + kPlotH - y / y_max * kPlotH));
     }
     absl::StrAppendFormat(
         &out,
         R"(<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"><title>%s</title></polyline>)",
         line.color, line.dashed ? R"( stroke-dasharray="6 4")" : "",
         absl::StrJoin(points, " "), XmlEscape(line.name));
-    absl::StrAppendFormat(
-        &out,
-        R"(<text x="%d" y="%d" class="legend" fill="%s" text-anchor="end">%s</text>)",
-        legend_x, kTop + 14, line.color, XmlEscape(line.name));
-    legend_x -= 12 + 8 * static_cast<int>(line.name.size());
   }
+  absl::StrAppend(&out, Legend(lines));
+  if (!note.empty()) absl::StrAppend(&out, Note(note));
   return absl::StrCat(out, "</svg>");
 }
 
-// Bars per histogram bucket on a logarithmic latency axis.
+std::string LatencyLabel(double ms) {
+  return ms >= 1000 ? absl::StrFormat("%g s", ms / 1000) : absl::StrFormat("%g ms", ms);
+}
+
+// Bars per histogram bucket on a logarithmic latency axis, with a count axis.
 std::string HistogramChart(const pb::Report& report) {
   const auto& buckets = report.histogram();
-  std::string out = absl::StrFormat(
-      R"(<svg xmlns="http://www.w3.org/2000/svg" id="latency-histogram" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" role="img"><title>Latency histogram</title>)",
-      kWidth, kHeight, kWidth, kHeight);
+  const std::string title = "Latency histogram (successful operations)";
+  std::string out = SvgOpen("latency-histogram", "Latency histogram");
   if (buckets.empty()) {
     return absl::StrCat(out,
                         R"(<text x="60" y="120" class="label">no samples</text></svg>)");
   }
   double lo = std::log10(std::max(buckets[0].le_ms(), 1e-3));
   double hi = std::log10(std::max(buckets[buckets.size() - 1].le_ms(), 1e-3));
-  if (hi - lo < 0.5) hi = lo + 0.5;
+  if (hi - lo < 0.5) {
+    const double middle = (lo + hi) / 2;
+    lo = middle - 0.25;
+    hi = middle + 0.25;
+  }
+  // A margin either side, so the first and last bars are not cut by the frame.
+  const double pad = (hi - lo) * 0.04;
+  lo -= pad;
+  hi += pad;
   uint32_t most = 1;
   for (const pb::HistogramBucket& b : buckets) most = std::max(most, b.count());
-  const int plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
-  absl::StrAppendFormat(&out, R"(<text x="%d" y="18" class="title">%s</text>)", kLeft,
-                        "Latency histogram (successful operations)");
-  absl::StrAppendFormat(&out,
-                        R"(<rect x="%d" y="%d" width="%d" height="%d" class="plot"/>)",
-                        kLeft, kTop, plot_w, plot_h);
-  for (double decade = std::ceil(lo); decade <= hi; decade += 1) {
-    double px = kLeft + (decade - lo) / (hi - lo) * plot_w;
-    absl::StrAppendFormat(
-        &out,
-        R"(<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" class="grid"/><text x="%.1f" y="%d" class="tick" text-anchor="middle">%g ms</text>)",
-        px, kTop, px, kTop + plot_h, px, kTop + plot_h + 14, std::pow(10, decade));
+  const double y_max = most * 1.1;
+  absl::StrAppend(&out, Frame(title, "latency (log scale)", "operations", y_max));
+  // x ticks at 1, 2 and 5 of every decade in range (finer when that gives
+  // fewer than three, as in a narrow range); a label only where it does not
+  // crowd the one before.
+  std::vector<double> mantissas = {1, 2, 5};
+  int in_range = 0;
+  for (double decade = std::floor(lo); decade <= hi; decade += 1) {
+    for (double m : mantissas) {
+      const double at = decade + std::log10(m);
+      in_range += at >= lo && at <= hi;
+    }
   }
-  const double bar = std::max(2.0, plot_w / 120.0);
+  if (in_range < 3) mantissas = {1, 1.5, 2, 3, 4, 5, 6, 8};
+  double last_px = -1e9;
+  for (double decade = std::floor(lo); decade <= hi; decade += 1) {
+    for (double m : mantissas) {
+      const double value = m * std::pow(10, decade);
+      const double at = std::log10(value);
+      if (at < lo || at > hi) continue;
+      const double px = kLeft + (at - lo) / (hi - lo) * kPlotW;
+      absl::StrAppendFormat(&out,
+                            R"(<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" class="grid"/>)",
+                            px, kTop, px, kTop + kPlotH);
+      if (px - last_px < 44) continue;
+      last_px = px;
+      absl::StrAppendFormat(
+          &out, R"(<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>)",
+          px, kTop + kPlotH + 14, LatencyLabel(value));
+    }
+  }
+  const double bar = std::max(2.0, kPlotW / 120.0);
   for (const pb::HistogramBucket& b : buckets) {
-    double px = kLeft + (std::log10(std::max(b.le_ms(), 1e-3)) - lo) / (hi - lo) * plot_w;
-    double h = static_cast<double>(b.count()) / most * plot_h;
+    double px = kLeft + (std::log10(std::max(b.le_ms(), 1e-3)) - lo) / (hi - lo) * kPlotW;
+    double h = b.count() / y_max * kPlotH;
     absl::StrAppendFormat(
         &out,
         R"(<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="bar"><title>&#8804; %.3f ms: %d</title></rect>)",
-        std::max<double>(kLeft, px - bar), kTop + plot_h - h, bar, h, b.le_ms(),
+        std::max<double>(kLeft, px - bar), kTop + kPlotH - h, bar, h, b.le_ms(),
         b.count());
   }
-  absl::StrAppendFormat(
-      &out,
-      R"(<text x="%d" y="%d" class="label" text-anchor="middle">latency (log scale)</text>)",
-      kLeft + plot_w / 2, kHeight - 4);
   return absl::StrCat(out, "</svg>");
 }
 
@@ -235,7 +307,8 @@ std::string VerificationTable(const pb::Verification& verification) {
 }
 
 std::string StatusTable(const pb::Report& report) {
-  std::string out = "<table id=\"status-codes\">\n";
+  // Scrolls sideways on a narrow window rather than squeezing the columns.
+  std::string out = "<div class=\"wide\"><table id=\"status-codes\">\n";
   absl::StrAppend(&out,
                   Row({"operation", "operations", "ops/s", "p50 ms", "p99 ms", "p99.9 ms",
                        "failed", "indeterminate", "retries", "status codes"},
@@ -248,18 +321,24 @@ std::string StatusTable(const pb::Report& report) {
     for (const auto& [code, n] : op.status_codes())
       codes.push_back(absl::StrCat(code, " ", n));
     std::sort(codes.begin(), codes.end());
-    absl::StrAppend(&out, Row({OpName(kind), absl::StrCat(op.count()),
-                               absl::StrFormat("%.1f", op.ops_per_second()),
-                               Ms(op.latency_ms().p50()), Ms(op.latency_ms().p99()),
-                               Ms(op.latency_ms().p999()), absl::StrCat(op.failed()),
-                               absl::StrCat(op.indeterminate()),
-                               absl::StrCat(op.retries()), absl::StrJoin(codes, ", ")}));
+    std::string row = Row({OpName(kind), absl::StrCat(op.count()),
+                           absl::StrFormat("%.1f", op.ops_per_second()),
+                           Ms(op.latency_ms().p50()), Ms(op.latency_ms().p99()),
+                           Ms(op.latency_ms().p999()), absl::StrCat(op.failed()),
+                           absl::StrCat(op.indeterminate()), absl::StrCat(op.retries())});
+    // A code name (DEADLINE_EXCEEDED) broken across lines reads as two codes:
+    // one code per line, none wrapped.
+    for (std::string& code : codes) code = XmlEscape(code);
+    row.insert(row.rfind("</tr>"),
+               absl::StrCat("<td class=\"codes\"><span>",
+                            absl::StrJoin(codes, "</span><br/><span>"), "</span></td>"));
+    absl::StrAppend(&out, row);
   }
-  return absl::StrCat(out, "</table>\n");
+  return absl::StrCat(out, "</table></div>\n");
 }
 
 constexpr char kStyle[] = R"(
-body{font:14px system-ui,sans-serif;margin:24px auto;max-width:780px;color:#222}
+body{font:14px system-ui,sans-serif;margin:24px auto;max-width:900px;color:#222}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 tr.fail td{background:#fde2e2}tr.pass td:nth-child(2){color:#17702c}
@@ -268,9 +347,23 @@ tr.fail td{background:#fde2e2}tr.pass td:nth-child(2){color:#17702c}
 .chart .title{font-weight:bold;font-size:13px}.chart .tick,.chart .legend{font-size:11px}
 .chart .label{font-size:11px;fill:#555}.chart .plot{fill:#fafafa;stroke:#999}
 .chart .grid{stroke:#e3e3e3}.chart .bar{fill:#3b6fb6}.chart .warmup{fill:#f2e8c9;opacity:.6}
+.chart .warmup-label{font-size:11px;fill:#8a6d1f}.chart .note{font-size:11px;fill:#a05a00;font-style:italic}
+.wide{overflow-x:auto}#status-codes td:first-child,td.codes span{white-space:nowrap}
 )";
 
 }  // namespace
+
+ChartSeries ChartIntervals(const pb::Report& report) {
+  ChartSeries out;
+  const int n = report.series_size();
+  for (int k = 0; k < n; ++k) out.intervals.push_back(&report.series(k));
+  const double nominal = report.config().interval_s();
+  if (n > 0 && nominal > 0 && report.series(n - 1).seconds() < nominal / 2) {
+    out.left_out_s = report.series(n - 1).seconds();
+    out.intervals.pop_back();
+  }
+  return out;
+}
 
 std::string HtmlReport(const pb::Report& report) {
   const pb::Totals& totals = report.totals();
@@ -278,15 +371,23 @@ std::string HtmlReport(const pb::Report& report) {
   std::vector<Line> rate{{"finished/s", "#3b6fb6", {}, false},
                          {"started/s", "#2e8b57", {}, false}};
   std::vector<Line> latency{{"p50", "#3b6fb6", {}, false}, {"p99", "#c0392b", {}, false}};
-  Line target{"target", "#888", {}, true};
-  for (const pb::Interval& i : report.series()) {
-    rate[0].points.emplace_back(i.end_s(), i.ops_per_second());
-    rate[1].points.emplace_back(i.end_s(), i.started_per_second());
-    if (i.target_rps() > 0) target.points.emplace_back(i.end_s(), i.target_rps());
-    latency[0].points.emplace_back(i.end_s(), i.p50_ms());
-    latency[1].points.emplace_back(i.end_s(), i.p99_ms());
+  Line target{"target", "#555", {}, true};
+  const ChartSeries series = ChartIntervals(report);
+  for (const pb::Interval* i : series.intervals) {
+    rate[0].points.emplace_back(i->end_s(), i->ops_per_second());
+    rate[1].points.emplace_back(i->end_s(), i->started_per_second());
+    if (i->target_rps() > 0) target.points.emplace_back(i->end_s(), i->target_rps());
+    latency[0].points.emplace_back(i->end_s(), i->p50_ms());
+    latency[1].points.emplace_back(i->end_s(), i->p99_ms());
   }
   if (!target.points.empty()) rate.push_back(target);
+  const std::string note =
+      series.left_out_s > 0
+          ? absl::StrFormat("the last %s interval is left out: too short for a rate",
+                            series.left_out_s < 1
+                                ? absl::StrFormat("%.0f ms", series.left_out_s * 1000)
+                                : absl::StrFormat("%.2f s", series.left_out_s))
+          : "";
 
   const char* verdict_class = report.exit_code() != 0       ? "bad"
                               : report.verification().ran() ? "ok"
@@ -319,13 +420,13 @@ std::string HtmlReport(const pb::Report& report) {
     absl::StrAppend(&out, "<p class=\"verdict bad\">Threshold: ", XmlEscape(breach),
                     "</p>\n");
   }
-  absl::StrAppend(
-      &out, "<h2>Throughput over time</h2>\n",
-      LineChart("throughput", "Operations per second", "operations/s", rate, warmup_end),
-      "\n<h2>Latency over time</h2>\n",
-      LineChart("latency", "p50 and p99 latency (successful operations)", "ms", latency,
-                warmup_end),
-      "\n<h2>Latency histogram</h2>\n", HistogramChart(report), "\n");
+  absl::StrAppend(&out, "<h2>Throughput over time</h2>\n",
+                  LineChart("throughput", "Operations per second", "operations/s", rate,
+                            warmup_end, note),
+                  "\n<h2>Latency over time</h2>\n",
+                  LineChart("latency", "p50 and p99 latency (successful operations)",
+                            "ms", latency, warmup_end, note),
+                  "\n<h2>Latency histogram</h2>\n", HistogramChart(report), "\n");
   const pb::Latency& ms = report.latency_ms();
   absl::StrAppend(
       &out, "<table id=\"percentiles\">\n",

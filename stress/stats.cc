@@ -7,6 +7,24 @@
 
 namespace card::stress {
 
+absl::Duration SeriesInterval(const Config& config) {
+  absl::Duration length = config.duration;
+  if (length <= absl::ZeroDuration() && config.requests > 0 && config.rate.constant() &&
+      config.rate.start > 0) {
+    length = absl::Seconds(static_cast<double>(config.requests) / config.rate.start);
+  }
+  if (length <= absl::ZeroDuration() || length >= config.interval * kMinSeriesPoints) {
+    return config.interval;
+  }
+  absl::Duration wanted = length / kMinSeriesPoints;
+  absl::Duration chosen = kMinSeriesInterval;
+  // Round lengths, so that the x axis' ticks fall on interval ends.
+  for (int ms : {100, 200, 250, 500}) {
+    if (absl::Milliseconds(ms) <= wanted) chosen = absl::Milliseconds(ms);
+  }
+  return std::min(chosen, config.interval);
+}
+
 void Stats::Start(absl::Time start, absl::Duration warmup, int64_t warmup_requests,
                   absl::Duration interval) {
   start_ = start;

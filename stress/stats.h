@@ -24,6 +24,21 @@ inline constexpr int kStatusCodes = 17;
 // The series keeps at most this many intervals (a day of 1-second intervals);
 // later intervals are counted in the totals only.
 inline constexpr size_t kMaxIntervals = 86400;
+// The HTML report's charts want at least this many points: a run shorter than
+// this many --intervals gets a finer series (SeriesInterval).
+inline constexpr int kMinSeriesPoints = 20;
+// Never finer than this: below it an interval holds too few operations for a
+// rate or a p99, and the ticker would wake more than it sleeps.
+inline constexpr absl::Duration kMinSeriesInterval = absl::Milliseconds(50);
+
+// The series' interval for a run: config.interval (1s; flags.cc calls this
+// only when --interval is not given, and keeps a given one), unless the run's
+// length is known (--duration, or --requests at a constant --rps) and shorter
+// than kMinSeriesPoints of them; then the largest of 50, 100, 200, 250 or
+// 500 ms that still gives kMinSeriesPoints (50 ms for runs under a second).
+// Only short runs get finer, so the series stays as bounded as before
+// (kMaxIntervals).
+absl::Duration SeriesInterval(const Config& config);
 
 struct OpStats {
   Histogram ok_latency;     // OK and expected answers (e.g. NOT_FOUND after a race)

@@ -137,8 +137,10 @@ class StressOutputsTest(unittest.TestCase):
 
     def schedule_series(self, *flags):
         path = self.path("schedule.json")
+        # Whole-second intervals, as assert_rates expects: left automatic, an
+        # 8 s run's series would be 250 ms intervals (stats.h SeriesInterval).
         run = stress("--scenario=health", "--concurrency=200", "--duration=8s",
-                     "--format=json", f"--output={path}", *flags,
+                     "--interval=1s", "--format=json", f"--output={path}", *flags,
                      targets=self.cluster.targets[:1])
         self.assertEqual(run.returncode, 0, run.stderr)
         with open(path) as f:

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -389,6 +390,213 @@ TEST(CsvReport, OneRowPerInterval) {
             "end_s,seconds,operations,errors,ops_per_second,p50_ms,p99_ms,target_rps,"
             "target_concurrency,in_flight,warmup,started,started_per_second\n"
             "1.000,1.000,200,0,200.000,0.000,0.000,200.000,64,0,0,0,0.000\n");
+}
+
+// The HTML charts at a run's edges. A 2.5 s run used to get three points per
+// chart (1 s intervals), and a run's last, partial interval must show its own
+// rate (operations / its seconds) or be left out, never a spike or a drop to 0.
+
+TEST(SeriesInterval, AShortRunGetsAtLeastTwentyIntervals) {
+  Config config;  // --interval 1s, the default
+  config.duration = absl::Milliseconds(2500);
+  const absl::Duration interval = SeriesInterval(config);
+  EXPECT_EQ(interval, absl::Milliseconds(100));
+  EXPECT_GE(config.duration / interval, kMinSeriesPoints);
+  config.duration = absl::Seconds(5);
+  EXPECT_EQ(SeriesInterval(config), absl::Milliseconds(250));
+  config.duration = absl::Milliseconds(400);  // shorter than 20 x 50 ms: the floor
+  EXPECT_EQ(SeriesInterval(config), kMinSeriesInterval);
+}
+
+TEST(SeriesInterval, RequestsAtAConstantRateGiveTheLength) {
+  Config config;
+  config.requests = 500;
+  config.rate.start = 200;  // 2.5 s
+  EXPECT_EQ(SeriesInterval(config), absl::Milliseconds(100));
+}
+
+TEST(SeriesInterval, LongAndUnknownLengthsKeepTheRequestedInterval) {
+  Config config;
+  config.duration = absl::Hours(1);  // 3600 intervals: already plenty
+  EXPECT_EQ(SeriesInterval(config), absl::Seconds(1));
+  config.duration = absl::Seconds(20);  // exactly 20
+  EXPECT_EQ(SeriesInterval(config), absl::Seconds(1));
+  config.duration = absl::ZeroDuration();
+  config.requests = 1000;  // a closed loop's length is not known in advance
+  EXPECT_EQ(SeriesInterval(config), absl::Seconds(1));
+  config.interval = absl::Milliseconds(100);  // finer than needed: kept
+  config.duration = absl::Seconds(3);
+  EXPECT_EQ(SeriesInterval(config), absl::Milliseconds(100));
+}
+
+// A steady 200/s run of `length`, recorded and closed as LoadRunner does (an
+// operation every 5 ms; the ticker closes each interval, the last one at the
+// load's end), rendered into the report's series.
+class ChartEdgeTest : public ::testing::Test {
+ protected:
+  pb::Report Run(absl::Duration length) {
+    config_.scenario = Scenario::kHealth;
+    config_.duration = length;
+    config_.interval = SeriesInterval(config_);
+    const absl::Time start = absl::FromUnixSeconds(1700000000);
+    stats_.Start(start, absl::ZeroDuration(), 0, config_.interval);
+    int64_t closed = 0;
+    auto close_until = [&](absl::Time now) {
+      while (start + config_.interval * (closed + 1) <= now) {
+        stats_.CloseInterval(closed, start + config_.interval * (closed + 1), 0, 1, 1);
+        ++closed;
+      }
+    };
+    for (absl::Duration at = absl::Milliseconds(5); at <= length;
+         at += absl::Milliseconds(5)) {
+      close_until(start + at - absl::Nanoseconds(1));
+      stats_.RecordStarted(start + at - absl::Milliseconds(1));
+      stats_.RecordFinal(OpKind::kHealth, grpc::Status::OK, Workload::Outcome::kOk,
+                         absl::Milliseconds(1), start + at - absl::Nanoseconds(1));
+    }
+    close_until(start + length);
+    if (start + config_.interval * closed < start + length) {
+      stats_.CloseInterval(closed, start + length, 0, 1, 0);  // the last, partial one
+    }
+    result_.config = &config_;
+    result_.stats = &stats_;
+    result_.started = start;
+    result_.elapsed = length;
+    Judge(result_);
+    return BuildReport(result_);
+  }
+
+  // The throughput chart's finished/s line: the points' y pixel coordinates.
+  static std::vector<std::string> ThroughputYs(const std::string& html) {
+    size_t chart = html.find("id=\"throughput\"");
+    size_t points = html.find("points=\"", chart) + 8;
+    std::string list = html.substr(points, html.find('"', points) - points);
+    std::vector<std::string> ys;
+    for (absl::string_view point : absl::StrSplit(list, ' ')) {
+      ys.emplace_back(point.substr(point.find(',') + 1));
+    }
+    return ys;
+  }
+
+  Config config_;
+  Stats stats_;
+  RunResult result_;
+};
+
+TEST_F(ChartEdgeTest, ATwoAndAHalfSecondRunGetsTwentyFivePointsPerChart) {
+  pb::Report report = Run(absl::Milliseconds(2500));
+  EXPECT_DOUBLE_EQ(report.config().interval_s(), 0.1);
+  ASSERT_EQ(report.series_size(), 25);
+  ChartSeries chart = ChartIntervals(report);
+  EXPECT_EQ(chart.intervals.size(), 25u);
+  EXPECT_EQ(chart.left_out_s, 0);
+  for (const pb::Interval* interval : chart.intervals) {
+    EXPECT_NEAR(interval->ops_per_second(), 200, 1e-6) << interval->end_s();
+  }
+  std::vector<std::string> ys = ThroughputYs(HtmlReport(report));
+  EXPECT_EQ(ys.size(), 25u);
+  EXPECT_EQ(ys.front(), ys.back());  // a flat line: no edge effect
+}
+
+TEST_F(ChartEdgeTest, ALongEnoughPartialLastIntervalShowsItsTrueRate) {
+  // 25 intervals of 100 ms and a last one of 60 ms holding 12 operations.
+  pb::Report report = Run(absl::Milliseconds(2560));
+  ASSERT_EQ(report.series_size(), 26);
+  const pb::Interval& last = report.series(25);
+  EXPECT_NEAR(last.seconds(), 0.06, 1e-9);
+  EXPECT_EQ(last.operations(), 12u);
+  EXPECT_NEAR(last.ops_per_second(), 200, 1e-6);  // 12 / 0.06 s, not 12 / 0.1 s
+  EXPECT_NEAR(last.started_per_second(), 200, 1e-6);
+  ChartSeries chart = ChartIntervals(report);
+  EXPECT_EQ(chart.intervals.size(), 26u);
+  const std::string html = HtmlReport(report);
+  std::vector<std::string> ys = ThroughputYs(html);
+  ASSERT_EQ(ys.size(), 26u);
+  EXPECT_EQ(ys.back(), ys.front());
+  EXPECT_FALSE(absl::StrContains(html, "left out: too short"));
+}
+
+TEST_F(ChartEdgeTest, AShortPartialLastIntervalIsLeftOutAndTheChartSaysSo) {
+  // The last interval is 20 ms: 4 operations, too few for a rate.
+  pb::Report report = Run(absl::Milliseconds(2520));
+  ASSERT_EQ(report.series_size(), 26);
+  ChartSeries chart = ChartIntervals(report);
+  EXPECT_EQ(chart.intervals.size(), 25u);
+  EXPECT_NEAR(chart.left_out_s, 0.02, 1e-9);
+  EXPECT_EQ(chart.intervals.back(), &report.series(24));
+  const std::string html = HtmlReport(report);
+  EXPECT_EQ(ThroughputYs(html).size(), 25u);
+  EXPECT_TRUE(absl::StrContains(
+      html, "the last 20 ms interval is left out: too short for a rate"))
+      << html.substr(0, 4000);
+}
+
+TEST(HtmlReport, TheTargetLineIsDrawnLastAndHasADashedLegendSwatch) {
+  pb::Report report;
+  report.mutable_config()->set_interval_s(1);
+  for (int k = 1; k <= 3; ++k) {
+    pb::Interval* interval = report.add_series();
+    interval->set_end_s(k);
+    interval->set_seconds(1);
+    interval->set_ops_per_second(100);
+    interval->set_started_per_second(100);
+    interval->set_target_rps(100);
+  }
+  const std::string html = HtmlReport(report);
+  const size_t chart = html.find("id=\"throughput\"");
+  const size_t end = html.find("</svg>", chart);
+  const size_t target = html.find("<title>target</title></polyline>", chart);
+  ASSERT_LT(target, end);
+  EXPECT_GT(target, html.find("<title>finished/s</title></polyline>", chart));
+  EXPECT_GT(target, html.find("<title>started/s</title></polyline>", chart));
+  const size_t swatch = html.find("stroke-dasharray=\"6 4\" class=\"swatch\"", chart);
+  EXPECT_LT(swatch, end);
+}
+
+TEST(HtmlReport, TheHistogramHasACountAxisAndLatencyTicks) {
+  pb::Report report;
+  for (double le : {0.6, 0.9, 1.3, 2.1, 3.4, 6.0, 12.0}) {
+    pb::HistogramBucket* bucket = report.add_histogram();
+    bucket->set_le_ms(le);
+    bucket->set_count(le < 2 ? 400 : 30);
+  }
+  const std::string html = HtmlReport(report);
+  const size_t chart = html.find("id=\"latency-histogram\"");
+  const std::string svg = html.substr(chart, html.find("</svg>", chart) - chart);
+  EXPECT_TRUE(
+      absl::StrContains(svg, "transform=\"rotate(-90 12 134)\">operations</text>"));
+  for (const char* tick :
+       {">0<", ">200<", ">400<", ">1 ms<", ">2 ms<", ">5 ms<", ">10 ms<"}) {
+    EXPECT_TRUE(absl::StrContains(svg, tick)) << tick;
+  }
+}
+
+TEST(HtmlReport, ANarrowHistogramStillGetsThreeLatencyTicks) {
+  pb::Report report;
+  for (double le : {1.1, 1.4, 1.9, 2.6}) {  // no 1, 5 or 10 ms in range
+    pb::HistogramBucket* bucket = report.add_histogram();
+    bucket->set_le_ms(le);
+    bucket->set_count(10);
+  }
+  const std::string html = HtmlReport(report);
+  const size_t chart = html.find("id=\"latency-histogram\"");
+  const std::string svg = html.substr(chart, html.find("</svg>", chart) - chart);
+  for (const char* tick : {">1.5 ms<", ">2 ms<", ">3 ms<"}) {
+    EXPECT_TRUE(absl::StrContains(svg, tick)) << tick;
+  }
+}
+
+TEST(HtmlReport, StatusCodesAreOnePerLineAndNeverWrap) {
+  pb::Report report;
+  pb::Operation& op = (*report.mutable_operations())["create"];
+  op.set_count(10);
+  (*op.mutable_status_codes())["OK"] = 7;
+  (*op.mutable_status_codes())["DEADLINE_EXCEEDED"] = 3;
+  const std::string html = HtmlReport(report);
+  EXPECT_TRUE(absl::StrContains(
+      html,
+      "<td class=\"codes\"><span>DEADLINE_EXCEEDED 3</span><br/><span>OK 7</span></td>"));
+  EXPECT_TRUE(absl::StrContains(html, "td.codes span{white-space:nowrap}"));
 }
 
 }  // namespace
