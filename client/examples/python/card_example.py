@@ -15,6 +15,7 @@ Exit codes: 0 when every call went as the example expects, 1 when a call
 failed (the status is printed), 2 for bad arguments.
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -141,8 +142,8 @@ def run(args):
                                               description="made by card_example.py"),
                                  link_ids=link_ids, request_id=str(uuid.uuid4())),
             timeout=CALL_TIMEOUT_S)
-        print(f"created card {card.id} title={card.title!r} slug={card.slug} "
-              f"default={card.is_default} links={len(card.links)}")
+        print(f"created card {card.id} title={json.dumps(card.title)} slug={card.slug} "
+              f"default={json.dumps(card.is_default)} links={len(card.links)}")
 
         page_token, pages, listed = "", 0, 0
         while True:
@@ -152,7 +153,8 @@ def run(args):
             pages += 1
             for c in page.cards:
                 listed += 1
-                print(f"listed card {c.id} title={c.title!r} default={c.is_default} page={pages}")
+                print(f"listed card {c.id} title={json.dumps(c.title)} "
+                      f"default={json.dumps(c.is_default)} page={pages}")
             page_token = page.next_page_token
             if not page_token:  # empty: no more pages
                 break
