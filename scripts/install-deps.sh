@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libabsl-dev libssl-dev openssl libnghttp2-dev
   libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
-  python3-grpcio python3-protobuf python3-yaml python3-pytest python3-h2 haproxy
+  python3-grpcio python3-grpc-tools python3-protobuf python3-yaml python3-pytest python3-h2 haproxy
   postgresql-15 postgresql-client-15 postgresql-contrib
   prometheus-cpp-dev prometheus curl libgoogle-perftools-dev
   chromium  # tests/stress/html_render_test.py: the HTML report rendered headless
