@@ -11,6 +11,7 @@ packages=(
   python3-grpcio python3-protobuf python3-yaml python3-pytest python3-h2 haproxy
   postgresql-15 postgresql-client-15 postgresql-contrib
   prometheus-cpp-dev prometheus curl libgoogle-perftools-dev
+  buildah mmdebstrap  # scripts/image-test.sh: the image built from a local bookworm base
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then
   packages+=(nghttp2-client pgbouncer)  # h2load; scripts/pgbouncer-test.sh
