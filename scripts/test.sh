@@ -19,6 +19,7 @@ bash deploy/local-cluster
 bash scripts/pgbouncer-test.sh
 # Request parsing, validation and page tokens under libFuzzer, for a bounded time.
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+bash scripts/image-test.sh
 if [ -x scripts/check-deploy.sh ]; then
   bash scripts/check-deploy.sh build/server/card-server build/stress/card-stress \
     build/client/cardctl
