@@ -42,6 +42,10 @@ lap() { say "$1 ($((SECONDS - start))s so far)"; }
 # containers on exit.
 exec 9>"$cache/lock"
 flock 9
+# A run killed before its cleanup left containers (each a full vfs copy):
+# the storage root is this script's own, so all of them go.
+bh rm --all >/dev/null 2>&1 || true
+bh rmi --prune >/dev/null 2>&1 || true
 
 containers=()
 cleanup() {
@@ -96,7 +100,9 @@ say "path: container build (buildah bud --isolation=chroot, vfs storage)"
 
 # The Dockerfile's ignore file is named after it; buildah does not look for
 # that name itself, so it is given explicitly.
-bh bud --quiet --isolation=chroot --pull-never --layers=false \
+# Docker's image format: the OCI one has no HEALTHCHECK, and buildah would
+# drop it with a warning.
+bh bud --quiet --format docker --isolation=chroot --pull-never --layers=false \
   --ignorefile deploy/Dockerfile.dockerignore -f deploy/Dockerfile -t "$image" . >/dev/null
 lap "image built"
 
@@ -136,6 +142,13 @@ for binary in card-server cardctl card-stress; do
     say "ok ldd $binary: every library found"
   fi
 done
+healthcheck=$(bh inspect --type image --format '{{.Docker.Config.Healthcheck}}' "$image")
+if grep -q cardctl <<<"$healthcheck"; then
+  say "ok HEALTHCHECK kept: $healthcheck"
+else
+  say "FAIL the image has no cardctl HEALTHCHECK: '$healthcheck'"
+  failures=$((failures + 1))
+fi
 # The user the image runs as: Kubernetes' runAsNonRoot needs it numeric.
 expect "runs as uid 10001" 0 "10001" -- id -u
 
