@@ -23,6 +23,9 @@
 #    NetworkPolicy selects the pods and admits named namespaces only, the
 #    policy ConfigMap equals deploy/authz/policy.json, and DATABASE_URL uses
 #    sslmode=verify-full with a mounted sslrootcert;
+#  * the Dockerfile's runtime stage installs, itself or as a dependency of what
+#    it installs, the Debian package of every library that ldd finds for the
+#    given binaries (dpkg -S), so a new library cannot be missing from the image;
 #  * every PromQL expression in deploy/grafana/*.json and deploy/prometheus/
 #    rules names only metrics that a real card-server (on a throwaway
 #    PostgreSQL) serves, or that a rule records;

@@ -12,6 +12,7 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib
   prometheus-cpp-dev prometheus curl libgoogle-perftools-dev
   chromium  # tests/stress/html_render_test.py: the HTML report rendered headless
+  buildah mmdebstrap  # scripts/image-test.sh: the image built from a local bookworm base
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then
   packages+=(nghttp2-client pgbouncer)  # h2load; scripts/pgbouncer-test.sh

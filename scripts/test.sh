@@ -59,6 +59,9 @@ suite pgbouncer bash scripts/pgbouncer-test.sh
 # Request parsing, validation and page tokens under libFuzzer, for a bounded
 # time; its output goes to build/reports/fuzz/fuzz.log, one line here.
 suite fuzz bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+# The container image, built with buildah from a local mmdebstrap base, and
+# the binaries run inside it.
+suite image-test bash scripts/image-test.sh
 suite deploy-checks bash scripts/check-deploy.sh build/server/card-server \
   build/stress/card-stress build/client/cardctl
 suites_summary

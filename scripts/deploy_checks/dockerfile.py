@@ -1,10 +1,11 @@
 """deploy/Dockerfile: a non-root runtime stage that exposes 50051, runs
-card-server beyond loopback with mutual TLS, and health-checks it with cardctl
-speaking the same TLS."""
+card-server beyond loopback with mutual TLS, health-checks it with cardctl
+speaking the same TLS, and installs every package whose libraries the
+binaries load (runtime_libraries)."""
 import json
 import re
 
-from deploy_checks import server
+from deploy_checks import runtime_libraries, server
 from deploy_checks.commands import flags_of, logical_lines, words
 
 
@@ -61,3 +62,4 @@ def _check_runtime_stage(ctx, path, final):
         server.check_listen(ctx.findings, cmd[2], flags)
         if health and "cardctl" in health[1]:
             server.check_probe_tls(ctx.findings, health[2], flags, health[1], "HEALTHCHECK")
+    runtime_libraries.check_runtime_libraries(ctx, path, final)

@@ -1,8 +1,8 @@
 """scripts/check_deploy.py against deliberately broken copies of deploy/: the
-shipped tree passes, and each break, one per check family (Dockerfile,
-compose, Kubernetes, systemd, flags against the binaries, prose, metric
-names in the Grafana dashboard and Prometheus rules), is refused with the
-message that names it.
+shipped tree passes, and each break, one per check family (Dockerfile, its
+runtime packages against ldd of the binaries, compose, Kubernetes, systemd,
+flags against the binaries, prose, metric names in the Grafana dashboard and
+Prometheus rules), is refused with the message that names it.
 
     python3 -m pytest tests/deploy --server=PATH/card-server \\
         --stress=PATH/card-stress --cardctl=PATH/cardctl
@@ -35,6 +35,13 @@ BREAKS = [
     ("dockerfile-probe-without-client-cert", "Dockerfile",
      '"--tls_key_file=/etc/card-server/tls/tls.key", "--timeout=3s", "health"]',
      '"--timeout=3s", "health"]', "HEALTHCHECK lacks --tls_key_file"),
+    ("dockerfile-runtime-lacks-nghttp2", "Dockerfile",
+     "libprometheus-cpp-pull1.0 libnghttp2-14 \\\n", "libprometheus-cpp-pull1.0 \\\n",
+     "the runtime stage lacks Debian package libnghttp2-14 (card-stress needs libnghttp2.so.14)"),
+    ("dockerfile-runtime-lacks-prometheus", "Dockerfile",
+     "libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0", "libprometheus-cpp-core1.0",
+     "the runtime stage lacks Debian package libprometheus-cpp-pull1.0 "
+     "(card-server needs libprometheus-cpp-pull.so.1.0)"),
     ("compose-stop-before-drain", "docker-compose.yml", "stop_grace_period: 30s",
      "stop_grace_period: 15s", "must exceed --shutdown_grace (20s)"),
     ("compose-no-front-proxy", "docker-compose.yml",
