@@ -46,6 +46,7 @@ fi
 suite install-deps bash scripts/install-deps.sh
 if $ci; then
   suite check-format bash scripts/check-format.sh
+  suite spdx /usr/bin/python3 scripts/spdx.py
   suite thread-safety bash scripts/thread-safety-check.sh
 fi
 suite build build
