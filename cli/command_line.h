@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Command-line handling shared by card-server, cardctl and card-stress.
 //
 // Abseil's ParseCommandLine exits 1 on a mistake and on --help, and 1 means

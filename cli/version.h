@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The project's version (CMake's project(VERSION)) and the git commit it was
 // built from, when the source tree was a git checkout at build time.
 #ifndef CARD_CLI_VERSION_H_

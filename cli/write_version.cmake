@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Writes version.cc from version.cc.in with the git commit of SOURCE_DIR, run
 # on every build; the file is rewritten only when its content changes, so a
 # build without a new commit recompiles nothing.

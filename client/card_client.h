@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Client side of devcard.card.v1.CardService, shared by cardctl and
 // card-stress so that both reach a server the same way: a channel factory that
 // declares the retry policy in the channel's service config (and sets up TLS),

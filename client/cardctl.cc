@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // cardctl: the command-line client of devcard.card.v1.CardService.
 //
 //   cardctl [--target=...] [--output=table|json] <command> [flags]

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // cardctl's exit codes and how it reports a failed call (the code's name comes
 // from the client library's StatusCodeName, shared with card-stress).
 #pragma once

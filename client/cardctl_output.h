@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // How cardctl prints results: aligned tables for people, proto JSON for
 // programs (one JSON object per command, on one line, that parses back into
 // the named message with JsonStringToMessage).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Reading every page of a paged list call, in one place: CardClient's
 // ListAllCards and ListAllPlatformLinks and card-stress's read-back after the
 // load all walk pages the same way, and all must stop, not spin, if a server

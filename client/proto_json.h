@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Messages as JSON the way both command-line tools print them for programs
 // (cardctl --output=json, card-stress --format=json), so that one setting
 // decides what scripts see: the proto3 JSON mapping with the field names as

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # One way to declare the project's targets, so that every library, binary and
 # test gets the same warnings, the one include root (the repository's: headers
 # are included as "server/storage/...", "stress/...", "tests/support/...") and,

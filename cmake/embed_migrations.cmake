@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Writes OUTPUT, a C++ source defining card::storage::Migrations() from the
 # numbered .sql files in MIGRATIONS_DIR (NNNN_name.sql), in version order, and
 # card::storage::Definitions() from the .sql files in DEFINITIONS_DIR

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # The API's compatibility gate (docs/compatibility.md): `buf lint` on the
 # module buf.yaml names, then `buf breaking` (buf.yaml's rules: WIRE_JSON and
 # no deleted services, RPCs, fields or enum values) of the working tree

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Checks the deployment files in deploy/ on this machine, with no container
 # engine and no cluster. Exits 0 only if all of this holds:
 #  * every YAML file parses (duplicate keys are errors: Kubernetes rejects them);

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Fails if any C++ file in the repository differs from what clang-format (Debian
 # bookworm's, version 14, with the checked-in .clang-format) would make of it.
 # Fix with: git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """The deployment checks of scripts/check-deploy.sh (its header lists them;
 the checks are the deploy_checks package beside this file).
 

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Prints a TCP port free on 127.0.0.1 right now (scripts/lib/throwaway-server.sh)."""
 import os
 import sys

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Builds the libFuzzer target (tests/fuzz/request_fuzzer.cc) with Debian's
 # clang 14 and AddressSanitizer, and runs it for a bounded time over the corpus
 # kept in the tree. New inputs go to a scratch directory, not into the tree;

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Builds deploy/Dockerfile for real with Debian's buildah and runs the three
 # binaries inside the image: `card-server --version`, `cardctl --help`,
 # `card-stress --version`, and `ldd` of each, which must find every library.

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Installs the Debian bookworm packages CardService needs to build, test and
 # run. Idempotent: when everything is present it only checks and returns.
 set -euo pipefail

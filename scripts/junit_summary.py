@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """One line per card-stress JUnit file, as CI's test view will show it.
 
     junit_summary.py FILE.junit.xml...

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # The CI load test: card-stress against a real card-server on a throwaway
 # PostgreSQL, verification on (through the API and by SQL). Fails on any
 # invariant violation or failed request. The server runs as deployed: mutual

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Throwaway mutual-TLS material for a laptop, CI and deploy/local-cluster: a CA,
 # the server's certificate, and one client certificate per identity that
 # deploy/authz/policy.json names. Valid two days; never for production (use

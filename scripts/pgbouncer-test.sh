@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # card-server through Debian's PgBouncer (1.18) in transaction pooling, on
 # loopback: deploy/local-cluster --pgbouncer runs three replicas with
 # --db_statement_mode=unnamed through it (first-card, hot-user, mixed, and one

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Sets up and runs card-server on a throwaway local PostgreSQL: installs missing
 # packages, builds, starts PostgreSQL in a temporary directory (Unix socket only),
 # and serves gRPC on 127.0.0.1:50051 until Ctrl-C, then removes the database.

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """The table that ends scripts/test.sh: suite, passed, failed, seconds, then
 the plain `N passed, N failed` totals as the very last line. Exit 0 only if
 no suite failed. The counting rules: scripts/cardlib/suites.py.

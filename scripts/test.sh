@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Sets up and runs every test, as named suites: installs missing Debian
 # packages, builds, runs the unit and integration tests (each integration
 # binary starts its own throwaway PostgreSQL), then the load tests: card-stress

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Clang's thread-safety analysis (-Wthread-safety -Werror, clang 14) over every
 # C++ file the project compiles: the locking annotated with ABSL_GUARDED_BY /
 # ABSL_EXCLUSIVE_LOCKS_REQUIRED / ABSL_LOCKS_EXCLUDED is checked by the

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Clang's thread-safety analysis over the project's C++ files (the syntax
 pass only: no code generated, so every file costs one parse).
 

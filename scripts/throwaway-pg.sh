@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # A throwaway PostgreSQL 15 cluster in a directory of its own, reachable only
 # through a Unix socket in that directory (nothing listens on TCP).
 #

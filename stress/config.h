@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // card-stress's configuration: what load to send, how to verify, when to fail.
 #pragma once
 

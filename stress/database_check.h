@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // --database_url is checked before the load starts, so a wrong URL costs a
 // second, not a whole run: exit 4 with libpq's reason, the password removed.
 #pragma once

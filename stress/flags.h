@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // card-stress's command-line flags (the TLS ones come from
 // client/client_flags.h). Compiled into the card-stress binary only: the
 // libraries take a Config and never read a flag.

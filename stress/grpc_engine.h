@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The default load engine (--engine=grpc): gRPC's C++ callback API, no thread
 // per request, over --connections channels per target.
 #pragma once

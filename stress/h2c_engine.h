@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The opt-in load engine (--engine=h2c): the operations' calls over
 // H2cTransport's plaintext HTTP/2 connections (h2c_transport.h).
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // card-stress's opt-in load engine (--engine=h2c): unary gRPC calls spoken
 // directly over plaintext HTTP/2 with libnghttp2 — the same wire format gRPC
 // uses (POST, content-type application/grpc, te: trailers, a 5-byte message

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // A log-bucketed latency histogram: constant memory whatever the number of
 // samples (about 3% relative precision), lock-free to record from any thread.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // What the load did to the data, kept compact so that memory grows with users
 // and cards, not with operations: a card id is 16 bytes (the server's ids are
 // UUIDs), each create is one 24-byte record, and each user a small summary.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // How the load's calls reach the server: one interface, two engines —
 // GrpcEngine (gRPC's C++ callback API, TLS as flagged; grpc_engine.h) and
 // H2cEngine (card-stress's own plaintext HTTP/2 client; h2c_engine.h). The

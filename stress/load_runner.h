@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Drives the load: --concurrency operations in flight (or the concurrency
 // schedule's value), sent through a LoadEngine (load_engine.h). Closed loop by
 // default (a finished operation starts the next); open loop with --rps or a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // card-stress: fires thousands of parallel CardService RPCs, then checks what
 // they did to the data. Exit codes: 0 pass, 1 invariant violated, 2 errors
 // above --max_error_rate or verdict unknown, 3 threshold breached, 4 usage or

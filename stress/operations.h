@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The operation table: one entry per operation kind with everything that
 // differs between kinds — its name, the gRPC method it calls, how its request
 // is built, what its response carries, whether it may be retried, which

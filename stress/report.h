@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The run's report. main collects a RunResult; Judge decides the exit code;
 // BuildReport turns the run into one devcard.cardstress.v1.Report (the schema,
 // stress/proto/devcard/cardstress/v1/report.proto); TextReport renders that

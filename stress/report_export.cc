@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The machine-readable exports besides JSON: the time series as CSV (one row
 // per interval) and the run's summary in Prometheus' text exposition format,
 // for a pushgateway or node-exporter's textfile collector. Every metric but

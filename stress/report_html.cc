@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The HTML report: one self-contained page (inline CSS and SVG, no scripts, no
 // downloads) with the verdict first, then throughput and p50/p99 over time,
 // the latency histogram, status codes per operation, the verification table

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The JUnit XML report: what GitHub, GitLab and Jenkins read as test results.
 // One <testsuite> per run (named after the scenario, so CI can track it across
 // runs), one <testcase> per verification check and per threshold; a violated

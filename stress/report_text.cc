@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The text report: a ghz-like summary rendered from the Report message alone
 // (report.h), so what people read is what CI's JSON says. scripts/load-test.sh
 // cuts it by its headings ("Summary:", "  Error rate", "Verification:"), so

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Load shapes, the way ghz gives them (--load-schedule, --concurrency-schedule):
 // a value (operations per second, or operations in flight) as a function of
 // the time since the load started.

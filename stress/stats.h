@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // What the load did, counted without keeping per-request samples: latency
 // histograms and status codes per operation kind, and a per-interval time
 // series (throughput, errors, p50/p99 per --interval). Operations that finish

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // What verification found: checks and their verdicts, the way Jepsen gives
 // them — true, false, or unknown (could not tell); combined, false beats
 // unknown beats true. The verifier (verifier.h) fills it; the report reads it.

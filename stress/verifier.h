@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // After the load: reads every touched user's cards back (through the API with
 // the client library's CardClient, every page, and by SQL when given a
 // database URL) and checks them against the history. Each user's cards are

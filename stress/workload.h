@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The workload: which operation comes next (per scenario), and the history of
 // what each operation did — invoked, then ok, failed, or indeterminate (it may
 // or may not have taken effect) — which the verifier checks the data against.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Database trouble ends an RPC with a status, never a hang: a user's lock held
 // elsewhere, a database that goes away and comes back.
 #include <thread>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Every RPC of the core API, its invalid inputs, and what the database holds
 // afterwards — through a real gRPC server on a real PostgreSQL.
 #include <functional>

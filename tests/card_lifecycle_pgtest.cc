@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // UpdateCard, DeleteCard, SetDefaultCard, GetDefaultCard, GetSharedCard and the
 // platform-link RPCs: each behaviour and each listed error, checked through
 // the typed client (client_) and in the database.

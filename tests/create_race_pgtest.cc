@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The regression test for the race this service exists to prevent: many
 // concurrent CreateCard calls for a user who has no cards yet, spread over
 // three replicas (within one replica a user's calls already run one at a time). Without

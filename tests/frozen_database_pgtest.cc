@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // A database that stops answering (SIGSTOP), restarts, or a port already taken
 // never hangs or misleads the server: calls end near their deadline, health
 // follows the database, SIGTERM ends the process on time, stale connections

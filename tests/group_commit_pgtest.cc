@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Group commit (issue 11): the CreateCard calls that queue for one user while
 // that user's previous transaction runs are committed together, in one
 // transaction, with a result each. The test holds the user's advisory lock

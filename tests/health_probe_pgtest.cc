@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Health notices a database that can no longer run the service's PL/pgSQL
 // (issue 22): a PostgreSQL package upgrade left plpgsql.so unloadable under a
 // running server; every create answered INTERNAL while health stayed SERVING,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Issue 19, item 2, "Accept never dies quietly": card-server (as operators run
 // it, on a real PostgreSQL) runs out of descriptors under a flood of idle
 // connections; after the flood closes, new connections are served again

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The metrics endpoint (--metrics_listen) of a real server on a real database,
 // read over HTTP as Prometheus reads it: every method's series exist before any
 // call, each call is counted once with its code, a mutation reports how long it

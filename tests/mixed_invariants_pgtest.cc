@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Thousands of mixed calls in flight for a handful of users — creates (some
 // retried concurrently with the same request_id), set-default, deletes, link
 // replacements, platform-link creates and deletes — then the promise checked

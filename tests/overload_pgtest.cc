@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // One user, one request or one client never takes the service down: calls for
 // other users are not held up by a blocked user, cancelled calls never commit,
 // responses and requests are bounded, malformed input gets INVALID_ARGUMENT.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The database changed under a running server: a function dropped or renamed
 // by hand (schema drift), or the database switched to read-only (as a demoted
 // primary is). Health follows, a restart repairs the drift, and start-up on a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The schema layout as operators meet it across releases: a database created
 // before functions and views moved to server/storage/definitions/ keeps its
 // data and gets the new definitions; a changed definition is re-applied at the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The card-server binary as operators run it: flags, --migrate_only from
 // several replicas at once, SIGTERM draining and exit code 0; SIGHUP, SIGUSR1,
 // SIGUSR2 and a stderr pipe without a reader do not end it (issue 19).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // --db_statement_mode: what the unnamed mode (for transaction-mode poolers
 // such as PgBouncer 1.18) promises besides serving the API, which ctest checks
 // by running whole suites again in that mode (the *_unnamed entries). The

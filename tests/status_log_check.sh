@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # No absl::Status is turned into text with ToString() (or streamed, which
 # calls it) outside tests: ToString() appends the payloads, internal type URLs
 # such as type.devcard.dev/card.connection_lost, to what people read in logs

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Callers are identified and authorized: a real card-server with mutual TLS
 // and a gRFC A43 policy, real handshakes from the client library with
 // certificates this test makes with the openssl command

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Shared Python for the scripts, benchmarks and Python test suites.
 
 Bash orchestrates processes where a few lines do; anything that parses JSON,

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """What the benchmarks in stress/ (compare, mtls-cost, h2load-health,
 memory-bench) share besides the workspace: their `--name=value` command line
 (usage errors exit 4, as card-stress's do) and finding the binaries."""

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """CPU seconds per process group over one measured run, read from /proc: the
 server (one pid), PostgreSQL (the whole cluster) and the load client (this
 process's children that exited during the run).

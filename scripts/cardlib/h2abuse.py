@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """A raw HTTP/2 client for hostile-caller tests: the floods gRPC's own clients
 never send (rapid reset, CONTINUATION without END_HEADERS, metadata held open),
 and an honest prober that measures what legitimate callers see meanwhile.

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """card-stress's JUnit XML as CI's test view shows it: each check and threshold
 a test case; the run's figures are the suite's properties."""
 import xml.etree.ElementTree as ET

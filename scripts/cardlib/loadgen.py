@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Running the load generators the benchmarks compare, and reading their figures:
 pgbench (per-transaction log), card-stress (its JSON report) and h2load.
 Each run's output goes to files in a work directory; nothing here starts or

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Prometheus's text exposition format, as card-server's /metrics serves it."""
 import math
 import re

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Message classes generated at run time: protoc --python_out for one .proto,
 loaded by path (a grpc.* package name would collide with the grpc library's)."""
 import importlib.util

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """card-stress's JSON report (--format=json / --json_output), read once.
 
 The report's schema is stress/proto/devcard/cardstress/v1/report.proto in its

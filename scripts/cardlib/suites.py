@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """The test run's summary (scripts/test.sh): each suite's own counts, read from
 the output it left in its log, and the table that ends the run.
 

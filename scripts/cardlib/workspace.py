@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """A throwaway PostgreSQL and card-server processes in one work directory.
 
 The Python side of scripts/lib/throwaway-server.sh, with the same promises:

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """The deployment checks of scripts/check-deploy.sh (its header lists them),
 one module per kind of file:
 

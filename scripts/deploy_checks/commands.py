@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Who gets which --flag, in every kind of file under deploy/: shell-ish words
 of any line, commands and flagfiles inside YAML, and the small parsers the
 checks share (flag values, durations, strict YAML)."""

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """deploy/docker-compose.yml: card-server reachable with mutual TLS, stopped
 only after its drain, health-checked by cardctl; card-stress a one-shot job."""
 from deploy_checks import server

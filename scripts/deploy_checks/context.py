@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """What every check reads and adds to: the findings, the programs' flags and
 the commands found so far."""
 import dataclasses

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """deploy/Dockerfile: a non-root runtime stage that exposes 50051, runs
 card-server beyond loopback with mutual TLS, health-checks it with cardctl
 speaking the same TLS, and installs every package whose libraries the

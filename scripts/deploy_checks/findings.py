@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """What the checks found: problems (each message once, with every place it
 was found: a YAML anchor repeats one) and notes (said, never failing)."""
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Every PromQL expression in deploy/grafana/*.json (panel targets and template
 variable queries) and in deploy/prometheus/*.yml rules names only series that
 card-server really exports, or that a rule there records: a dashboard panel

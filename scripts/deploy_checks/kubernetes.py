@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """deploy/k8s: the expected kinds of object, agreeing with each other:
 selectors, Secret keys, the flagfile's mount path, probe ports, termination
 grace against preStop + --shutdown_grace; mutual TLS files from mounted Secret

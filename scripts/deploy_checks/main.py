@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Walks deploy/, gives each file to the checks of its kind, has the programs
 parse every flag found, and reports.
 

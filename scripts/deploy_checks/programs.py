@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """The three programs whose flags deploy/ uses, as their binaries describe
 themselves (--helpfull), and the final pass: every distinct set of flags
 given to a program anywhere is parsed by that program itself, with --helpfull

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """deploy/Dockerfile's runtime stage against what the binaries load: every
 shared library `ldd` resolves for card-server, cardctl and card-stress is
 mapped to its Debian package (`dpkg -S`), and that package must be installed

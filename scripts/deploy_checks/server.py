@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """What every card-server invocation must satisfy, wherever it is deployed."""
 from deploy_checks.commands import flag_value, flags_of
 

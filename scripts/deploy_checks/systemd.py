@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """deploy/systemd: the unit runs card-server sandboxed, as no root, stops after
 its drain, and passes systemd-analyze verify and security where installed."""
 import os

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # shellcheck shell=bash
 # Sourced, not run: throwaway certificates for tests and local clusters, made
 # with the openssl command (EC P-256, SHA-256). Never for production: the keys

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # shellcheck shell=bash
 # Sourced, not run: how scripts/test.sh runs its suites. Each suite's output
 # streams as it comes (CI logs stay live) and is also kept in LOGS/NAME.log; a

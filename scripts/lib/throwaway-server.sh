@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # shellcheck shell=bash
 # Sourced, not run: the preamble shared by the bash scripts that run
 # card-server on a throwaway PostgreSQL (scripts/load-test.sh,

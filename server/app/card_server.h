@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // CardServer wires the layers together (storage -> service -> rpc) behind one
 // gRPC server with health checking, reflection, transport security and
 // metrics. main() and the integration tests both start the service through

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Keeps the gRPC health status in step with the database: SERVING while the
 // probe succeeds, NOT_SERVING while it fails (the database unreachable,
 // read-only, or missing a function the server calls), logging why. It probes on a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Everything card-server is told, in one typed value: main() fills it once
 // from the flags, CardServer::Start reads it and changes nothing. Each part
 // is the option struct of the room that uses it, so a new option of the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // CARD_CHECK: an invariant the code relies on, checked in every build
 // (release too, unlike assert). On failure it logs where and what, then
 // aborts: carrying on past a broken invariant corrupts state silently.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Minimal line logger: one line per event, to stderr, safe from any thread.
 // The server logs start-up, shutdown and errors, and with --access_log one line
 // per call (server/observability/grpc_call_observer.h); never a connection string (it may

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // What the layers below report for the server's metrics, without knowing how
 // they are exported. storage, the scheduler and the service call a
 // MetricsSink they were given; server/observability/server_metrics.h

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // A warning log for events that an outsider can trigger at will (denied calls):
 // every event gets its own line until `lines_per_window` lines were written
 // in the current window; the rest are counted, and the count is logged by the

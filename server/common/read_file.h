@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Reading a small configuration file (certificate, key, policy) whole, with a
 // bound on its size: a path pointed at something huge must not exhaust memory.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Group commit's batch: calls of one kind, taken in one scheduler turn
 // (PerUserScheduler::Job::RunBatch), run together by one piece of work (one
 // transaction, one lock, one commit), each answered with its own status.

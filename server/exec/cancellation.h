@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // A call's cancellation, shared between the layer that learns of it (the rpc
 // layer: the client cancelled, or the server is shutting down) and the layer
 // that can act on it (storage: cancel the statement running in PostgreSQL).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The listener self-check (issue 19): every `interval`, a fresh connection to
 // the server's own listening address must be answered. gRPC 1.51 (Debian)
 // stops accepting for good after one accept4 EMFILE (CVE-2023-4785) while

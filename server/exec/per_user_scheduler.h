@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Runs requests on a fixed set of worker threads, one request per user at a
 // time, each user's requests in arrival order.
 //

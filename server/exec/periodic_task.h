@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Runs a function every `interval` on a thread of its own until stopped.
 #pragma once
 

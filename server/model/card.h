@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Plain data types shared by the service and storage layers: no gRPC, no
 // database types.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // CardRepository: everything the service asks of storage, in model types only.
 //
 // The service's rules (validation, update masks, paging, etags, deadlines) are

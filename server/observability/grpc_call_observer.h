@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Counts and logs every call of every served service exactly once: the gRPC
 // metrics of server/observability/server_metrics.h and, with --access_log, one log line
 // per call (every error, a sample of the OK ones).

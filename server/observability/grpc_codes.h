@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The gRPC status codes as go-grpc-prometheus labels them: how many there are
 // and each one's Go name (codes.Code's String(): "OK", "InvalidArgument", ...).
 // One table, so an array sized by code and a loop over codes cannot disagree.

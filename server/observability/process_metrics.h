@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The standard process_* metrics of the Prometheus client libraries
 // (client_golang's and client_python's process collector, same names, help and
 // units), which prometheus-cpp does not have: CPU seconds, resident and

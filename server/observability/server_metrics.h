@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The server's Prometheus metrics (prometheus-cpp), served over HTTP on
 // --metrics_listen. Three kinds:
 //

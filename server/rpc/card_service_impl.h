@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The gRPC face of CardService: parse the request, queue it on its user's
 // queue, run it through service::CardService, map the result. Rules live in
 // the service.

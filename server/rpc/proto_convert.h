@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Conversions between devcard.card.v1 messages and the model types.
 #pragma once
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Server reflection, complete enough for grpcurl and other reflection-only
 // clients: every service the server lists can be described, with all the
 // files it depends on.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Turns a request's bytes into its message, and a failure into an
 // INVALID_ARGUMENT that says what was wrong.
 //

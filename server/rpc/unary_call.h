@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // One unary RPC from arrival to Finish: parsed from its bytes, queued on its
 // user's queue in the PerUserScheduler, run on a worker with the call's
 // cancellation installed, answered once.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Enforces --authz_policy_file (a gRFC A43 policy, server/security/authz_policy.h) on
 // every call to every service on the port: CardService, health, reflection,
 // and any method name a caller makes up.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // A gRPC authorization policy (gRFC A43, "gRPC authorization API"): which
 // callers may call which methods. The file format is A43's JSON, unchanged,
 // so a policy written for this server works as is with a gRPC build that

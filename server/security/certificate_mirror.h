@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The server's certificate, key and client CA as gRPC reads them: private
 // copies of the operator's files, never the operator's paths themselves.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Callers behind a front proxy (deploy/proxy). gRPC 1.51 cannot bound HTTP/2
 // abuse itself (docs/research/http2-abuse-grpc-1.51.md), so deploys put
 // HAProxy in front: it terminates the callers' mutual TLS, verifies their

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Where plaintext may be served: only where no other host can connect, unless
 // the operator says otherwise (security.allow_insecure_listen, the
 // --allow_insecure_listen flag). A plaintext port reachable from the network

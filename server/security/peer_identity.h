@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Who is calling: the facts gRPC's AuthContext holds about the peer of a call
 // (TLS or not, the verified client certificate's names). The authorization
 // policy decides on them (server/security/authz_policy.h) and the access log

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // How the listening port is secured: TransportSecurityOptions (the flags
 // --tls_cert_file, --tls_key_file, --tls_client_ca_file, --authz_policy_file
 // and --allow_insecure_listen) turned into gRPC server credentials.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // CardService's rules, free of gRPC and of PostgreSQL: validation, update
 // masks, etags, paging, the deadline cap. The guarantees that need the user's
 // lock (exactly one default, idempotent create, links owned by the card's

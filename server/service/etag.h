@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Etags: opaque to callers, derived from the card's version counter, which
 // every change of the card bumps.
 #pragma once

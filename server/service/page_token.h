@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Opaque page tokens for keyset pagination over (create_time, id).
 //
 // A token is base64url("<kind>:<user_id hash>:<create_time µs>:<id>"); it is

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Pure checks of request fields. Each returns OK or an INVALID_ARGUMENT status
 // naming the field (see common/status.h); none touches the database.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Reading the card_rows shape (see definitions/02_card_rows.sql): one row per link
 // of each card, consecutive rows per card, links in position order.
 #pragma once

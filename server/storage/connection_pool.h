@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // A fixed-size pool of libpqxx connections that never makes a request wait on
 // a dead one or on PostgreSQL beyond the request's deadline.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Turning the operator's database URL into the connection string the server
 // uses. Done once at start-up, before anything connects.
 #pragma once

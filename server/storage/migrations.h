@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The schema: versioned migrations and re-applied definitions, embedded into
 // the binary at build time (cmake/embed_migrations.cmake), and the code that
 // brings a database up to date. See server/storage/README.md for how to change

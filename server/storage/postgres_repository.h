@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // PostgresRepository: model::CardRepository on PostgreSQL. The only storage
 // header the layers above include (with database_url.h and migrations.h); the
 // pool, the statements and the row readers behind it are private to storage/,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 #include "server/storage/statement_guard.h"
 
 #include <fcntl.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Bounds how long a thread can stay blocked on a PostgreSQL connection.
 //
 // A statement that runs past its deadline, or whose call is cancelled, is first

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The create call card-server makes (card_create_many, here with one item:
 -- lock, checks, insert, commit in one call), all clients on one user. Each
 -- transaction gets a fresh request id.

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The create call card-server makes (card_create_many with one item), spread
 -- over :users users.
 \set u random(1, :users)

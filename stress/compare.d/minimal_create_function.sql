@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The yardstick of issue 11: a PL/pgSQL function that makes the same writes as
 -- card_create with the fewest statements, and keeps its semantics for a card
 -- without links: take the user's lock; look up the request id; insert the card

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The minimal same-writes function (minimal_create_function.sql), :users users.
 \set u random(1, :users)
 SELECT * FROM compare_minimal_create('compare-min-spread-' || :u, 'stress-card',

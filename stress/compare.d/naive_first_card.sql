@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Count-then-insert without a lock under READ COMMITTED: the race itself.
 \set u random(1, :users)
 BEGIN;

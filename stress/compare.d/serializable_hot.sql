@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The approach this service replaces: count, then insert, under SERIALIZABLE;
 -- pgbench --max-tries retries serialization failures.
 BEGIN ISOLATION LEVEL SERIALIZABLE;

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 \set u random(1, :users)
 BEGIN ISOLATION LEVEL SERIALIZABLE;
 SELECT count(*) AS n FROM compare_naive_cards WHERE user_id = 'u' || :u \gset

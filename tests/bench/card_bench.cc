@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Micro-benchmarks of the work done per request outside the database: request
 // validation, page tokens, status mapping, and card-stress's latency histogram
 // (recorded once per RPC from many threads), and the per-user scheduler's cost

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // overload_probe: the hostile probes of issue "One user, one request or one
 // frozen database never takes the service down", run together against one
 // card-server process, while its memory is sampled. Run through

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """scripts/buf-check.sh, as a test: the compatibility gate must refuse what
 docs/compatibility.md forbids and pass what it allows.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Every cardctl command, run as a subprocess against a real card-server:
 // table output, JSON output parsed back into the proto, and what the database
 // holds afterwards.

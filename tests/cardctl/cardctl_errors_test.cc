@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // cardctl's failures: each class of error gets its exit code, errors print
 // "CODE_NAME: message" and the fields the server names, and usage errors send
 // nothing.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Runs the real cardctl binary as a subprocess against the fixture's
 // card-server (and its fresh database), capturing stdout, stderr and the exit
 // code.

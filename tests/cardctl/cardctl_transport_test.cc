@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // cardctl over TLS, and the retry policy its channel's service config
 // declares: which calls gRPC resends on UNAVAILABLE, and how often.
 #include <stdlib.h>

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # Every binary answers --help and --helpfull with its flags and exit code 0,
 # without Abseil's "Try --helpfull" hint (issue 22: --helpfull exited 1).
 # Usage: help_exit_test.sh BINARY...

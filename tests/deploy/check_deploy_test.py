@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """scripts/check_deploy.py against deliberately broken copies of deploy/: the
 shipped tree passes, and each break, one per check family (Dockerfile, its
 runtime packages against ldd of the binaries, compose, Kubernetes, systemd,

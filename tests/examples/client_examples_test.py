@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """client/examples/ as an adopter runs them: each example program (Python:
 python3-grpcio, stubs from grpc_tools.protoc; Node: @grpc/grpc-js and
 proto-loader from scripts/node/node_modules) as a subprocess against a real

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // libFuzzer target over what a caller controls before anything is written:
 // request parsing (rpc/request_parsing), proto-to-model conversion, the
 // service's validation (against the in-memory repository), and page-token

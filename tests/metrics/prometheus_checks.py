@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """The JSON reading of tests/metrics/prometheus_scrape_test.sh, one subcommand
 per question the test asks:
 

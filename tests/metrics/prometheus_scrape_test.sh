@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 # The metrics as an operator sees them: a real Prometheus (Debian's, local
 # config, storage in a temporary directory, loopback only, 1 s scrapes) scrapes
 # a real card-server, served as deployed (mutual TLS, the shipped policy,

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Callers identified through the front proxy (deploy/proxy/haproxy.cfg), as
 deployed: the shipped config, policy and dev certificates, Debian's HAProxy,
 and python3-grpcio as the client. HAProxy terminates the callers' mutual TLS

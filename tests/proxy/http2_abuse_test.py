@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """HTTP/2 abuse against the deployed shape: callers reach card-server only
 through the front proxy (deploy/proxy/haproxy.cfg, mutual TLS both ways).
 One authenticated caller floods (scripts/cardlib/h2abuse.py: raw frames over

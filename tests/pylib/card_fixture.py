@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """The fixture the Python test suites share (tests/reflection, tests/tls,
 tests/stress/stress_outputs_test.py): their command line, a throwaway
 PostgreSQL with card-server replicas on it, and message classes generated at

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """The figures scripts/cardlib computes, on made-up inputs whose answers are
 known: histogram deltas between scrapes, percentiles as the old awk took them,
 card-stress report and JUnit summaries, the benchmarks' flag parsing, and

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """scripts/cardlib/suites.py: how scripts/test.sh reads each suite's counts
 from its output, and the summary table it ends with; how a negative
 control's JUnit file is shown (cardlib/junit.py): never as FAIL.

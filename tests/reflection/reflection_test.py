@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """grpcurl, as a test: a client that knows nothing of the server's protos but
 what server reflection tells it. It has message classes for the reflection
 protocol only (generated at test time from Debian's /usr/share/grpc-proto, as

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The client library's paging helper (client/paging.h), which cardctl's list
 // commands and card-stress's read-back both rely on to see every card, and its
 // status-code names, which cardctl's errors and card-stress's reports print.

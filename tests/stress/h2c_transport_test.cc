@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // H2cTransport against a target that never answers: its connects must not
 // block the event loop, so another connection's calls still complete, and the
 // stuck connection's calls end by their deadlines. No database: the working

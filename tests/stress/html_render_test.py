@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """card-stress's HTML report as a browser shows it: a 2.5-second mixed run
 against a real card-server on a throwaway PostgreSQL writes the report, and
 headless Chromium (Debian's `chromium`, scripts/install-deps.sh) renders it.

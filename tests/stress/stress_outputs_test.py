@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """card-stress's outputs as CI and people consume them, from real runs against
 a real card-server on a throwaway PostgreSQL:
 

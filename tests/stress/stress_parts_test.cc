@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // card-stress's parts without a server (label "unit"): the compact ids and
 // request numbers the history is keyed by, and the schedules' values.
 #include "gtest/gtest.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // card-stress's report (stress/report.h): one Report message per run, rendered
 // as JSON for CI and as text for people. The JSON must parse back into the
 // message, keep every key of the hand-written card-stress/v1 report that

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Fires many unary RPCs at once over several channels and waits for them all:
 // the callback API keeps them in flight together without a thread each.
 #pragma once

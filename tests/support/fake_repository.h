@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // An in-memory model::CardRepository for unit tests of the service's rules.
 //
 // It keeps cards and links in insertion order (create_time increases by one

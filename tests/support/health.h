@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The health probe the tests poll: grpc.health.v1.Health/Check on a channel,
 // answered or not within a short deadline.
 #pragma once

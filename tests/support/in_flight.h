@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Many unary RPCs in flight at once through gRPC's callback API (no thread per
 // call): start them all, then Wait() for every completion.
 #pragma once

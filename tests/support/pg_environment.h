@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // A throwaway PostgreSQL 15 for the whole test run, and a fresh database per
 // test. Set CARD_TEST_DATABASE_URL to use an existing server instead (its
 // user must be allowed to CREATE DATABASE).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // main() of every *_pgtest binary: registers the throwaway PostgreSQL.
 #include <cstdlib>
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Test fixture: a fresh database, a real card-server (CardServer) on a loopback
 // port in front of it, the typed client (client::CardClient) and a raw stub,
 // and a direct SQL connection for asserting on what the database holds.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // A user's lock held from outside the server, as a stuck writer or another
 // replica would hold it: the advisory lock that card_lock_user takes
 // (server/storage/definitions/10_card_lock_user.sql), so the server's next

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Certificate reloads never block (issue 19, item 6), seen from outside: a
 card-server serving mutual TLS from files in a directory the test controls,
 with the default --reload_interval (2s), and a client that shares no code with

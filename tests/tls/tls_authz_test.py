@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """Mutual TLS and the authorization policy as a client that shares no code
 with the project sees them: Debian's python3-grpcio (its own TLS stack and
 HTTP/2), message classes generated at test time from the .proto contract, and

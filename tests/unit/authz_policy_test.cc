@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The gRFC A43 policy evaluator (server/security/authz_policy.h) on its own: what
 // a policy file may say, and which calls each kind of rule lets through. The
 // enforcement around it (handshakes, reloads, PERMISSION_DENIED, nothing

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The batch round's rules (server/exec/batch_round.h) on fake calls, without
 // gRPC or a database: the earliest deadline bounds a round and the calls it
 // cut short go again; the round's statement is cancelled only when every call

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The service's rules without a database: update masks, paging and page
 // tokens, etags, the deadline cap, and "invalid input writes nothing". The SQL
 // behind the repository is covered by the *_pgtest binaries.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // CertificateMirror (server/security/certificate_mirror.h): what gRPC reads
 // changes only to files read without blocking and checked; a refused file
 // keeps the last good copies and is logged once.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // Which finished calls the access log writes: every error, and exactly the
 // configured share of OK calls.
 #include "server/observability/grpc_call_observer.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The listener self-check (server/exec/listener_check.h) against small
 // listeners of the test's own: one that answers like a gRPC server (SETTINGS
 // first), one that never accepts (what gRPC 1.51 becomes after EMFILE), a

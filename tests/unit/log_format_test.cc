@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The two log formats: JSON lines parse whatever bytes a message carries, text
 // lines keep one event on one line.
 #include <string>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The per-user scheduler's promises, without a server: one job per user at a
 // time in arrival order, other users not held up, every bound enforced, and
 // every job either run or dropped exactly once.

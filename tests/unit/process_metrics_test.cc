@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The /proc parsing behind the process_* metrics, on lines copied from real
 // kernels and on this test process itself: what the numbers say must match
 // what the test did (threads started, descriptors opened, CPU burnt).

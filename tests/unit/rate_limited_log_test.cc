@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // The denial log's rate limit (server/common/rate_limited_log.h): a burst of
 // events writes a bounded number of lines, and the count of the rest is not lost.
 #include "server/common/rate_limited_log.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // What card-server accepts as transport security before anything listens
 // (server/security/tls_credentials.h): which addresses count as loopback, and which
 // flag combinations stop start-up. Handshakes and policies on a running server

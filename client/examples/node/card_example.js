@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 The CardService Authors
 // CardService from Node: two platform links, a card that shows them, every
 // page of the user's cards, and what an INVALID_ARGUMENT's google.rpc.BadRequest
 // detail says. The .proto files are loaded at run time (@grpc/proto-loader);

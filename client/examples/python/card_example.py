@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 The CardService Authors
 """CardService from Python: two platform links, a card that shows them, every
 page of the user's cards, and what an INVALID_ARGUMENT's google.rpc.BadRequest
 detail says.

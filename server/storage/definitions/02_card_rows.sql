@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- One row per link of each card, in link order; a card without links is one row
 -- with NULL link columns. Every read of cards goes through this shape, and
 -- storage/card_rows.cc reads it by column name. Columns may be added at the

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The per-user lock, taken first by every transaction that changes a user's
 -- cards or links. The key is a 64-bit hash of the user id: two users whose
 -- hashes collide only queue behind each other; correctness never depends on the

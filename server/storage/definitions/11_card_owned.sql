@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The user's card `p_card_id` as the caller means it: CS404 naming the request
 -- field `p_id_field` when no such card belongs to the user, CS410 naming
 -- `p_etag_field` when the caller sent an etag (p_expected_version <> 0) and the

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- What is wrong with `p_link_ids` for this user, or NULL when every id is one
 -- of the user's own platform links: CS400 and the message naming the first bad
 -- position. An id of another user's link gets exactly the answer an id no link

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Raises unless every id is one of the user's own platform links: CS400 naming
 -- the first bad position, the same for an unknown link and another user's.
 CREATE OR REPLACE FUNCTION card_check_links(p_user_id text, p_link_ids uuid[])

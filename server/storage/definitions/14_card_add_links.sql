@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Appends `p_link_ids`, in that order, to a card that has no links (a new card,
 -- or one whose links the caller just deleted), after checking that each is the
 -- user's own. Called under the user's lock.

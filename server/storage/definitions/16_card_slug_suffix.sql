@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The random part of a card's slug: 20 hex digits, 80 bits from
 -- gen_random_uuid() (a strong random source; the uuid's fixed version and
 -- variant digits are skipped), so an UNLISTED card's slug can be neither

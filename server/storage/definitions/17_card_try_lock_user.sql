@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- The per-user lock of card_lock_user, taken only if no other transaction
 -- holds it: true when taken (until the transaction ends), false at once
 -- otherwise. Lets one transaction serve several users without ever waiting

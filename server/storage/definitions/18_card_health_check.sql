@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- What the health probe asks, one row: whether the database takes writes, and
 -- which of the service's functions and views (p_objects) are missing.
 -- PL/pgSQL on purpose, like every mutation: a database that can no longer run

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Creates a card: the user's first card becomes the default. With a request id,
 -- a retry returns the card the first call made (the retry queues on the lock if
 -- the first call is still running); the same id with other content is CS409.

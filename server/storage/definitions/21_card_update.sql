@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Changes the fields whose p_set_* flag is true (the update mask), bumps the
 -- version, and returns the card. p_expected_version 0: no etag sent.
 CREATE OR REPLACE FUNCTION card_update(

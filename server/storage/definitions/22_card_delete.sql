@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Deletes a card; if it was the default, the user's oldest remaining card
 -- becomes the default in the same transaction. The last card stays (CS409).
 -- p_expected_version 0: no etag sent.

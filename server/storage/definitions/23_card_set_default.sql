@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Makes a card the default. The partial unique index is not deferrable, so the
 -- old default is cleared before the new one is set (one UPDATE doing both
 -- fails with 23505 in some row orders).

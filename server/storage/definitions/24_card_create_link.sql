@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Creates one of the user's platform links, under the user's lock (the same
 -- lock as card changes, because cards reference links).
 CREATE OR REPLACE FUNCTION card_create_link(

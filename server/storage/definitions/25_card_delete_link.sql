@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Deletes a link; the cards that showed it lose it (ON DELETE CASCADE) and get
 -- a new version, since their content changed.
 CREATE OR REPLACE FUNCTION card_delete_link(

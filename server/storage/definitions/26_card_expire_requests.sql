@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Expires idempotency keys older than the retention, a batch at a time. Takes
 -- no user lock and touches only expired rows, so it never blocks a write.
 CREATE OR REPLACE FUNCTION card_expire_requests(p_older_than_seconds integer, p_batch integer)

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Creates several cards in one transaction: group commit. The server calls it
 -- with the creates that queued while earlier transactions ran: a hot user's
 -- creates then share one lock and one commit instead of taking turns at one

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- 0001: cards, platform links and idempotent create requests: the tables and
 -- their indexes. The functions and views over them live one per file in
 -- ../definitions/ and are re-applied at start-up (until the definitions layout

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- 0002: no schema change. It held the views and functions of the card
 -- lifecycle, which now live in ../definitions/. Kept so that version numbers
 -- mean the same in every database.

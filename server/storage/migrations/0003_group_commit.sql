@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Release marker for group commit (definitions/27_card_create_many.sql): a
 -- newer migration, so that a replica of the previous release restarting during
 -- the rollout leaves the new definitions alone (see storage/README.md). No

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- Release marker for definitions/12_card_links_problem.sql answering another
 -- user's link id like an unknown one (CS400, one message): a newer migration,
 -- so that a replica of the previous release restarting during the rollout

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SPDX-FileCopyrightText: 2026 The CardService Authors
 -- No schema change: this release adds definitions/18_card_health_check.sql.
 -- The number tells a replica of the previous release that restarts during the
 -- rollout to leave the definitions alone (storage/README.md).
