@@ -80,6 +80,19 @@ std::vector<std::string> PasswordCandidates(const std::string& url) {
       const size_t colon = userinfo.find(':');
       if (colon != absl::string_view::npos) add(userinfo.substr(colon + 1));
     }
+    // A password with an unencoded '/' or '@' ("u:pa/ss@h", "u:p@ss@h") ends
+    // libpq's userinfo early, and libpq then quotes a piece of it as a host
+    // or port: every piece between the first ':' and the last '@' is a
+    // candidate too.
+    const size_t last_at = rest.rfind('@');
+    const size_t colon = rest.find(':');
+    if (last_at != absl::string_view::npos && colon != absl::string_view::npos &&
+        colon < last_at) {
+      absl::string_view tail = rest.substr(colon + 1, last_at - colon - 1);
+      add(tail);
+      for (absl::string_view piece : absl::StrSplit(tail, absl::ByAnyChar("/@:")))
+        add(piece);
+    }
   }
   for (size_t at = url.find("password"); at != std::string::npos;
        at = url.find("password", at + 1)) {
@@ -94,16 +107,16 @@ std::vector<std::string> PasswordCandidates(const std::string& url) {
       add(word);
     }
   }
-  // Longest first, so that a piece of a longer candidate is never left over.
-  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
-    return a.size() > b.size();
-  });
   return found;
 }
 
 // `message` without any of `secrets` (libpq's message quotes the URL or the
 // offending part of it, which may be the password).
-std::string Redacted(std::string message, const std::vector<std::string>& secrets) {
+std::string Redacted(std::string message, std::vector<std::string> secrets) {
+  // Longest first, so that a piece of a longer candidate is never left over.
+  std::sort(
+      secrets.begin(), secrets.end(),
+      [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   for (const std::string& candidate : secrets) {
     if (candidate.empty()) continue;
     absl::StrReplaceAll({{candidate, "********"}}, &message);
@@ -176,8 +189,10 @@ absl::StatusOr<std::string> ConnectionString(const std::string& database_url) {
         absl::StrCat("the database URL is invalid: ",
                      Redacted(reason, PasswordCandidates(database_url))));
   }
-  // Parsed: the password is known exactly (a URL's, percent-decoded).
-  std::vector<std::string> password;
+  // Parsed: the password is known exactly (a URL's, percent-decoded), unless
+  // an unencoded '/' or '@' in it made libpq read part of it as a host, port
+  // or database: so the guessed candidates are withheld too.
+  std::vector<std::string> password = PasswordCandidates(database_url);
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
     if (option->val != nullptr && std::string(option->keyword) == "password") {
       password.push_back(option->val);

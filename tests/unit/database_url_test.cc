@@ -77,7 +77,11 @@ TEST(ConnectionString, RedactsThePasswordFromLibpqsMessage) {
   for (const char* url :
        {"postgresql://card:S3cret%zzPW@h/db", "postgresql://card:S3cretPW@[::1/db",
         "host=h password=S3cret PW=x", "postgresql://h/db?password=S3cret%zzPW",
-        "host=h password=S3cretPW port=notaport"}) {
+        "host=h password=S3cretPW port=notaport",
+        // Unencoded '/' and '@' in the password: libpq reads a piece of it
+        // as the port or the host, and quotes that piece.
+        "postgresql://card:S3cret/PW@h/db", "postgresql://card:S3cr:et/PW@h/db",
+        "postgresql://card:S3c@retPW@h:notaport/db"}) {
     absl::StatusOr<std::string> connection = ConnectionString(url);
     ASSERT_FALSE(connection.ok()) << url;
     EXPECT_EQ(connection.status().ToString().find("S3cret"), std::string::npos)
