@@ -192,8 +192,8 @@ std::string HistogramChart(const pb::Report& report) {
   const double y_max = most * 1.1;
   absl::StrAppend(&out, Frame(title, "latency (log scale)", "operations", y_max));
   // x ticks at 1, 2 and 5 of every decade in range (finer when that gives
-  // fewer than three, as in a narrow range); a label only where it does not
-  // crowd the one before.
+  // fewer than four, as in a range within one decade, say 1 to 6 ms); a label
+  // only where it does not crowd the one before.
   std::vector<double> mantissas = {1, 2, 5};
   int in_range = 0;
   for (double decade = std::floor(lo); decade <= hi; decade += 1) {
@@ -202,7 +202,7 @@ std::string HistogramChart(const pb::Report& report) {
       in_range += at >= lo && at <= hi;
     }
   }
-  if (in_range < 3) mantissas = {1, 1.5, 2, 3, 4, 5, 6, 8};
+  if (in_range < 4) mantissas = {1, 1.5, 2, 3, 4, 5, 6, 8};
   double last_px = -1e9;
   for (double decade = std::floor(lo); decade <= hi; decade += 1) {
     for (double m : mantissas) {

@@ -183,7 +183,9 @@ class HtmlRenderTest(unittest.TestCase):
         ticks = [text_of(n) for n in walk(chart) if n["attrs"].get("class") == "tick"]
         latency_ticks = [t for t in ticks if t.endswith("ms") or t.endswith(" s")]
         count_ticks = [t for t in ticks if t not in latency_ticks]
-        self.assertGreaterEqual(len(latency_ticks), 4, ticks)
+        # A fast run's latencies may all fall within one decade (1 to 6 ms):
+        # three labelled ticks is the least the finer 1-1.5-2-3-4-5 set gives.
+        self.assertGreaterEqual(len(latency_ticks), 3, ticks)
         self.assertGreaterEqual(len(count_ticks), 3, ticks)
 
     def test_status_codes_do_not_wrap(self):

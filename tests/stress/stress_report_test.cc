@@ -573,6 +573,22 @@ TEST(HtmlReport, TheHistogramHasACountAxisAndLatencyTicks) {
   }
 }
 
+// Within one decade, 1, 2 and 5 alone are too few: the finer set is used.
+TEST(HtmlReport, AOneDecadeHistogramGetsFinerLatencyTicks) {
+  pb::Report report;
+  for (double le : {0.9, 1.4, 2.2, 3.5, 5.6}) {  // as a fast run: 1, 2, 5 ms in range
+    pb::HistogramBucket* bucket = report.add_histogram();
+    bucket->set_le_ms(le);
+    bucket->set_count(10);
+  }
+  const std::string html = HtmlReport(report);
+  const size_t chart = html.find("id=\"latency-histogram\"");
+  const std::string svg = html.substr(chart, html.find("</svg>", chart) - chart);
+  for (const char* tick : {">1 ms<", ">2 ms<", ">3 ms<", ">5 ms<"}) {
+    EXPECT_TRUE(absl::StrContains(svg, tick)) << tick;
+  }
+}
+
 TEST(HtmlReport, ANarrowHistogramStillGetsThreeLatencyTicks) {
   pb::Report report;
   for (double le : {1.1, 1.4, 1.9, 2.6}) {  // no 1, 5 or 10 ms in range
