@@ -140,9 +140,9 @@ CARD_SERVER_FLAG(
     "calls (each user's still in arrival order; a batch of several users never "
     "waits for a user's lock).");
 CARD_SERVER_FLAG(
-    int, db_active_turns, scheduler.max_active_turns, 4,
+    int, db_active_turns, scheduler.max_active_turns, 2,
     "Turns (a call, or a batch of them) that run on the database at once; further "
-    "calls wait and join larger batches. About twice the database's cores. A turn "
+    "calls wait and join larger batches. About the database's cores. A turn "
     "running longer than --db_active_turn_hold (waiting for a user's lock, most "
     "likely) no longer counts. 0: one per connection.");
 CARD_SERVER_FLAG(absl::Duration, db_active_turn_hold, scheduler.active_turn_hold,

@@ -55,7 +55,15 @@ struct StatementGuard::Shared {
       pending_cancels.push_back(state);
       cancel_ready.notify_one();
     }
-    timer_changed.notify_one();
+    WakeTimerBy(state->shut_at);
+  }
+
+  // Under `mu`. Wakes the timer only when it sleeps past `when`: a statement
+  // starts with a deadline seconds away, almost always later than one the
+  // timer already waits for, and waking it for each statement cost a thread
+  // switch per database round trip (issue 20).
+  void WakeTimerBy(absl::Time when) {
+    if (when < wakes_at) timer_changed.notify_one();
   }
 
   void TimerLoop() {
@@ -77,11 +85,13 @@ struct StatementGuard::Shared {
           next = std::min(next, state->shut_at);
         }
       }
+      wakes_at = next;
       if (next == absl::InfiniteFuture()) {
         timer_changed.wait(lock);
       } else {
         timer_changed.wait_for(lock, absl::ToChronoNanoseconds(next - absl::Now()));
       }
+      wakes_at = absl::InfinitePast();  // awake: it looks at everything again
     }
   }
 
@@ -110,6 +120,8 @@ struct StatementGuard::Shared {
   std::set<std::shared_ptr<State>> active;
   std::deque<std::shared_ptr<State>> pending_cancels;
   bool stopping = false;
+  // When the sleeping timer wakes next (InfinitePast while it is awake).
+  absl::Time wakes_at = absl::InfinitePast();
 };
 
 StatementGuard::StatementGuard(absl::Duration grace)
@@ -144,7 +156,7 @@ std::unique_ptr<StatementGuard::Watch> StatementGuard::Start(
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->active.insert(state);
-    shared_->timer_changed.notify_one();
+    shared_->WakeTimerBy(state->deadline);
   }
   if (state->cancellation != nullptr) {
     std::weak_ptr<Shared> weak_shared = shared_;

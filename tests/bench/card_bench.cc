@@ -4,7 +4,7 @@
 // validation, page tokens, status mapping, and card-stress's latency histogram
 // (recorded once per RPC from many threads), and the per-user scheduler's cost
 // per request with and without group commit, and with every worker active or
-// at most four turns at once (--db_active_turns). Run:
+// at most two turns at once (four before issue 20) (--db_active_turns). Run:
 //   build/tests/bench/card_bench --benchmark_filter=. [--benchmark_format=json]
 #include <atomic>
 #include <memory>
