@@ -144,11 +144,12 @@ void BM_SchedulerPerRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_SchedulerPerRequest)
     ->ArgNames({"max_batch", "users", "active_turns"})
-    ->Args({1, 1, 4})
-    ->Args({64, 1, 4})
-    ->Args({1, 1000, 4})
+    ->Args({1, 1, 2})
+    ->Args({64, 1, 2})
+    ->Args({1, 1000, 2})
     ->Args({64, 1000, 0})
     ->Args({64, 1000, 4})
+    ->Args({64, 1000, 2})
     ->UseRealTime();
 
 }  // namespace
