@@ -37,19 +37,41 @@ absl::Status FromFieldMessage(absl::StatusCode code, const std::string& message)
   return FieldError(code, message.substr(0, colon), message.substr(colon + 2));
 }
 
-absl::Status ConnectionLost(absl::string_view operation, const std::exception& error) {
-  // While the database is down every request fails this way: log once a while.
-  static std::atomic<int64_t> last_logged_ms{0};
+// Logs `line` unless this `last_logged_ms` logged within five seconds: while
+// a database (or one of its nodes) is down every request fails the same way.
+void WarnOnceAWhile(std::atomic<int64_t>& last_logged_ms, const std::string& line) {
   int64_t now_ms = absl::ToUnixMillis(absl::Now());
   int64_t last_ms = last_logged_ms.load();
   if (now_ms - last_ms >= 5000 &&
       last_logged_ms.compare_exchange_strong(last_ms, now_ms)) {
-    log::Warning(absl::StrCat("database connection lost or refused during ", operation,
-                              ": ", PrimaryMessage(error)));
+    log::Warning(line);
   }
+}
+
+absl::Status ConnectionLost(absl::string_view operation, const std::exception& error) {
+  static std::atomic<int64_t> last_logged_ms{0};
+  WarnOnceAWhile(last_logged_ms, absl::StrCat("database connection lost or refused during ",
+                                              operation, ": ", PrimaryMessage(error)));
   absl::Status status = absl::UnavailableError("database unavailable; retry");
   status.SetPayload(kConnectionLostPayload, absl::Cord("1"));
   return status;
+}
+
+// Citus (a distributed cluster behind the coordinator we talk to) reports a
+// worker it could not reach or lost mid-statement with Citus's context line
+// "while executing command on <host>:<port>" (for a lost connection the
+// SQLSTATE is XX000: libpq gave none) or as 08006 "connection to the remote
+// node ... failed"; and a commit some worker did not confirm as XX000 "could
+// not commit transaction for shard ...". Each is an unknown outcome: the
+// caller must retry with the same request id, so UNAVAILABLE, never INTERNAL.
+// Our own connection to the coordinator is fine and is kept.
+bool IsDistributedNodeFailure(const std::string& state, const std::exception& error) {
+  if (state != "XX000" && !absl::StartsWith(state, "08")) return false;
+  absl::string_view text = error.what();
+  return absl::StrContains(text, "while executing command on ") ||
+         absl::StrContains(text, "connection to the remote node ") ||
+         absl::StrContains(text, "could not establish any connections to the node ") ||
+         absl::StrContains(text, "could not commit transaction for shard ");
 }
 
 // The status of one of our CS SQLSTATEs; nullopt for any other state.
@@ -98,6 +120,13 @@ absl::Status FromSqlState(const std::string& state, const std::exception& error,
   }
   if (state == "40001" || state == "40P01") {
     return absl::AbortedError("concurrent change conflict; retry");
+  }
+  if (IsDistributedNodeFailure(state, error)) {
+    static std::atomic<int64_t> last_logged_ms{0};
+    WarnOnceAWhile(last_logged_ms, absl::StrCat("a distributed database node failed during ",
+                                                operation, ": ", PrimaryMessage(error)));
+    return absl::UnavailableError(
+        "a database node did not answer; outcome unknown, retry with the same request_id");
   }
   // Class 08: connection exception; 57P0x: server shutting down or starting up.
   if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {

@@ -21,6 +21,9 @@ namespace card::storage {
 //   lock_timeout (55P03)                       -> DEADLINE_EXCEEDED
 //   unique violation (23505)                   -> ABORTED, logged as a locking bug
 //   serialization failure, deadlock            -> ABORTED
+//   a Citus worker unreachable, lost mid-statement,
+//   or a shard's commit unconfirmed            -> UNAVAILABLE (outcome unknown;
+//                                                 the connection is kept)
 //   CS400/CS403/CS404/CS409/CS410              -> INVALID_ARGUMENT/PERMISSION_DENIED/
 //                                                 NOT_FOUND/FAILED_PRECONDITION/ABORTED
 //   anything else                              -> INTERNAL, logged
