@@ -50,8 +50,9 @@ void WarnOnceAWhile(std::atomic<int64_t>& last_logged_ms, const std::string& lin
 
 absl::Status ConnectionLost(absl::string_view operation, const std::exception& error) {
   static std::atomic<int64_t> last_logged_ms{0};
-  WarnOnceAWhile(last_logged_ms, absl::StrCat("database connection lost or refused during ",
-                                              operation, ": ", PrimaryMessage(error)));
+  WarnOnceAWhile(last_logged_ms,
+                 absl::StrCat("database connection lost or refused during ", operation,
+                              ": ", PrimaryMessage(error)));
   absl::Status status = absl::UnavailableError("database unavailable; retry");
   status.SetPayload(kConnectionLostPayload, absl::Cord("1"));
   return status;
@@ -123,10 +124,12 @@ absl::Status FromSqlState(const std::string& state, const std::exception& error,
   }
   if (IsDistributedNodeFailure(state, error)) {
     static std::atomic<int64_t> last_logged_ms{0};
-    WarnOnceAWhile(last_logged_ms, absl::StrCat("a distributed database node failed during ",
-                                                operation, ": ", PrimaryMessage(error)));
+    WarnOnceAWhile(last_logged_ms,
+                   absl::StrCat("a distributed database node failed during ", operation,
+                                ": ", PrimaryMessage(error)));
     return absl::UnavailableError(
-        "a database node did not answer; outcome unknown, retry with the same request_id");
+        "a database node did not answer; outcome unknown, retry with the same "
+        "request_id");
   }
   // Class 08: connection exception; 57P0x: server shutting down or starting up.
   if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {

@@ -36,14 +36,14 @@ TEST(TranslateDatabaseError, CitusWorkerFailuresAreUnavailableAndKeepTheConnecti
   for (const auto& [message, sqlstate] : failures) {
     absl::Status status = Translate(message, sqlstate);
     EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << message;
-    EXPECT_NE(status.message().find("same request_id"), absl::string_view::npos) << message;
+    EXPECT_NE(status.message().find("same request_id"), absl::string_view::npos)
+        << message;
     EXPECT_FALSE(IsConnectionLoss(status)) << message;
   }
 }
 
 TEST(TranslateDatabaseError, OtherInternalErrorsStayInternal) {
-  absl::Status status =
-      Translate("ERROR:  could not create distributed plan\n", "XX000");
+  absl::Status status = Translate("ERROR:  could not create distributed plan\n", "XX000");
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
 }
 
