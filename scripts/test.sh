@@ -5,7 +5,8 @@
 # packages, builds, runs the unit and integration tests (each integration
 # binary starts its own throwaway PostgreSQL), then the load tests: card-stress
 # against one server, then against three replicas with one killed mid-run
-# (directly and through PgBouncer), a bounded fuzzing run, and the deploy checks.
+# (directly and through PgBouncer), then on a Citus cluster, a bounded fuzzing
+# run, and the deploy checks.
 #
 #   scripts/test.sh            everything (CI runs this, through .ci/run)
 #   scripts/test.sh --quick    build, then the unit tests only (ctest -L unit:
@@ -59,6 +60,10 @@ suite local-cluster bash deploy/local-cluster
 # The replicas through Debian's PgBouncer in transaction pooling, and the
 # negative control that shows the default statement mode fails there.
 suite pgbouncer bash scripts/pgbouncer-test.sh
+# card-server on a Citus coordinator and two workers (Citus built once from
+# ../shared/citus/): card-stress verified, a worker killed mid-run, and the
+# lock-split negative control.
+suite citus bash scripts/citus-test.sh
 # Request parsing, validation and page tokens under libFuzzer, for a bounded
 # time; its output goes to build/reports/fuzz/fuzz.log, one line here.
 suite fuzz bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"

@@ -212,8 +212,9 @@ TEST_F(OverloadTest, ListResponsesStopAtTheirByteBudget) {
            now() + i * interval '1 ms', now()
     FROM generate_series(1, 1000) AS i)sql");
   Query(R"sql(
-    INSERT INTO card_links (card_id, link_id, position)
-    SELECT c.id, l.id, row_number() OVER (PARTITION BY c.id ORDER BY l.create_time) - 1
+    INSERT INTO card_links (user_id, card_id, link_id, position)
+    SELECT c.user_id, c.id, l.id,
+           row_number() OVER (PARTITION BY c.id ORDER BY l.create_time) - 1
     FROM cards c CROSS JOIN platform_links l WHERE c.user_id = 'big')sql");
 
   v1::ListCardsRequest request;

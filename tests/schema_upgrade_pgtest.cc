@@ -128,7 +128,17 @@ TEST(SchemaUpgrade, ADatabaseFromBeforeDefinitionsKeepsItsDataAndGetsTheNewFunct
       One(sql,
           "SELECT string_agg(name, ',' ORDER BY version) FROM card_schema_migrations"),
       "0001_cards,0002_card_lifecycle,0003_group_commit,0004_definition_fingerprints,"
-      "0005_link_refusals_alike,0006_card_health_check");
+      "0005_link_refusals_alike,0006_card_health_check,0007_user_keys");
+  // 0007 gave every card's slug to card_slugs and every card link its user.
+  EXPECT_EQ(One(sql,
+                "SELECT count(*) FROM cards c LEFT JOIN card_slugs s "
+                "ON s.slug = c.slug AND s.user_id = c.user_id AND s.card_id = c.id "
+                "WHERE s.slug IS NULL"),
+            "0");
+  EXPECT_EQ(One(sql,
+                "SELECT count(*) FROM card_links cl JOIN cards c ON c.id = cl.card_id "
+                "WHERE cl.user_id IS DISTINCT FROM c.user_id"),
+            "0");
   server->Shutdown(absl::Seconds(2));
 }
 

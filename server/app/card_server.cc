@@ -27,6 +27,7 @@
 #include "server/rpc/request_parsing.h"
 #include "server/security/tls_credentials.h"
 #include "server/service/card_service.h"
+#include "server/storage/citus_setup.h"
 #include "server/storage/database_url.h"
 #include "server/storage/migrations.h"
 #include "server/storage/postgres_repository.h"
@@ -47,6 +48,7 @@ struct CardServer::Parts {
   // connection (never queued behind RPC traffic).
   std::unique_ptr<storage::PostgresRepository> repository;
   std::unique_ptr<storage::PostgresRepository> probe;
+  storage::Distribution distribution;  // Citus or plain PostgreSQL.
   // The layers above storage.
   std::unique_ptr<service::CardService> service;
   std::unique_ptr<PerUserScheduler> scheduler;
@@ -235,8 +237,20 @@ absl::Status CardServer::BuildStorage(const ServerConfig& config, Parts* parts) 
     absl::Status migrated = MigrateWhenReachable(config.migration, *connection_string);
     if (!migrated.ok()) return migrated;
   }
+  // On Citus, serving with a user function left undistributed would take
+  // users' locks on two nodes: refused here, naming it (citus_setup.h).
+  absl::StatusOr<storage::Distribution> distribution =
+      storage::CheckDistribution(*connection_string);
+  if (!distribution.ok()) return distribution.status();
+  parts->distribution = *distribution;
+  if (distribution->citus) {
+    log::Info(absl::StrCat("Citus coordinator with ", distribution->workers,
+                           " active worker(s): every user function is distributed by its "
+                           "user; creates are batched per user"));
+  }
   storage::PostgresOptions serving = config.database.repository;
   serving.connection_string = *connection_string;
+  serving.one_user_per_create_call = distribution->citus;
   serving.metrics = SinkOf(parts->metrics.get());
   parts->repository = std::make_unique<storage::PostgresRepository>(serving);
 
@@ -252,8 +266,10 @@ absl::Status CardServer::BuildStorage(const ServerConfig& config, Parts* parts) 
 void CardServer::BuildRpc(const ServerConfig& config, Parts* parts) {
   parts->service =
       std::make_unique<service::CardService>(parts->repository.get(), config.service);
-  parts->scheduler =
-      std::make_unique<PerUserScheduler>(config.scheduler, SinkOf(parts->metrics.get()));
+  SchedulerLimits limits = config.scheduler;
+  // A create call across users cannot run on one user's Citus node.
+  if (parts->distribution.citus) limits.batch_across_users = false;
+  parts->scheduler = std::make_unique<PerUserScheduler>(limits, SinkOf(parts->metrics.get()));
   parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
                                                       parts->scheduler.get());
 }

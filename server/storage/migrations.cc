@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "server/common/log.h"
+#include "server/storage/citus_distribute.h"
 #include "server/storage/pg_errors.h"
 
 namespace card::storage {
@@ -63,6 +64,11 @@ constexpr char kCatalogFingerprints[] = R"sql(
             FROM pg_class c
             WHERE c.oid = to_regclass(d.object) AND c.relkind = 'v'))
   FROM unnest($1::text[]) AS d(object))sql";
+
+std::string MigrationLockSql() {
+  return absl::StrCat("SELECT pg_advisory_xact_lock(", kLockNamespace, ", ", kMigrationLockId,
+                      ")");
+}
 
 int CurrentVersion(pqxx::work& txn) { return txn.exec1(kCurrentVersion)[0].as<int>(); }
 
@@ -166,13 +172,13 @@ absl::Status ApplyMigrations(const std::string& connection_string,
   MigrationResult done;
   std::vector<std::string> migrations_applied;
   std::vector<std::string> drifted;
+  std::vector<std::string> distributed;
   try {
     pqxx::connection conn(connection_string);
     pqxx::work txn(conn, "migrate");
     if (absl::Status writable = Writable(txn); !writable.ok()) return writable;
     txn.exec0("SET LOCAL lock_timeout = '120s'");
-    txn.exec_params("SELECT pg_advisory_xact_lock($1, $2)", kLockNamespace,
-                    kMigrationLockId);
+    txn.exec(MigrationLockSql());
     txn.exec0(kCreateVersionTable);
     txn.exec0(kCreateDefinitionTable);
     // A replica of an older release restarting during a rollout must not put
@@ -196,9 +202,19 @@ absl::Status ApplyMigrations(const std::string& connection_string,
       }
     }
     txn.commit();
+    // On Citus, then: tables and user functions distributed (citus_setup.h).
+    const bool may_define = database_version <= newest_known;
+    distributed = DistributeOnCitus(conn, MigrationLockSql(), [&] {
+      if (!may_define) return;
+      pqxx::work again(conn, "definitions");
+      again.exec(MigrationLockSql());
+      ApplyDefinitions(again);
+      again.commit();
+    });
   } catch (const std::exception& e) {
     return TranslateDatabaseError(e, "migrate");
   }
+  for (const std::string& step : distributed) log::Info(absl::StrCat("Citus: ", step));
   for (const std::string& name : migrations_applied) {
     log::Info(absl::StrCat("applied migration ", name));
   }

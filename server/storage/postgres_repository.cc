@@ -27,10 +27,21 @@ constexpr PreparedStatement kCreateCards{"card_create_many", R"sql(
     p_user_ids => $1, p_titles => $2, p_descriptions => $3, p_visibilities => $4,
     p_qr_enabled => $5, p_link_counts => $6, p_link_ids => $7, p_request_ids => $8,
     p_slug_bases => $9, p_lock_timeout_ms => $10, p_wait_for_first => $11))sql"};
+// One user's creates (definitions/28_card_create_batch.sql): the user is a
+// plain argument, so on Citus the call runs on the user's node.
+constexpr PreparedStatement kCreateUserCards{"card_create_batch", R"sql(
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us FROM card_create_batch(
+    p_user_id => $1, p_titles => $2, p_descriptions => $3, p_visibilities => $4,
+    p_qr_enabled => $5, p_link_counts => $6, p_link_ids => $7, p_request_ids => $8,
+    p_slug_bases => $9, p_lock_timeout_ms => $10))sql"};
 // card_create_many's answer for an item whose user's lock another transaction held.
 constexpr char kLockBusy[] = "CS503";
 // Every mutation also returns lock_wait_us: what card_lock_user measured
 // (definitions/10_card_lock_user.sql), read back in the same statement.
+// Each is `SELECT *, ... FROM function(...)`, also for the functions that
+// return nothing: Citus delegates a call to the user's node only in that shape
+// (a lone `SELECT current_setting(...) FROM f(...)` runs on the coordinator,
+// and would take the user's lock on a different node than a delegated call).
 constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
   SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us FROM card_update(
     p_user_id => $1, p_card_id => $2, p_expected_version => $3,
@@ -41,7 +52,7 @@ constexpr PreparedStatement kUpdateCard{"card_update", R"sql(
     p_set_links => $12, p_link_ids => $13,
     p_lock_timeout_ms => $14))sql"};
 constexpr PreparedStatement kDeleteCard{"card_delete", R"sql(
-  SELECT current_setting('card.lock_wait_us', true) AS lock_wait_us
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us
   FROM card_delete(p_user_id => $1, p_card_id => $2, p_expected_version => $3,
                    p_lock_timeout_ms => $4))sql"};
 constexpr PreparedStatement kSetDefaultCard{"card_set_default", R"sql(
@@ -52,36 +63,36 @@ constexpr PreparedStatement kCreateLink{"card_create_link", R"sql(
     p_user_id => $1, p_platform => $2, p_username => $3, p_url => $4,
     p_display_order => $5, p_lock_timeout_ms => $6))sql"};
 constexpr PreparedStatement kDeleteLink{"card_delete_link", R"sql(
-  SELECT current_setting('card.lock_wait_us', true) AS lock_wait_us
+  SELECT *, current_setting('card.lock_wait_us', true) AS lock_wait_us
   FROM card_delete_link(p_user_id => $1, p_link_id => $2, p_lock_timeout_ms => $3))sql"};
 constexpr PreparedStatement kExpireCreateRequests{"card_expire_requests", R"sql(
   SELECT card_expire_requests(p_older_than_seconds => $1, p_batch => $2))sql"};
 
 // Reads: plain statements over the row shapes of definitions/ (no user lock;
-// READ COMMITTED gives each one a consistent snapshot).
+// READ COMMITTED gives each one a consistent snapshot). Each names the user
+// in every table it reads, so that on Citus it runs on the user's node alone.
 constexpr PreparedStatement kGetCard{
     "card_get",
     "SELECT * FROM card_rows WHERE user_id = $1 AND id = $2 ORDER BY link_position"};
 constexpr PreparedStatement kGetDefaultCard{"card_get_default", R"sql(
-  SELECT * FROM card_rows
-  WHERE id = (SELECT id FROM cards WHERE user_id = $1 AND is_default)
-  ORDER BY link_position)sql"};
+  SELECT * FROM card_rows WHERE user_id = $1 AND is_default ORDER BY link_position)sql"};
 // Only the columns the public view shows (model::SharedCard): the owner, the
-// ids and the version never leave the database for an anonymous caller.
+// ids and the version never leave the database for an anonymous caller. The
+// owner is found by slug first (definitions/29_card_shared.sql).
 constexpr PreparedStatement kGetSharedCard{"card_get_shared", R"sql(
   SELECT title, description, slug, visibility, qr_enabled,
          link_platform, link_username, link_url
-  FROM card_rows
-  WHERE id = (SELECT id FROM cards WHERE slug = $1 AND visibility IN (1, 2))
-  ORDER BY link_position)sql"};
+  FROM card_shared(p_slug => $1))sql"};
 constexpr PreparedStatement kListCardsFirst{"card_list_first", R"sql(
   SELECT * FROM card_rows
-  WHERE id IN (SELECT id FROM cards WHERE user_id = $1
+  WHERE user_id = $1
+    AND id IN (SELECT id FROM cards WHERE user_id = $1
                ORDER BY create_time, id LIMIT $2)
   ORDER BY create_us, id, link_position)sql"};
 constexpr PreparedStatement kListCardsAfter{"card_list_after", R"sql(
   SELECT * FROM card_rows
-  WHERE id IN (SELECT id FROM cards
+  WHERE user_id = $1
+    AND id IN (SELECT id FROM cards
                WHERE user_id = $1
                  AND (create_time, id) >
                      ('epoch'::timestamptz + $3 * interval '1 microsecond', $4::uuid)
@@ -105,7 +116,7 @@ constexpr PreparedStatement kPing{"card_ping", R"sql(
   FROM card_health_check(p_objects => $1::text[]))sql"};
 
 std::vector<PreparedStatement> Statements() {
-  return {kCreateCards,    kUpdateCard,           kDeleteCard,
+  return {kCreateCards,    kCreateUserCards,      kUpdateCard,           kDeleteCard,
           kSetDefaultCard, kCreateLink,           kDeleteLink,
           kGetCard,        kGetDefaultCard,       kGetSharedCard,
           kListCardsFirst, kListCardsAfter,       kListLinksFirst,
@@ -133,12 +144,15 @@ absl::StatusOr<pqxx::result> ObserveLockWait(absl::StatusOr<pqxx::result> rows,
   return rows;
 }
 
-// One call of card_create_many with cards[i] for each i in `items`, in order.
-// It waits for the first item's user's lock only with `wait_for_first`.
+// One call with cards[i] for each i in `items`, in order: of card_create_batch
+// when they are all `one_user`'s (waiting for that user's lock), else of
+// card_create_many, which waits for the first item's user's lock only with
+// `wait_for_first`.
 absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
                                             const std::vector<model::NewCard>& cards,
                                             const std::vector<size_t>& items,
-                                            bool wait_for_first, absl::Time deadline) {
+                                            bool one_user, bool wait_for_first,
+                                            absl::Time deadline) {
   absl::StatusOr<int> lock_timeout_ms = LockTimeoutMs(deadline);
   if (!lock_timeout_ms.ok()) return lock_timeout_ms.status();
   std::vector<std::string> user_ids, titles, descriptions, link_ids, request_ids,
@@ -156,6 +170,13 @@ absl::StatusOr<pqxx::result> CallCreateMany(ConnectionPool& pool,
     link_ids.insert(link_ids.end(), card.link_ids.begin(), card.link_ids.end());
     request_ids.push_back(card.request_id);
     slug_bases.push_back(card.slug_base);
+  }
+  if (one_user) {
+    return pool.Execute("CreateCard", deadline, kCreateUserCards, user_ids.front(),
+                        TextArray(titles), TextArray(descriptions),
+                        NumberArray(visibilities), NumberArray(qr_enabled),
+                        NumberArray(link_counts), UuidArray(link_ids),
+                        TextArray(request_ids), TextArray(slug_bases), *lock_timeout_ms);
   }
   return pool.Execute(
       "CreateCard", deadline, kCreateCards, TextArray(user_ids), TextArray(titles),
@@ -175,6 +196,7 @@ absl::StatusOr<StatementMode> ParseStatementMode(absl::string_view name) {
 
 PostgresRepository::PostgresRepository(const PostgresOptions& options)
     : metrics_(options.metrics),
+      one_user_per_create_call_(options.one_user_per_create_call),
       pool_(std::make_unique<ConnectionPool>(options, Statements())) {}
 
 ConnectionUse PostgresRepository::connection_use() const { return pool_->Use(); }
@@ -196,9 +218,10 @@ absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> PostgresRepository::Cre
   bool one_user = std::all_of(
       cards.begin(), cards.end(),
       [&](const model::NewCard& card) { return card.user_id == cards.front().user_id; });
+  if (!one_user && one_user_per_create_call_) return CreateCardsUserByUser(cards, deadline);
   for (bool first_round = true; !pending.empty(); first_round = false) {
     absl::StatusOr<pqxx::result> rows = ObserveLockWait(
-        CallCreateMany(*pool_, cards, pending,
+        CallCreateMany(*pool_, cards, pending, one_user,
                        /*wait_for_first=*/one_user || !first_round, deadline),
         metrics_);
     if (rows.ok()) metrics_->ObserveBatchSize(static_cast<int>(pending.size()));
@@ -230,6 +253,32 @@ absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> PostgresRepository::Cre
       }
     }
     pending = std::move(busy);
+  }
+  return results;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<model::Card>>>
+PostgresRepository::CreateCardsUserByUser(const std::vector<model::NewCard>& cards,
+                                          absl::Time deadline) {
+  std::vector<absl::StatusOr<model::Card>> results(
+      cards.size(), absl::InternalError("no call made for the card"));
+  std::vector<bool> done(cards.size(), false);
+  for (size_t first = 0; first < cards.size(); ++first) {
+    if (done[first]) continue;
+    std::vector<size_t> items;  // The user's items, in arrival order.
+    std::vector<model::NewCard> users_cards;
+    for (size_t i = first; i < cards.size(); ++i) {
+      if (done[i] || cards[i].user_id != cards[first].user_id) continue;
+      items.push_back(i);
+      users_cards.push_back(cards[i]);
+      done[i] = true;
+    }
+    absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> users_results =
+        CreateCards(users_cards, deadline);
+    for (size_t k = 0; k < items.size(); ++k) {
+      results[items[k]] =
+          users_results.ok() ? std::move((*users_results)[k]) : users_results.status();
+    }
   }
   return results;
 }

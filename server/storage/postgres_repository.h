@@ -51,6 +51,10 @@ struct PostgresOptions {
   StatementMode statement_mode = StatementMode::kPrepared;
   // Hears lock waits and database errors; not owned, outlives the repository.
   MetricsSink* metrics = MetricsSink::None();
+  // Each call that creates cards holds one user's: on Citus (a call across
+  // users cannot run on one user's node). Several users' creates handed over
+  // together then take one call, and one transaction, per user.
+  bool one_user_per_create_call = false;
 };
 
 // How the repository's connection pool is used right now (for metrics).
@@ -115,7 +119,12 @@ class PostgresRepository final : public model::CardRepository {
   ConnectionUse connection_use() const;
 
  private:
+  // CreateCards for items of several users, one call per user.
+  absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> CreateCardsUserByUser(
+      const std::vector<model::NewCard>& cards, absl::Time deadline);
+
   MetricsSink* const metrics_;
+  const bool one_user_per_create_call_;
   std::unique_ptr<ConnectionPool> pool_;
 };
 

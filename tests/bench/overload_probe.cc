@@ -72,8 +72,9 @@ void SeedBigUser(pqxx::connection& conn) {
            now() + i * interval '1 ms', now()
     FROM generate_series(1, 1000) AS i)sql");
   txn.exec(R"sql(
-    INSERT INTO card_links (card_id, link_id, position)
-    SELECT c.id, l.id, row_number() OVER (PARTITION BY c.id ORDER BY l.create_time) - 1
+    INSERT INTO card_links (user_id, card_id, link_id, position)
+    SELECT c.user_id, c.id, l.id,
+           row_number() OVER (PARTITION BY c.id ORDER BY l.create_time) - 1
     FROM cards c CROSS JOIN platform_links l WHERE c.user_id = 'big')sql");
 }
 

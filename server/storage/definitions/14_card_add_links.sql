@@ -8,7 +8,7 @@ CREATE OR REPLACE FUNCTION card_add_links(p_user_id text, p_card_id uuid, p_link
   LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM card_check_links(p_user_id, p_link_ids);
-  INSERT INTO card_links (card_id, link_id, position)
-  SELECT p_card_id, t.link_id, t.ord - 1
+  INSERT INTO card_links (user_id, card_id, link_id, position)
+  SELECT p_user_id, p_card_id, t.link_id, t.ord - 1
   FROM unnest(p_link_ids) WITH ORDINALITY AS t(link_id, ord);
 END $$;

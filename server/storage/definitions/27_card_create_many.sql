@@ -92,7 +92,7 @@ BEGIN
           RETURN QUERY SELECT i, 'CS409',
             'request_id: already used for a create with different content', (NULL::card_rows).*;
         ELSE
-          RETURN QUERY SELECT i, NULL::text, NULL::text, r.* FROM card_row_set(v_request.card_id) r;
+          RETURN QUERY SELECT i, NULL::text, NULL::text, r.* FROM card_row_set(v_user, v_request.card_id) r;
           IF NOT FOUND THEN
             RETURN QUERY SELECT i, 'CS409',
               'request_id: already used; the card it created has been deleted',
@@ -115,25 +115,29 @@ BEGIN
     -- the cards earlier items of this call made.
     v_is_default := NOT EXISTS (SELECT 1 FROM cards c WHERE c.user_id = v_user AND c.is_default);
 
-    -- The slug is unique across users, who do not share a lock: ON CONFLICT
-    -- makes a collision a retry with a new suffix, never a check-then-insert
-    -- race. The suffix is card_slug_suffix() written out: 80 random bits.
+    -- The slug is unique across users, who do not share a lock: it is claimed
+    -- in card_slugs (keyed by slug alone; on Citus its own node's shard, in
+    -- this transaction), and ON CONFLICT makes a collision a retry with a new
+    -- suffix, never a check-then-insert race. The suffix is card_slug_suffix()
+    -- written out: 80 random bits.
     v_card_id := gen_random_uuid();
     LOOP
       v_hex := replace(gen_random_uuid()::text, '-', '');
       v_slug := p_slug_bases[i] || '-' || left(v_hex, 12) || substr(v_hex, 14, 3) ||
                 substr(v_hex, 18, 5);
-      INSERT INTO cards (id, user_id, title, description, slug, visibility, qr_enabled,
-                         is_default, create_time, update_time)
-      VALUES (v_card_id, v_user, p_titles[i], p_descriptions[i], v_slug,
-              p_visibilities[i], p_qr_enabled[i], v_is_default, v_now, v_now)
+      INSERT INTO card_slugs (slug, user_id, card_id)
+      VALUES (v_slug, v_user, v_card_id)
       ON CONFLICT (slug) DO NOTHING;
       EXIT WHEN FOUND;
     END LOOP;
+    INSERT INTO cards (id, user_id, title, description, slug, visibility, qr_enabled,
+                       is_default, create_time, update_time)
+    VALUES (v_card_id, v_user, p_titles[i], p_descriptions[i], v_slug,
+            p_visibilities[i], p_qr_enabled[i], v_is_default, v_now, v_now);
 
     IF cardinality(v_links) > 0 THEN
-      INSERT INTO card_links (card_id, link_id, position)
-      SELECT v_card_id, t.link_id, t.ord - 1
+      INSERT INTO card_links (user_id, card_id, link_id, position)
+      SELECT v_user, v_card_id, t.link_id, t.ord - 1
       FROM unnest(v_links) WITH ORDINALITY AS t(link_id, ord);
     END IF;
 
@@ -143,7 +147,7 @@ BEGIN
     END IF;
 
     IF cardinality(v_links) > 0 THEN
-      RETURN QUERY SELECT i, NULL::text, NULL::text, r.* FROM card_row_set(v_card_id) r;
+      RETURN QUERY SELECT i, NULL::text, NULL::text, r.* FROM card_row_set(v_user, v_card_id) r;
     ELSE
       -- The row card_rows would show, without reading it back.
       item := i; error_sqlstate := NULL; error_message := NULL;
