@@ -113,6 +113,27 @@ absl::Status MigrateWhenReachable(const MigrationConfig& migration,
   }
 }
 
+// On Citus, a line whenever the workers answering change. Health stays
+// SERVING while some answer: users whose rows are on a worker that does not
+// answer get UNAVAILABLE, the others are served (docs/scale.md).
+void LogCitusWorkersWhenChanged(const storage::CitusWorkers& workers,
+                                std::string* logged) {
+  if (!workers.known) return;
+  std::string line =
+      workers.answering == workers.listed
+          ? absl::StrCat("Citus: all ", workers.listed, " worker(s) answer")
+          : absl::StrCat("Citus: ", workers.answering, " of ", workers.listed,
+                         " worker(s) answer; not answering: ", workers.not_answering,
+                         " (users whose rows are there get UNAVAILABLE)");
+  if (line == *logged) return;
+  if (workers.answering == workers.listed) {
+    log::Info(line);
+  } else {
+    log::Warning(line);
+  }
+  *logged = std::move(line);
+}
+
 // The largest valid request: an UpdateCardRequest echoing a whole Card with
 // 50 links of maximum size (~142 KB). Anything bigger is refused by the
 // transport before it is read into memory.
@@ -250,7 +271,7 @@ absl::Status CardServer::BuildStorage(const ServerConfig& config, Parts* parts) 
   }
   storage::PostgresOptions serving = config.database.repository;
   serving.connection_string = *connection_string;
-  serving.one_user_per_create_call = distribution->citus;
+  serving.citus = distribution->citus;
   serving.metrics = SinkOf(parts->metrics.get());
   parts->repository = std::make_unique<storage::PostgresRepository>(serving);
 
@@ -259,6 +280,7 @@ absl::Status CardServer::BuildStorage(const ServerConfig& config, Parts* parts) 
   probe.pool_size = 1;
   probe.application_name = "card-server-health";
   probe.metrics = MetricsSink::None();  // Probe failures show as health.
+  probe.citus = distribution->citus;
   parts->probe = std::make_unique<storage::PostgresRepository>(probe);
   return absl::OkStatus();
 }
@@ -269,7 +291,8 @@ void CardServer::BuildRpc(const ServerConfig& config, Parts* parts) {
   SchedulerLimits limits = config.scheduler;
   // A create call across users cannot run on one user's Citus node.
   if (parts->distribution.citus) limits.batch_across_users = false;
-  parts->scheduler = std::make_unique<PerUserScheduler>(limits, SinkOf(parts->metrics.get()));
+  parts->scheduler =
+      std::make_unique<PerUserScheduler>(limits, SinkOf(parts->metrics.get()));
   parts->rpc = std::make_unique<rpc::CardServiceImpl>(parts->service.get(),
                                                       parts->scheduler.get());
 }
@@ -304,9 +327,11 @@ absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* part
   storage::PostgresRepository* probe = parts->probe.get();
   storage::PostgresRepository* repository = parts->repository.get();
   Cancellation* health_cancellation = &parts->health_cancellation;
+  // Probes never overlap: the last Citus workers line logged needs no lock.
+  auto workers_logged = std::make_shared<std::string>();
   parts->health = std::make_unique<HealthMonitor>(
       parts->server->GetHealthCheckService(),
-      [probe, repository, health_cancellation] {
+      [probe, repository, health_cancellation, workers_logged] {
         ScopedCallCancellation scope(health_cancellation);
         absl::Status status = probe->Ping(absl::Now() + kProbeTimeout);
         // Until a failover (DNS, pooler) leads new connections to a primary.
@@ -314,6 +339,7 @@ absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* part
           repository->ReconnectIdle();
           probe->ReconnectIdle();
         }
+        LogCitusWorkersWhenChanged(probe->citus_workers(), workers_logged.get());
         return status;
       },
       config.database.health_check_interval);
@@ -335,6 +361,9 @@ absl::Status CardServer::StartBackground(const ServerConfig& config, Parts* part
     levels.db_connections_idle = use.idle;
     levels.serving = !parts->shut_down.load() && !parts->listener_stuck.load() &&
                      parts->health->serving();
+    storage::CitusWorkers workers = parts->probe->citus_workers();
+    levels.citus_workers_listed = workers.listed;
+    levels.citus_workers_answering = workers.answering;
     if (parts->listener_check) {
       levels.listener_check_failures = parts->listener_check->failures();
     }

@@ -117,6 +117,15 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
                             "answers and the server is not shutting down), else 0.")
                         .Register(registry);
     serving_ = &serving.Add({});
+    auto& workers = prometheus::BuildGauge()
+                        .Name("card_server_db_citus_workers")
+                        .Help(
+                            "On a Citus cluster, its worker nodes by state: listed "
+                            "(active in pg_dist_node) or answering (ran a statement for "
+                            "the last health probe). 0 on plain PostgreSQL.")
+                        .Register(registry);
+    workers_listed_ = &workers.Add({{"state", "listed"}});
+    workers_answering_ = &workers.Add({{"state", "answering"}});
     listener_check_failures_ =
         &prometheus::BuildCounter()
              .Name("card_server_listener_check_failures_total")
@@ -152,6 +161,8 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
       in_use_->Set(now.db_connections_in_use);
       idle_->Set(now.db_connections_idle);
       serving_->Set(now.serving ? 1 : 0);
+      workers_listed_->Set(now.citus_workers_listed);
+      workers_answering_->Set(now.citus_workers_answering);
       // Counted by the check (server/exec is below prometheus-cpp).
       listener_check_failures_->Increment(
           static_cast<double>(now.listener_check_failures) -
@@ -173,6 +184,8 @@ class ServerMetrics::ScrapedRegistry final : public prometheus::Collectable {
   prometheus::Gauge* in_use_;
   prometheus::Gauge* idle_;
   prometheus::Gauge* serving_;
+  prometheus::Gauge* workers_listed_;
+  prometheus::Gauge* workers_answering_;
   prometheus::Counter* listener_check_failures_;
   prometheus::Counter* log_lines_dropped_;
 };

@@ -84,6 +84,10 @@ struct Levels {
   int db_connections_idle = 0;
   bool serving = false;
   int64_t listener_check_failures = 0;  // So far (a counter).
+  // On Citus: the workers pg_dist_node lists, and how many of them answered
+  // the last health probe (both 0 on plain PostgreSQL).
+  int citus_workers_listed = 0;
+  int citus_workers_answering = 0;
 };
 
 struct BuildInfo {

@@ -18,7 +18,8 @@ namespace card::storage {
 // created again and propagate to the workers. Returns what it did, one entry
 // per step ("distributed table cards by user_id"); nothing on plain
 // PostgreSQL or when all is in place. Throws what libpqxx throws.
-std::vector<std::string> DistributeOnCitus(pqxx::connection& conn, const std::string& lock_sql,
-                                           const std::function<void()>& reapply_definitions);
+std::vector<std::string> DistributeOnCitus(
+    pqxx::connection& conn, const std::string& lock_sql,
+    const std::function<void()>& reapply_definitions);
 
 }  // namespace card::storage

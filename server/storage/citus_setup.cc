@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 The CardService Authors
-#include "server/storage/citus_distribute.h"
 #include "server/storage/citus_setup.h"
 
 #include <map>
@@ -9,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/storage/citus_distribute.h"
 #include "server/storage/migrations.h"
 #include "server/storage/pg_errors.h"
 
@@ -18,15 +18,15 @@ namespace {
 struct TableDistribution {
   const char* table;
   const char* column;
-  const char* colocate_with;  // "none": a colocation group of its own.
+  const char* colocate_with;
 };
 // In dependency order: card_links references cards and platform_links.
+// card_slugs is co-located with cards although keyed by slug: a slug is made
+// to fall in its owner's shard (definitions/27_card_create_many.sql).
 constexpr TableDistribution kTables[] = {
-    {"cards", "user_id", "default"},
-    {"platform_links", "user_id", "cards"},
-    {"card_links", "user_id", "cards"},
-    {"create_requests", "user_id", "cards"},
-    {"card_slugs", "slug", "none"},
+    {"cards", "user_id", "default"},    {"platform_links", "user_id", "cards"},
+    {"card_links", "user_id", "cards"}, {"create_requests", "user_id", "cards"},
+    {"card_slugs", "slug", "cards"},
 };
 
 constexpr char kHasCitus[] =
@@ -93,7 +93,8 @@ std::string MisplacedOverload(pqxx::transaction_base& txn, const std::string& fu
 
 std::vector<std::string> ObjectsNotOnWorkers(pqxx::transaction_base& txn) {
   std::vector<std::string> objects;
-  for (const pqxx::row& row : txn.exec_params(kObjectsNotOnWorkers, DefinedObjectsArray())) {
+  for (const pqxx::row& row :
+       txn.exec_params(kObjectsNotOnWorkers, DefinedObjectsArray())) {
     objects.push_back(row[0].c_str());
   }
   return objects;
@@ -109,8 +110,9 @@ const std::vector<std::string>& UserMutationFunctions() {
   return *functions;
 }
 
-std::vector<std::string> DistributeOnCitus(pqxx::connection& conn, const std::string& lock_sql,
-                                           const std::function<void()>& reapply_definitions) {
+std::vector<std::string> DistributeOnCitus(
+    pqxx::connection& conn, const std::string& lock_sql,
+    const std::function<void()>& reapply_definitions) {
   std::vector<std::string> done;
   if (!HasCitus(conn)) return done;
   bool tables_distributed_now = false;
@@ -145,7 +147,8 @@ std::vector<std::string> DistributeOnCitus(pqxx::connection& conn, const std::st
       txn.exec_params(kDistributeFunction, overload);
       changed = true;
       done.push_back(absl::StrCat("distributed function ", overload, " by p_user_id"));
-      if (done.size() > 100) throw std::runtime_error("distributing " + function + " did not take");
+      if (done.size() > 100)
+        throw std::runtime_error("distributing " + function + " did not take");
     }
     if (changed) txn.commit();
   }
@@ -162,8 +165,9 @@ absl::StatusOr<Distribution> CheckDistribution(const std::string& connection_str
     std::optional<Placement> cards = TablePlacement(txn, "cards");
     for (const TableDistribution& spec : kTables) {
       std::optional<Placement> placement = TablePlacement(txn, spec.table);
-      const bool colocated = std::string(spec.colocate_with) != "cards" ||
-                             (cards && placement && placement->colocation == cards->colocation);
+      const bool colocated =
+          std::string(spec.colocate_with) != "cards" ||
+          (cards && placement && placement->colocation == cards->colocation);
       if (!placement || placement->column != spec.column || !colocated) {
         return absl::FailedPreconditionError(absl::StrCat(
             "Citus: table ", spec.table, " is not distributed by ", spec.column,

@@ -4,7 +4,8 @@
 // is pointed at has the citus extension, it is a coordinator, and:
 //  * cards, platform_links, card_links and create_requests are distributed by
 //    user_id and co-located (a user's rows are on one node); card_slugs is
-//    distributed by slug;
+//    distributed by slug, co-located with them, and each slug is chosen to
+//    fall in its owner's shard, so that claiming it stays on that node;
 //  * every function that changes a user's rows is distributed by its p_user_id
 //    argument, co-located with cards: Citus runs each call on the node that
 //    holds the user's rows, and the user's advisory lock is taken there. A
@@ -20,7 +21,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-
 
 namespace card::storage {
 

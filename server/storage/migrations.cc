@@ -66,8 +66,8 @@ constexpr char kCatalogFingerprints[] = R"sql(
   FROM unnest($1::text[]) AS d(object))sql";
 
 std::string MigrationLockSql() {
-  return absl::StrCat("SELECT pg_advisory_xact_lock(", kLockNamespace, ", ", kMigrationLockId,
-                      ")");
+  return absl::StrCat("SELECT pg_advisory_xact_lock(", kLockNamespace, ", ",
+                      kMigrationLockId, ")");
 }
 
 int CurrentVersion(pqxx::work& txn) { return txn.exec1(kCurrentVersion)[0].as<int>(); }

@@ -115,12 +115,32 @@ constexpr PreparedStatement kPing{"card_ping", R"sql(
   SELECT read_only, in_recovery, missing
   FROM card_health_check(p_objects => $1::text[]))sql"};
 
+// Citus only: which workers run a statement for the coordinator now (pg_dist_node
+// keeps a dead worker active; only asking tells).
+constexpr PreparedStatement kCitusWorkers{"card_citus_workers", R"sql(
+  SELECT count(*)::integer, (count(*) FILTER (WHERE success))::integer,
+         coalesce(string_agg(nodename || ':' || nodeport, ', ' ORDER BY nodeport)
+                    FILTER (WHERE NOT success), '')
+  FROM run_command_on_workers('SELECT 1'))sql"};
+
 std::vector<PreparedStatement> Statements() {
-  return {kCreateCards,    kCreateUserCards,      kUpdateCard,           kDeleteCard,
-          kSetDefaultCard, kCreateLink,           kDeleteLink,
-          kGetCard,        kGetDefaultCard,       kGetSharedCard,
-          kListCardsFirst, kListCardsAfter,       kListLinksFirst,
-          kListLinksAfter, kExpireCreateRequests, kPing};
+  return {kCreateCards,    kCreateUserCards, kUpdateCard,           kDeleteCard,
+          kSetDefaultCard, kCreateLink,      kDeleteLink,           kGetCard,
+          kGetDefaultCard, kGetSharedCard,   kListCardsFirst,       kListCardsAfter,
+          kListLinksFirst, kListLinksAfter,  kExpireCreateRequests, kPing,
+          kCitusWorkers};
+}
+
+// Which Citus workers answer the coordinator, asked on `txn`'s connection.
+CitusWorkers AskCitusWorkers(ConnectionPool& pool, pqxx::transaction_base& txn) {
+  try {
+    const pqxx::row row = pool.ExecuteIn(txn, kCitusWorkers)[0];
+    return {row[0].as<int>(), row[1].as<int>(), row[2].as<std::string>(), true};
+  } catch (const std::exception&) {
+    // A worker that accepts connections but never answers holds this up to
+    // the probe's deadline: not known. The probe's own answer stands.
+    return {};
+  }
 }
 
 // Exactly one card from `rows`, or NOT_FOUND with `not_found`.
@@ -196,7 +216,7 @@ absl::StatusOr<StatementMode> ParseStatementMode(absl::string_view name) {
 
 PostgresRepository::PostgresRepository(const PostgresOptions& options)
     : metrics_(options.metrics),
-      one_user_per_create_call_(options.one_user_per_create_call),
+      citus_(options.citus),
       pool_(std::make_unique<ConnectionPool>(options, Statements())) {}
 
 ConnectionUse PostgresRepository::connection_use() const { return pool_->Use(); }
@@ -218,7 +238,7 @@ absl::StatusOr<std::vector<absl::StatusOr<model::Card>>> PostgresRepository::Cre
   bool one_user = std::all_of(
       cards.begin(), cards.end(),
       [&](const model::NewCard& card) { return card.user_id == cards.front().user_id; });
-  if (!one_user && one_user_per_create_call_) return CreateCardsUserByUser(cards, deadline);
+  if (!one_user && citus_) return CreateCardsUserByUser(cards, deadline);
   for (bool first_round = true; !pending.empty(); first_round = false) {
     absl::StatusOr<pqxx::result> rows = ObserveLockWait(
         CallCreateMany(*pool_, cards, pending, one_user,
@@ -411,8 +431,14 @@ absl::StatusOr<int> PostgresRepository::ExpireCreateRequests(absl::Duration age,
 
 void PostgresRepository::ReconnectIdle() { pool_->DropIdle(); }
 
+CitusWorkers PostgresRepository::citus_workers() const {
+  absl::MutexLock lock(&workers_mu_);
+  return workers_;
+}
+
 absl::Status PostgresRepository::Ping(absl::Time deadline) {
   pqxx::result rows;
+  CitusWorkers workers;
   std::optional<absl::Status> refused;
   absl::Status status = pool_->Run("Ping", deadline, [&](pqxx::connection& conn) {
     pqxx::nontransaction txn(conn);
@@ -423,7 +449,12 @@ absl::Status PostgresRepository::Ping(absl::Time deadline) {
       refused = ProbeRefusal(e, "card_health_check");
       if (!refused) throw;
     }
+    if (citus_ && !refused) workers = AskCitusWorkers(*pool_, txn);
   });
+  if (citus_) {
+    absl::MutexLock lock(&workers_mu_);
+    workers_ = std::move(workers);
+  }
   if (!status.ok()) return status;
   if (refused) return *refused;
   const pqxx::row row = rows[0];

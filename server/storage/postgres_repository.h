@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/metrics.h"
 #include "server/model/card_repository.h"
@@ -51,10 +52,20 @@ struct PostgresOptions {
   StatementMode statement_mode = StatementMode::kPrepared;
   // Hears lock waits and database errors; not owned, outlives the repository.
   MetricsSink* metrics = MetricsSink::None();
-  // Each call that creates cards holds one user's: on Citus (a call across
-  // users cannot run on one user's node). Several users' creates handed over
-  // together then take one call, and one transaction, per user.
-  bool one_user_per_create_call = false;
+  // The database is a Citus coordinator (citus_setup.h). Each call that
+  // creates cards then holds one user's (a call across users cannot run on one
+  // user's node): several users' creates handed over together take one call,
+  // and one transaction, per user. And Ping also asks which workers answer
+  // (citus_workers()).
+  bool citus = false;
+};
+
+// What the last Ping learnt of a Citus cluster's workers.
+struct CitusWorkers {
+  int listed = 0;             // Active primaries in pg_dist_node.
+  int answering = 0;          // Of those, how many ran a statement for the coordinator.
+  std::string not_answering;  // "host:port, ..." of the others.
+  bool known = false;  // False before the first answer, or when the question failed.
 };
 
 // How the repository's connection pool is used right now (for metrics).
@@ -117,6 +128,7 @@ class PostgresRepository final : public model::CardRepository {
   void ReconnectIdle();
 
   ConnectionUse connection_use() const;
+  CitusWorkers citus_workers() const;
 
  private:
   // CreateCards for items of several users, one call per user.
@@ -124,8 +136,10 @@ class PostgresRepository final : public model::CardRepository {
       const std::vector<model::NewCard>& cards, absl::Time deadline);
 
   MetricsSink* const metrics_;
-  const bool one_user_per_create_call_;
+  const bool citus_;
   std::unique_ptr<ConnectionPool> pool_;
+  mutable absl::Mutex workers_mu_;
+  CitusWorkers workers_ ABSL_GUARDED_BY(workers_mu_);
 };
 
 }  // namespace card::storage

@@ -53,6 +53,11 @@ DECLARE
   v_now timestamptz;
   v_is_default boolean;
   v_hex text;
+  -- Citus only: the hash range of the current user's shard (below).
+  v_citus boolean := to_regclass('pg_catalog.pg_dist_shard') IS NOT NULL;
+  v_range_user text;
+  v_slug_min integer;
+  v_slug_max integer;
 BEGIN
   FOR i IN 1 .. coalesce(array_length(p_user_ids, 1), 0) LOOP
     v_user := p_user_ids[i];
@@ -116,15 +121,29 @@ BEGIN
     v_is_default := NOT EXISTS (SELECT 1 FROM cards c WHERE c.user_id = v_user AND c.is_default);
 
     -- The slug is unique across users, who do not share a lock: it is claimed
-    -- in card_slugs (keyed by slug alone; on Citus its own node's shard, in
-    -- this transaction), and ON CONFLICT makes a collision a retry with a new
-    -- suffix, never a check-then-insert race. The suffix is card_slug_suffix()
-    -- written out: 80 random bits.
+    -- in card_slugs (keyed by slug alone), and ON CONFLICT makes a collision
+    -- a retry with a new suffix, never a check-then-insert race. The suffix is
+    -- card_slug_suffix() written out: 80 random bits.
+    -- On Citus card_slugs is distributed by slug and co-located with cards, and
+    -- a suffix is kept only if the slug falls in the user's own shard (1 try
+    -- in shard_count): the claim is then written on the user's node, in this
+    -- transaction, not on another node over a connection Citus would open
+    -- for this transaction alone and a two-phase commit.
+    IF v_citus AND v_range_user IS DISTINCT FROM v_user THEN
+      SELECT s.shardminvalue::integer, s.shardmaxvalue::integer
+      INTO v_slug_min, v_slug_max
+      FROM pg_dist_shard s
+      WHERE s.logicalrelid = 'card_slugs'::regclass
+        AND worker_hash(v_user) BETWEEN s.shardminvalue::integer AND s.shardmaxvalue::integer;
+      v_range_user := v_user;
+    END IF;
     v_card_id := gen_random_uuid();
     LOOP
       v_hex := replace(gen_random_uuid()::text, '-', '');
       v_slug := p_slug_bases[i] || '-' || left(v_hex, 12) || substr(v_hex, 14, 3) ||
                 substr(v_hex, 18, 5);
+      CONTINUE WHEN v_slug_min IS NOT NULL
+                    AND worker_hash(v_slug) NOT BETWEEN v_slug_min AND v_slug_max;
       INSERT INTO card_slugs (slug, user_id, card_id)
       VALUES (v_slug, v_user, v_card_id)
       ON CONFLICT (slug) DO NOTHING;
