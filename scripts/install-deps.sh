@@ -15,6 +15,11 @@ packages=(
   prometheus-cpp-dev prometheus curl libgoogle-perftools-dev
   chromium  # tests/stress/html_render_test.py: the HTML report rendered headless
   buildah mmdebstrap  # scripts/image-test.sh: the image built from a local bookworm base
+  # scripts/citus-build.sh (Citus from ../shared/citus/): here, not later,
+  # because postgresql-server-dev-15 may upgrade postgresql-15 to its point
+  # release, which must not happen under a running test cluster.
+  postgresql-server-dev-15 liblz4-dev libzstd-dev libkrb5-dev libselinux1-dev libxslt1-dev
+  libpam0g-dev libreadline-dev make gcc
 )
 if [ "${WITH_LOAD_TOOLS:-1}" = 1 ]; then
   packages+=(nghttp2-client pgbouncer)  # h2load; scripts/pgbouncer-test.sh
