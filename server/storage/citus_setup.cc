@@ -141,14 +141,18 @@ std::vector<std::string> DistributeOnCitus(
     txn.exec(lock_sql);
     const int cards_colocation = TablePlacement(txn, "cards")->colocation;
     bool changed = false;
-    for (;;) {
+    // One pass per overload; a distribution that does not take is an error,
+    // not a loop.
+    for (int overloads = 0;; ++overloads) {
       std::string overload = MisplacedOverload(txn, function, cards_colocation);
       if (overload.empty()) break;
+      if (overloads == 8) {
+        throw std::runtime_error(
+            absl::StrCat("distributing ", overload, " did not take"));
+      }
       txn.exec_params(kDistributeFunction, overload);
       changed = true;
       done.push_back(absl::StrCat("distributed function ", overload, " by p_user_id"));
-      if (done.size() > 100)
-        throw std::runtime_error("distributing " + function + " did not take");
     }
     if (changed) txn.commit();
   }
