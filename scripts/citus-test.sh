@@ -205,12 +205,19 @@ wait "$stress_pid"
 kill_status=$?
 set -e
 internal=$(grep -o '"INTERNAL[^,}]*' "$reports/worker-kill.json" | head -3 | tr '\n' ' ' || true)
-[ "$live" -eq 0 ] && [ "$dead" -eq 7 ] && [ "$kill_status" -eq 0 ] && [ -z "$internal" ]
+# The server said so in its log (the health probe asks every second), and
+# said so again once the worker was back.
+down_line=$(grep -m1 -o "Citus: 1 of 2 worker(s) answer; not answering: [^ ]*" \
+  "$CARD_WORK/server.log" || true)
+up_again=$(grep -c "Citus: all 2 worker(s) answer" "$CARD_WORK/server.log" || true)
+[ "$live" -eq 0 ] && [ "$dead" -eq 7 ] && [ "$kill_status" -eq 0 ] && [ -z "$internal" ] &&
+  [ -n "$down_line" ] && [ "$up_again" -ge 2 ]
 check worker-kill $? "during the outage a user on the live worker: exit $live (want 0), on the \
 dead one: exit $dead, $(head -1 "$CARD_WORK/dead.err") (want 7: UNAVAILABLE or \
 DEADLINE_EXCEEDED, retry with the same request_id); mixed run \
 across it: exit $kill_status, $(grep -m1 'Verdict' "$reports/worker-kill.txt" || true) \
-${internal:+INTERNAL answers: $internal}"
+${internal:+INTERNAL answers: $internal}; server log: \"${down_line:-no such line}\", \
+then all answering again ($up_again lines in all)"
 set +e
 stress after-kill --scenario=first-card --users=100 --burst=10 --concurrency=1000
 after=$?
