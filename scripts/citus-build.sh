@@ -8,7 +8,8 @@
 #
 #   citus-build.sh        build and install, or say in one line that it is done
 #
-#   CITUS_TARBALL   the source (default REPO/../shared/citus/citus-13.2.2.tar.gz)
+#   CITUS_TARBALL   the source (default: shared/citus/citus-13.2.2.tar.gz beside the
+#                   checkout, REPO/../shared/, or beside the nearest parent that has one)
 #   PG_CONFIG       the PostgreSQL to build against
 #                   (default /usr/lib/postgresql/15/bin/pg_config)
 #   CITUS_JOBS      make -j (default 2)
@@ -34,7 +35,21 @@ repo="$(cd "$here/.." && pwd)"
 CITUS_VERSION=13.2.2
 # Bump when the patch below changes: the stamp then no longer matches.
 PATCH_VERSION=1
-tarball=${CITUS_TARBALL:-$repo/../shared/citus/citus-$CITUS_VERSION.tar.gz}
+# The nearest shared/citus/ beside the checkout or beside one of its parents
+# (a clone at WORK/main and one at WORK/ci/main both find WORK/shared/).
+find_tarball() {
+  local dir=$repo
+  while :; do
+    dir=$(dirname "$dir")
+    if [ -f "$dir/shared/citus/citus-$CITUS_VERSION.tar.gz" ]; then
+      echo "$dir/shared/citus/citus-$CITUS_VERSION.tar.gz"
+      return
+    fi
+    [ "$dir" != / ] || break
+  done
+  echo "$repo/../shared/citus/citus-$CITUS_VERSION.tar.gz"
+}
+tarball=${CITUS_TARBALL:-$(find_tarball)}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 jobs=${CITUS_JOBS:-2}
 deps=(postgresql-server-dev-15 liblz4-dev libzstd-dev libkrb5-dev libselinux1-dev
