@@ -71,8 +71,9 @@ second=$(grep -c "Citus: " "$CARD_WORK/migrate2.log" || true)
 tables=$(sql "$url" -c "SELECT count(*) FROM pg_dist_partition")
 functions=$(sql "$url" -c "SELECT count(*) FROM pg_catalog.pg_dist_object
   WHERE classid = 'pg_proc'::regclass AND distribution_argument_index = 0")
-[ "$first" -ge 12 ] && [ "$second" -eq 0 ] && [ "$tables" -eq 5 ] && [ "$functions" -eq 7 ]
-check migrate $? "first start: $first distribution steps; second: $second; $tables tables and \
+if [ "$first" -ge 12 ] && [ "$second" -eq 0 ] && [ "$tables" -eq 5 ] && [ "$functions" -eq 7 ]
+then status=0; else status=1; fi
+check migrate "$status" "first start: $first distribution steps; second: $second; $tables tables and \
 $functions functions distributed by user"
 
 # refuse
@@ -85,9 +86,10 @@ timeout 30 "$build/server/card-server" "${server_flags[@]}" --migrate=false \
 refused=$?
 set -e
 "$build/server/card-server" "${server_flags[@]}" --migrate_only >"$CARD_WORK/migrate3.log" 2>&1
-[ "$refused" -ne 0 ] && grep -q "card_delete(text,uuid,bigint,integer) is not distributed" \
+if [ "$refused" -ne 0 ] && grep -q "card_delete(text,uuid,bigint,integer) is not distributed" \
   "$CARD_WORK/refused.log" && grep -q "distributed function card_delete" "$CARD_WORK/migrate3.log"
-check refuse $? "undistributed card_delete: exit $refused, $(grep -o 'Citus: function [^ ]*' \
+then status=0; else status=1; fi
+check refuse "$status" "undistributed card_delete: exit $refused, $(grep -o 'Citus: function [^ ]*' \
   "$CARD_WORK/refused.log" | head -1); --migrate put it back"
 
 card_server_start server "$build/server/card-server" "${server_flags[@]}"
@@ -123,8 +125,9 @@ calls() {
 sleep 1  # function statistics reach the views at the end of each transaction, give or take
 coordinator_calls=$(calls coordinator)
 worker_calls=$(( $(calls worker1) + $(calls worker2) ))
-[ "$coordinator_calls" -eq 0 ] && [ "$worker_calls" -gt 0 ]
-check delegated $? "mutation function calls: coordinator $coordinator_calls, workers $worker_calls"
+if [ "$coordinator_calls" -eq 0 ] && [ "$worker_calls" -gt 0 ]
+then status=0; else status=1; fi
+check delegated "$status" "mutation function calls: coordinator $coordinator_calls, workers $worker_calls"
 
 # routing
 explain() { sql "$url" -c "EXPLAIN $1" | grep -m1 -o 'Task Count: [0-9]*'; }
@@ -133,9 +136,10 @@ list_read=$(explain "SELECT * FROM card_rows WHERE user_id = 'u' AND id IN
   (SELECT id FROM cards WHERE user_id = 'u' ORDER BY create_time, id LIMIT 50)")
 slug_read=$(explain "SELECT user_id, card_id FROM card_slugs WHERE slug = 's'")
 all_cards=$(explain "SELECT count(*) FROM cards")
-[ "$card_read" = "Task Count: 1" ] && [ "$list_read" = "Task Count: 1" ] &&
+if [ "$card_read" = "Task Count: 1" ] && [ "$list_read" = "Task Count: 1" ] &&
   [ "$slug_read" = "Task Count: 1" ] && [ "$all_cards" != "Task Count: 1" ]
-check routing $? "GetCard $card_read, ListCards $list_read, slug lookup $slug_read \
+then status=0; else status=1; fi
+check routing "$status" "GetCard $card_read, ListCards $list_read, slug lookup $slug_read \
 (a scan of all cards: $all_cards)"
 
 # shard-move: the first of worker1's shards (with its co-located shards) moves
@@ -155,8 +159,9 @@ wait "$stress_pid"
 move_run=$?
 set -e
 now_on=$(sql "$url" -c "SELECT nodeport FROM citus_shards WHERE shardid = $shard")
-[ "$moved" -eq 0 ] && [ "$move_run" -eq 0 ] && [ "$now_on" = "$worker2_port" ]
-check shard-move $? "shard $shard (cards and its co-located shards) moved to worker2 in \
+if [ "$moved" -eq 0 ] && [ "$move_run" -eq 0 ] && [ "$now_on" = "$worker2_port" ]
+then status=0; else status=1; fi
+check shard-move "$status" "shard $shard (cards and its co-located shards) moved to worker2 in \
 ${move_ms} ms under a mixed run: move exit $moved, now on port $now_on; the run: \
 $(grep -m1 'Verdict' "$reports/shard-move.txt" || echo "exit $move_run")"
 
@@ -210,9 +215,10 @@ internal=$(grep -o '"INTERNAL[^,}]*' "$reports/worker-kill.json" | head -3 | tr 
 down_line=$(grep -m1 -o "Citus: 1 of 2 worker(s) answer; not answering: [^ ]*" \
   "$CARD_WORK/server.log" || true)
 up_again=$(grep -c "Citus: all 2 worker(s) answer" "$CARD_WORK/server.log" || true)
-[ "$live" -eq 0 ] && [ "$dead" -eq 7 ] && [ "$kill_status" -eq 0 ] && [ -z "$internal" ] &&
+if [ "$live" -eq 0 ] && [ "$dead" -eq 7 ] && [ "$kill_status" -eq 0 ] && [ -z "$internal" ] &&
   [ -n "$down_line" ] && [ "$up_again" -ge 2 ]
-check worker-kill $? "during the outage a user on the live worker: exit $live (want 0), on the \
+then status=0; else status=1; fi
+check worker-kill "$status" "during the outage a user on the live worker: exit $live (want 0), on the \
 dead one: exit $dead, $(head -1 "$CARD_WORK/dead.err") (want 7: UNAVAILABLE or \
 DEADLINE_EXCEEDED, retry with the same request_id); mixed run \
 across it: exit $kill_status, $(grep -m1 'Verdict' "$reports/worker-kill.txt" || true) \
@@ -224,8 +230,9 @@ after=$?
 set -e
 not_one=$(sql "$url" -c "SELECT count(*) FROM (SELECT user_id FROM cards GROUP BY user_id
   HAVING count(*) FILTER (WHERE is_default) <> 1) AS t")
-[ "$after" -eq 0 ] && [ "$not_one" -eq 0 ]
-check after-kill $? "first-card after the restart: exit $after; users with other than one \
+if [ "$after" -eq 0 ] && [ "$not_one" -eq 0 ]
+then status=0; else status=1; fi
+check after-kill "$status" "first-card after the restart: exit $after; users with other than one \
 default, by SQL over every card: $not_one"
 
 # lock-split: pgbench races SetDefault between two cards of each of 5 hot users.
@@ -258,8 +265,9 @@ for round in 1 2 3 4 5; do
   mixed_calls=$(race "mixed-calls-$round" "$delegated" "$coordinator")
   [ "$mixed_calls" -eq 0 ] || break
 done
-[ "$all_delegated" -eq 0 ] && [ "$mixed_calls" -gt 0 ]
-check lock-split $? "every call delegated: $all_delegated unique violations (want 0); some on \
+if [ "$all_delegated" -eq 0 ] && [ "$mixed_calls" -gt 0 ]
+then status=0; else status=1; fi
+check lock-split "$status" "every call delegated: $all_delegated unique violations (want 0); some on \
 the coordinator: $mixed_calls in round $round (want > 0: the locks split, the negative control \
 fails as it must)"
 
