@@ -4,7 +4,7 @@
 # Builds Citus 13.2.2 from the source tarball next to the repository and installs
 # it into Debian's PostgreSQL 15, once: scripts/citus-cluster.sh and the Citus
 # tests need citus.so, Citus is not a Debian package and the machines cannot
-# download it (../shared/citus/README.md has the measured facts used here).
+# fetch it (../shared/citus/README.md has the measured facts used here).
 #
 #   citus-build.sh        build and install, or say in one line that it is done
 #
@@ -58,11 +58,22 @@ deps=(postgresql-server-dev-15 liblz4-dev libzstd-dev libkrb5-dev libselinux1-de
 log() { echo "citus-build: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-[ -f "$tarball" ] || die "no Citus source at $tarball (set CITUS_TARBALL)"
-tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")
 [ -x "$PG_CONFIG" ] || die "no pg_config at $PG_CONFIG (install postgresql-15, or set PG_CONFIG)"
 pkglibdir=$("$PG_CONFIG" --pkglibdir)
 stamp=$pkglibdir/citus.build-stamp
+if [ ! -f "$tarball" ]; then
+  # A checkout away from shared/ (a scratch clone) can still use the Citus an
+  # earlier run of this script built and stamped, if citus.so is unchanged.
+  if [ -f "$stamp" ] && head -1 "$stamp" | grep -qx "citus $CITUS_VERSION" &&
+    grep -qx "citus.so-sha256 $(sha256sum "$pkglibdir/citus.so" 2>/dev/null | cut -d' ' -f1)" \
+      "$stamp"; then
+    echo "citus-build: no source at $tarball; using Citus $CITUS_VERSION that this script" \
+      "built in $pkglibdir (stamp matches citus.so)"
+    exit 0
+  fi
+  die "no Citus source at $tarball (set CITUS_TARBALL)"
+fi
+tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")
 
 # What the stamp must say for the installed citus.so to be this build.
 expected_stamp() {

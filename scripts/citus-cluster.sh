@@ -179,19 +179,27 @@ check_ports() {
 # Starts the given nodes (those not running) in parallel, after checking that
 # their ports are free.
 start_nodes() {
-  local node to_start=() pids=() failed=0
+  local node to_start=()
   for node in "$@"; do
     running "$node" || to_start+=("$node")
   done
   check_ports "${to_start[@]}"
-  for node in "${to_start[@]}"; do
-    start_node "$node" &
+  in_parallel start_node "${to_start[@]}" || die "a node did not start"
+}
+
+# in_parallel FUNCTION NODE...: FUNCTION NODE for every NODE at once; fails if
+# any of them failed.
+in_parallel() {
+  local function=$1 node pid pids=() failed=0
+  shift
+  for node in "$@"; do
+    "$function" "$node" &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do
     wait "$pid" || failed=1
   done
-  [ "$failed" -eq 0 ] || die "a node did not start"
+  return "$failed"
 }
 
 # The database, the extension on every node, and the workers registered with
@@ -206,15 +214,10 @@ create_database() {
 }
 
 set_up_citus() {
-  local node port pids=() failed=0
-  for node in $(nodes); do
-    create_database "$node" &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" || failed=1
-  done
-  [ "$failed" -eq 0 ] || die "creating database $DATABASE with the citus extension failed"
+  local node port
+  # shellcheck disable=SC2046  # one word per node name
+  in_parallel create_database $(nodes) ||
+    die "creating database $DATABASE with the citus extension failed"
   port=$(port_of coordinator)
   psql_on coordinator -d "$DATABASE" \
     -c "SELECT citus_set_coordinator_host('127.0.0.1', $port)" >/dev/null
